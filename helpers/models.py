@@ -245,12 +245,17 @@ def small_cnn_2d(channels=SMALL_CNN_2D_CFG, image_size: int = 28, activation: st
     return SmallCNN2d(tuple(channels), image_size, activation, batch_norm, n_classes, in_channels)
 
 
+#: ModelConfig fields added after networks were cached: left out of ``to_dict``/``key`` at this value.
+_KEY_OPTIONAL = {"fold": None}
+
+
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
     """Everything that determines a trained Network-audio-1: the cache key of ``train_or_load``.
 
     Architecture (:func:`vgg11_1d` arguments), seed, data (``dataset``, ``crop`` samples per clip,
-    ``subset`` training clips or ``None`` for all, ``input_norm`` per-clip amplitude normalisation)
+    ``subset`` training clips or ``None`` for all, ``input_norm`` per-clip amplitude normalisation,
+    ``fold`` the held-out official fold when ``dataset="urbansound8k"``, default 10; ``None`` for FSDD)
     and training (``epochs``, ``batch_size``, ``lr`` (peak lr of the schedule), ``optimizer``,
     ``weight_decay``, ``schedule``). ``version`` is bumped when the training code changes in a way
     that changes the result, so old checkpoints are not reused.
@@ -278,6 +283,7 @@ class ModelConfig:
     schedule: str = "onecycle"
     arch: str = "vgg11_1d"
     version: int = 1
+    fold: int | None = None
 
     def __post_init__(self):
         # validate (and normalise) once, so a bad config fails before any training
@@ -309,9 +315,24 @@ class ModelConfig:
             raise ValueError(f"arch must be 'vgg11_1d' (the only architecture ModelConfig builds), got {self.arch!r}")
         if not isinstance(self.dataset, str) or not self.dataset:
             raise TypeError(f"dataset must be a dataset name (str), got {self.dataset!r}")
+        if self.dataset == "urbansound8k" and self.fold is None:
+            object.__setattr__(self, "fold", 10)
+        if self.fold is not None:
+            if self.dataset != "urbansound8k":
+                raise ValueError(f"fold applies to dataset 'urbansound8k' only, got fold={self.fold!r} "
+                                 f"with dataset {self.dataset!r}")
+            _check_int(self.fold, "fold", 1)
+            if self.fold > 10:
+                raise ValueError(f"fold must be an UrbanSound8K fold 1-10, got {self.fold}")
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """The fields as a dict; optional fields at their "absent" value (:data:`_KEY_OPTIONAL`) are left
+        out, so adding such a field later does not change the key of any network cached before it."""
+        d = dataclasses.asdict(self)
+        for name, absent in _KEY_OPTIONAL.items():
+            if d[name] == absent:
+                del d[name]
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "ModelConfig":
@@ -336,8 +357,9 @@ class ModelConfig:
 
     def short(self) -> str:
         """A human-readable label, e.g. ``vgg11_1d w0.25 relu+bn max seed0``."""
+        data = "" if self.dataset == "fsdd" else f" {self.dataset}" + (f" fold{self.fold}" if self.fold else "")
         return (f"{self.arch} w{self.width:g} {self.activation}{'+bn' if self.batch_norm else ''} "
-                f"{self.pool} seed{self.seed}")
+                f"{self.pool} seed{self.seed}{data}")
 
     def build(self) -> VGG1d:
         """The untrained network (from torch's global generator: seed first)."""

@@ -1,6 +1,7 @@
 """Training, evaluation and train-or-load checkpoints for the book's networks.
 
-* :func:`fsdd_loaders` -- FSDD (``helpers.data``) as fixed-length crops: random crops for training
+* :func:`audio_loaders` (:func:`fsdd_loaders`) -- FSDD or UrbanSound8K (``helpers.data``) as
+  fixed-length crops: random crops for training
   (from a seeded generator), the data layer's centre crop (``data.fix_length``) for testing.
 * :func:`fit` / :func:`evaluate` -- a plain training loop (Adam or SGD, cross-entropy) printing one
   line per epoch (or a tqdm bar), and test accuracy.
@@ -30,7 +31,8 @@ from torch import nn
 from . import runtime
 from .models import ModelConfig
 
-__all__ = ["CropDataset", "fsdd_loaders", "fsdd_eval_loader", "fit", "evaluate", "TrainRecord", "train_or_load",
+__all__ = ["CropDataset", "AUDIO_DATASETS", "audio_loaders", "fsdd_loaders", "audio_eval_loader",
+           "fsdd_eval_loader", "calibrate_bn", "fit", "evaluate", "TrainRecord", "train_or_load",
            "checkpoint_path"]
 
 
@@ -89,35 +91,54 @@ class CropDataset(torch.utils.data.Dataset):
         return x[None, :], int(y)
 
 
-def fsdd_loaders(crop: int = 4096, batch_size: int = 32, seed: int = 0, subset: int | None = None,
-                 test_subset: int | None = None, input_norm: str | None = "peak", root=None,
-                 mode: str | None = "full"):
-    """FSDD train and test ``DataLoader`` s of fixed-length crops ``(B, 1, crop)`` at 8 kHz.
+#: The audio datasets Network-audio-1 trains on: name -> (its splits, whether ``fold`` applies).
+AUDIO_DATASETS = {"fsdd": ("train", "test"), "urbansound8k": ("train", "test")}
 
-    Split (the dataset's own rule, ``helpers.data``): takes 0-4 of every speaker and digit are the
-    test set (300 clips), takes 5-49 the training set (2,700 clips). ``subset`` / ``test_subset``
-    take the data layer's fixed, seeded, class-stratified subsets (``None``: all clips; FSDD has no
-    quick-mode default, ``mode`` only matters for that). Training batches are shuffled and randomly
-    cropped with generators seeded from ``seed``; test batches (``max(batch_size, 64)`` clips, no
-    gradients) are centre crops in dataset order.
-    ``input_norm``: per-clip amplitude normalisation (:class:`CropDataset`). ``mode`` is passed to
-    ``data.load`` (default ``"full"``, so only ``subset`` decides how many clips are used).
+
+def _check_audio(dataset, fold):
+    if dataset not in AUDIO_DATASETS:
+        raise ValueError(f"dataset must be one of {sorted(AUDIO_DATASETS)}, got {dataset!r}")
+    if dataset == "fsdd":
+        if fold is not None:
+            raise ValueError(f"fold applies to urbansound8k only (FSDD's split is takes 0-4), got fold={fold!r}")
+        return {}
+    fold = 10 if fold is None else fold
+    if isinstance(fold, bool) or not isinstance(fold, numbers.Integral) or not 1 <= fold <= 10:
+        raise ValueError(f"fold must be an UrbanSound8K fold 1-10 (the held-out test fold), got {fold!r}")
+    return {"fold": int(fold)}
+
+
+def audio_loaders(dataset: str = "fsdd", crop: int = 4096, batch_size: int = 32, seed: int = 0,
+                  subset: int | None = None, test_subset: int | None = None, input_norm: str | None = "peak",
+                  root=None, mode: str | None = "full", fold: int | None = None):
+    """Train and test ``DataLoader`` s of fixed-length crops ``(B, 1, crop)`` of an audio dataset.
+
+    ``dataset="fsdd"`` (default): takes 0-4 of every speaker and digit are the test set (300 clips),
+    takes 5-49 the training set (2,700 clips). ``dataset="urbansound8k"``: the OFFICIAL folds only,
+    ``fold`` (default 10) is the test set and the other nine folds train (clips resampled to 8 kHz
+    by the data layer; never reshuffled across folds, see :class:`helpers.data.UrbanSound8K`).
+    ``subset`` / ``test_subset`` take the data layer's fixed, seeded, class-stratified subsets
+    (``None``: all clips; ``mode`` only matters for datasets with a quick-mode default). Training
+    batches are shuffled and randomly cropped with generators seeded from ``seed``; test batches
+    (``max(batch_size, 64)`` clips, no gradients) are centre crops in dataset order.
+    ``input_norm``: per-clip amplitude normalisation (:class:`CropDataset`).
 
     Returns:
         ``(train_loader, test_loader)``.
     """
     from . import data
 
+    options = _check_audio(dataset, fold)
     if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ValueError(f"seed must be an int >= 0, got {seed!r}")
-    train = data.load("fsdd", split="train", mode=mode, subset=subset, root=root, seed=int(seed))
-    test = data.load("fsdd", split="test", mode=mode, subset=test_subset, root=root, seed=int(seed))
+    train = data.load(dataset, split="train", mode=mode, subset=subset, root=root, seed=int(seed), **options)
+    test = data.load(dataset, split="test", mode=mode, subset=test_subset, root=root, seed=int(seed), **options)
     crop_gen = torch.Generator().manual_seed(int(seed) * 2 + 1)
     shuffle_gen = torch.Generator().manual_seed(int(seed) * 2)
     train_loader = torch.utils.data.DataLoader(CropDataset(train, crop, random=True, generator=crop_gen,
-                                                                           input_norm=input_norm),
+                                                           input_norm=input_norm),
                                                batch_size=int(batch_size), shuffle=True,
                                                generator=shuffle_gen, num_workers=0)
     test_loader = torch.utils.data.DataLoader(CropDataset(test, crop, random=False, input_norm=input_norm),
@@ -125,29 +146,46 @@ def fsdd_loaders(crop: int = 4096, batch_size: int = 32, seed: int = 0, subset: 
     return train_loader, test_loader
 
 
-def fsdd_eval_loader(splits=("test",), crop: int = 4096, batch_size: int = 64, input_norm: str | None = "peak",
-                     root=None):
-    """FSDD clips of one or more splits as centre crops ``(B, 1, crop)``, in a fixed order, for probing.
+def fsdd_loaders(crop: int = 4096, batch_size: int = 32, seed: int = 0, subset: int | None = None,
+                 test_subset: int | None = None, input_norm: str | None = "peak", root=None,
+                 mode: str | None = "full"):
+    """FSDD train and test loaders: :func:`audio_loaders` with ``dataset="fsdd"`` (same arguments)."""
+    return audio_loaders("fsdd", crop=crop, batch_size=batch_size, seed=seed, subset=subset,
+                         test_subset=test_subset, input_norm=input_norm, root=root, mode=mode)
 
-    What the spectra of paper 001 (eqs 17-20) average over: every clip of ``splits`` (``"test"``:
-    takes 0-4, 300 clips; ``("train", "test")``: all 3,000), each cut or padded to ``crop`` samples
-    by the data layer's :func:`helpers.data.fix_length` and normalised as in training
-    (:class:`CropDataset`, ``random=False``). No subsets and no shuffling, so every run averages over
-    the same clips in the same order.
+
+def audio_eval_loader(dataset: str = "fsdd", splits=("test",), crop: int = 4096, batch_size: int = 64,
+                      input_norm: str | None = "peak", root=None, fold: int | None = None):
+    """Clips of one or more splits as centre crops ``(B, 1, crop)``, in a fixed order, for probing.
+
+    What the spectra of paper 001 (eqs 17-20) average over: every clip of ``splits`` (FSDD
+    ``"test"``: takes 0-4, 300 clips; ``("train", "test")``: all 3,000; UrbanSound8K: the test fold
+    ``fold`` and/or the nine others), each cut or padded to ``crop`` samples by the data layer's
+    :func:`helpers.data.fix_length` and normalised as in training (:class:`CropDataset`,
+    ``random=False``). No subsets and no shuffling, so every run averages over the same clips in
+    the same order.
     """
     from . import data
 
+    options = _check_audio(dataset, fold)
     if isinstance(splits, str):
         splits = (splits,)
     splits = tuple(splits)
-    if not splits or any(s not in ("train", "test") for s in splits):
-        raise ValueError(f"splits must name FSDD splits 'train' and/or 'test', got {splits!r}")
+    if not splits or any(s not in AUDIO_DATASETS[dataset] for s in splits):
+        raise ValueError(f"splits must name {dataset} splits 'train' and/or 'test', got {splits!r}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-    parts = [CropDataset(data.load("fsdd", split=s, mode="full", root=root), crop, random=False,
+    parts = [CropDataset(data.load(dataset, split=s, mode="full", root=root, **options), crop, random=False,
                          input_norm=input_norm) for s in splits]
     clips = parts[0] if len(parts) == 1 else torch.utils.data.ConcatDataset(parts)
     return torch.utils.data.DataLoader(clips, batch_size=int(batch_size), shuffle=False, num_workers=0)
+
+
+def fsdd_eval_loader(splits=("test",), crop: int = 4096, batch_size: int = 64, input_norm: str | None = "peak",
+                     root=None):
+    """FSDD clips for probing: :func:`audio_eval_loader` with ``dataset="fsdd"`` (same arguments)."""
+    return audio_eval_loader("fsdd", splits=splits, crop=crop, batch_size=batch_size, input_norm=input_norm,
+                             root=root)
 
 
 # --------------------------------------------------------------------------------- fit/evaluate
@@ -268,6 +306,48 @@ def evaluate(model: nn.Module, loader, device: str | None = None) -> float:
     return correct / total
 
 
+def calibrate_bn(model: nn.Module, loader, max_batches: int | None = None, device: str | None = None) -> nn.Module:
+    """Re-estimate every batch-norm layer's running mean and variance on ``loader``; weights untouched.
+
+    The "BN-calibrated" control of an untrained network: a freshly built network's batch-norm layers
+    hold their initial running statistics (mean 0, variance 1), so in eval mode they are the identity
+    and do not normalise anything. Here each ``_BatchNorm`` layer is reset and, with
+    ``momentum=None`` (a cumulative average over all batches seen), fed the batches of ``loader``
+    in training mode without gradients; the running statistics become the data's per-channel mean
+    and (unbiased) variance over those batches, as after training, while every learned parameter
+    (conv weights, BN's affine ``weight``/``bias``) keeps its value. As in training, a BN layer in
+    training mode normalises with its batch's statistics, so the layers after it are calibrated on
+    batch-normalised inputs (one pass; the usual "BN recalibration" procedure).
+
+    Returns ``model`` in eval mode (changed in place). A model without batch norm is returned as is.
+    """
+    _check_model(model)
+    _check_loader(loader, "loader")
+    if max_batches is not None and (isinstance(max_batches, bool) or not isinstance(max_batches, numbers.Integral)
+                                    or max_batches < 1):
+        raise ValueError(f"max_batches must be a positive int or None, got {max_batches!r}")
+    bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not bns:
+        return model.eval()
+    device = runtime.resolve_device(device)
+    model.to(device)
+    saved = [m.momentum for m in bns]
+    for m in bns:
+        m.reset_running_stats()
+        m.momentum = None
+    model.train()
+    try:
+        with torch.no_grad():
+            for i, (x, _) in enumerate(loader):
+                if max_batches is not None and i >= max_batches:
+                    break
+                model(x.to(device))
+    finally:
+        for m, momentum in zip(bns, saved):
+            m.momentum = momentum
+    return model.eval()
+
+
 # -------------------------------------------------------------------------------- train or load
 @dataclasses.dataclass
 class TrainRecord:
@@ -302,11 +382,11 @@ def checkpoint_path(config: ModelConfig, cache=None) -> Path:
 
 
 def _default_loaders(config: ModelConfig):
-    if config.dataset != "fsdd":
+    if config.dataset not in AUDIO_DATASETS:
         raise ValueError(f"make_loaders must be given for dataset {config.dataset!r} "
-                         f"(the default loaders are FSDD's)")
-    return fsdd_loaders(crop=config.crop, batch_size=config.batch_size, seed=config.seed, subset=config.subset,
-                        input_norm=config.input_norm)
+                         f"(the default loaders are those of {sorted(AUDIO_DATASETS)})")
+    return audio_loaders(config.dataset, crop=config.crop, batch_size=config.batch_size, seed=config.seed,
+                         subset=config.subset, input_norm=config.input_norm, fold=config.fold)
 
 
 def _save_atomic(obj: dict, path: Path) -> None:
@@ -330,7 +410,7 @@ def train_or_load(config: ModelConfig, build_fn: Callable | None = None, make_lo
         config: a :class:`helpers.models.ModelConfig`; ``config.key()`` names the checkpoint.
         build_fn: ``build_fn(config) -> nn.Module`` (default ``config.build()``, Network-audio-1).
         make_loaders: ``make_loaders(config) -> (train_loader, test_loader)`` (default
-            :func:`fsdd_loaders` with the config's crop, batch size, seed and subset). Only called
+            :func:`audio_loaders` with the config's dataset, fold, crop, batch size, seed and subset). Only called
             when the network has to be trained.
         cache: cache folder (default ``runtime.cache_dir()``, i.e. ``$CMT_CACHE``); the checkpoint
             is ``<cache>/models/<key>.pt``.

@@ -167,6 +167,91 @@ def test_train_or_load_on_fsdd_tiny_is_deterministic(tmp_path, monkeypatch):
     assert r3.loaded and r3.accuracy == r1.accuracy
 
 
+def _us8k_root(tmp_path):
+    """A data directory with a tiny UrbanSound8K in its real layout: 12 clips, 3 folds, 8 kHz mono."""
+    import csv
+
+    import numpy as np
+    import soundfile
+
+    from helpers import data
+
+    top = tmp_path / "data" / "UrbanSound8K"
+    (top / "metadata").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    with open(top / "metadata" / "UrbanSound8K.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["slice_file_name", "fsID", "start", "end", "salience", "fold", "classID", "class"])
+        for i in range(12):
+            fold, label = 1 + i % 3, i % 10
+            name = f"{200 + i}-{label}-0-0.wav"
+            path = top / "audio" / f"fold{fold}" / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            soundfile.write(path, rng.uniform(-0.5, 0.5, size=700 + 50 * i), 8000, subtype="PCM_16")
+            w.writerow([name, 200 + i, 0.0, 0.1, 1, fold, label, data.URBANSOUND8K_CLASSES[label]])
+    return tmp_path / "data"
+
+
+def test_audio_loaders_urbansound8k_keep_the_official_folds(tmp_path, monkeypatch):
+    monkeypatch.setenv("CMT_CACHE", str(tmp_path / "cache"))
+    root = _us8k_root(tmp_path)
+    for fold in (1, 2, 3):
+        tr, te = train.audio_loaders("urbansound8k", crop=256, batch_size=4, root=root, fold=fold)
+        assert set(te.dataset.base.folds.tolist()) == {fold} and len(te.dataset) == 4
+        assert fold not in set(tr.dataset.base.folds.tolist()) and len(tr.dataset) == 8
+        x, y = next(iter(tr))
+        assert x.shape == (4, 1, 256) and y.dtype == torch.int64
+    ev = train.audio_eval_loader("urbansound8k", splits=("train", "test"), crop=256, root=root, fold=3)
+    assert len(ev.dataset) == 12
+    # the config's dataset and fold reach the default loaders: fold 2 held out
+    cfg = models.ModelConfig(dataset="urbansound8k", fold=2, crop=256, batch_size=4)
+    monkeypatch.setenv("CMT_DATA", str(root))
+    tr, te = train._default_loaders(cfg)
+    assert set(te.dataset.base.folds.tolist()) == {2}
+
+
+def test_model_config_fold_is_urbansound8k_only_and_keeps_old_keys():
+    assert models.ModelConfig(dataset="urbansound8k").fold == 10
+    assert "fold" not in models.ModelConfig().to_dict(), "FSDD keys must not change with the new field"
+    assert models.ModelConfig(dataset="urbansound8k", fold=3).key() != models.ModelConfig(
+        dataset="urbansound8k", fold=4).key()
+    with pytest.raises(ValueError, match="fold"):
+        models.ModelConfig(fold=3)
+    with pytest.raises(ValueError, match="fold"):
+        models.ModelConfig(dataset="urbansound8k", fold=11)
+
+
+def _bn_net():
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Conv1d(1, 4, 3, padding=1), torch.nn.BatchNorm1d(4), torch.nn.ReLU(),
+                               torch.nn.Conv1d(4, 3, 3, padding=1), torch.nn.BatchNorm1d(3))
+
+
+def test_calibrate_bn_sets_running_stats_to_the_data_statistics():
+    g = torch.Generator().manual_seed(1)
+    x = 3.0 + 2.0 * torch.randn(40, 1, 64, generator=g)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, torch.zeros(40)), batch_size=10)
+    net = _bn_net()
+    weights = {k: v.clone() for k, v in net.state_dict().items() if "running" not in k and "num_batches" not in k}
+    assert torch.equal(net[1].running_mean, torch.zeros(4)), "fresh BN: identity statistics"
+    out = train.calibrate_bn(net, loader, device="cpu")
+    assert out is net and not net.training
+    y = net[0](x)                                     # the first BN sees the conv output over all 40 clips
+    assert torch.allclose(net[1].running_mean, y.mean((0, 2)), atol=1e-5)
+    # cumulative average of unbiased per-batch variances (momentum=None), batches of equal size
+    per_batch = torch.stack([y[i:i + 10].var((0, 2), unbiased=True) for i in range(0, 40, 10)]).mean(0)
+    assert torch.allclose(net[1].running_var, per_batch, rtol=1e-4)
+    assert net[1].momentum == 0.1, "momentum restored"
+    for k, v in weights.items():
+        assert torch.equal(net.state_dict()[k], v), f"{k} must not change"
+    # in eval mode the calibrated first BN now normalises: per-channel mean ~0, variance ~1
+    z = net[1](net[0](x))
+    assert z.mean((0, 2)).abs().max() < 1e-4 and (z.var((0, 2)) - 1).abs().max() < 0.05
+    assert train.calibrate_bn(_bn_net(), loader, max_batches=1, device="cpu")[1].num_batches_tracked == 1
+    plain = torch.nn.Sequential(torch.nn.Conv1d(1, 2, 3))
+    assert train.calibrate_bn(plain, loader, device="cpu") is plain
+
+
 # ----------------------------------------------------------------------------- bad inputs
 @pytest.mark.parametrize("call, exc, word", [
     (lambda: train.fit("model", [], 1, 0.1, "cpu"), TypeError, "model"),
@@ -184,6 +269,12 @@ def test_train_or_load_on_fsdd_tiny_is_deterministic(tmp_path, monkeypatch):
     (lambda: train.fsdd_loaders(batch_size=0), ValueError, "batch_size"),
     (lambda: train.fsdd_eval_loader(splits=("val",)), ValueError, "splits"),
     (lambda: train.fsdd_eval_loader(batch_size=0), ValueError, "batch_size"),
+    (lambda: train.audio_loaders("esc50"), ValueError, "dataset"),
+    (lambda: train.audio_loaders("fsdd", fold=3), ValueError, "fold"),
+    (lambda: train.audio_loaders("urbansound8k", fold=0), ValueError, "fold"),
+    (lambda: train.audio_eval_loader("urbansound8k", splits=("val",)), ValueError, "splits"),
+    (lambda: train.calibrate_bn("model", []), TypeError, "model"),
+    (lambda: train.calibrate_bn(torch.nn.Linear(2, 2), [], max_batches=0), ValueError, "max_batches"),
 ])
 def test_bad_inputs_name_the_argument(call, exc, word):
     with pytest.raises(exc, match=word):
