@@ -18,3 +18,11 @@ def test_bench_spectra_agrees_with_algorithm1_loop():
                            "--repeat", "1", "--threads", "1"], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "ratio" in proc.stdout.lower()
+
+
+def test_bench_volterra_autograd_agrees_with_finite_differences():
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_volterra.py"), "--repeat", "1",
+                           "--threads", "1", "--max-layers", "3", "--max-layers-order2", "1"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "ratio" in proc.stdout.lower()
