@@ -387,6 +387,187 @@ def network_audio_1_config(mode: str | None = None, **overrides) -> ModelConfig:
     return ModelConfig(**{**base, **overrides})
 
 
+# ------------------------------------------------------------------ chapter 8: image classifiers (tf_flowers)
+#: ImageNet channel means and standard deviations (torchvision's constants), used by both image networks.
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+class ImageNormalize(nn.Module):
+    """``(x - mean) / std`` per channel, as the first layer: the network takes images in [0, 1], so
+    noise is added (and clipped, and quantised) in pixel units, exactly as chapter 8 measures SNR."""
+
+    def __init__(self, mean=IMAGENET_MEAN, std=IMAGENET_STD):
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1))
+        self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
+
+
+class FlowersCNN(nn.Module):
+    """A small CNN for 3-channel images in [0, 1]: ``normalize``, ``features``, ``gap``, ``classifier``.
+
+    ``features`` = blocks ``convN`` (3x3, padding 1) -> ``bnN`` -> ``actN`` (ReLU) -> ``poolN`` (2x2
+    max), one per entry of ``channels``; then global average pooling, dropout and one linear layer.
+    Any input size divisible by ``2 ** len(channels)`` works.
+    """
+
+    def __init__(self, channels, n_classes: int, in_channels: int = 3, dropout: float = 0.2):
+        super().__init__()
+        self.normalize = ImageNormalize()
+        layers: "OrderedDict[str, nn.Module]" = OrderedDict()
+        c_in = in_channels
+        for i, c in enumerate(channels, 1):
+            layers[f"conv{i}"] = nn.Conv2d(c_in, c, kernel_size=3, padding=1)
+            layers[f"bn{i}"] = nn.BatchNorm2d(c)
+            layers[f"act{i}"] = nn.ReLU()
+            layers[f"pool{i}"] = nn.MaxPool2d(2)
+            c_in = c
+        self.features = nn.Sequential(layers)
+        self.gap = nn.AdaptiveAvgPool2d(1)
+        self.dropout = nn.Dropout(dropout)
+        self.classifier = nn.Linear(c_in, n_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.gap(self.features(self.normalize(x))).flatten(1)
+        return self.classifier(self.dropout(h))
+
+
+def flowers_cnn(channels=(16, 32, 64, 128), n_classes: int = 5, dropout: float = 0.2) -> FlowersCNN:
+    """The quick-mode tf_flowers classifier of chapter 8 (trained from scratch): see :class:`FlowersCNN`."""
+    if isinstance(channels, (str, bytes)) or not isinstance(channels, (tuple, list)) or not channels:
+        raise TypeError(f"channels must be a non-empty tuple of ints, got {channels!r}")
+    for c in channels:
+        _check_int(c, "channels entries", 1)
+    n_classes = _check_int(n_classes, "n_classes", 2)
+    if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real) or not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
+    return FlowersCNN(tuple(int(c) for c in channels), n_classes, dropout=float(dropout))
+
+
+def resnet18_imagenet(n_classes: int = 5) -> nn.Module:
+    """torchvision's ResNet-18 with ImageNet weights (``weights=DEFAULT``; He et al. 2016), new head.
+
+    The full-mode classifier of chapter 8, fine-tuned on tf_flowers: ``ImageNormalize`` then the
+    backbone with its last layer replaced by ``Linear(512, n_classes)``. The weights are downloaded
+    by torchvision into its cache on first use (Colab); offline, a ``RuntimeError`` says so.
+    """
+    n_classes = _check_int(n_classes, "n_classes", 2)
+    from torchvision.models import ResNet18_Weights, resnet18
+
+    try:
+        net = resnet18(weights=ResNet18_Weights.DEFAULT)
+    except Exception as err:  # noqa: BLE001 - any download/cache failure means the same thing here
+        raise RuntimeError(
+            "resnet18_imagenet needs torchvision's ImageNet weights (ResNet18_Weights.DEFAULT, "
+            f"{ResNet18_Weights.DEFAULT.url}); they could not be loaded ({type(err).__name__}: {err}). "
+            "Run with internet access once (e.g. on Colab) or put the file in torch's hub cache "
+            "($TORCH_HOME/hub/checkpoints), or use quick mode (a CNN trained from scratch).") from err
+    net.fc = nn.Linear(net.fc.in_features, n_classes)
+    return nn.Sequential(OrderedDict(normalize=ImageNormalize(), backbone=net))
+
+
+IMAGE_ARCHS = ("flowers_cnn", "resnet18")
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageModelConfig:
+    """Everything that determines a trained chapter-8 image classifier: the cache key of ``train_or_load``.
+
+    ``arch``: ``"flowers_cnn"`` (:func:`flowers_cnn` with ``channels``, from scratch) or
+    ``"resnet18"`` (:func:`resnet18_imagenet`, ImageNet weights, fine-tuned); ``image_size``: side of
+    the square input; data: ``dataset`` (``"flowers"``), ``subset`` (training images or ``None``),
+    ``augment`` (random horizontal flips and +-``image_size // 16`` pixel shifts); training as in
+    :class:`ModelConfig`. ``key()`` is the sha256 of the canonical JSON, so it never collides with a
+    Network-audio-1 key (different fields).
+    """
+
+    arch: str = "flowers_cnn"
+    channels: tuple = (16, 32, 64, 128)
+    image_size: int = 64
+    n_classes: int = 5
+    seed: int = 0
+    dataset: str = "flowers"
+    subset: int | None = None
+    augment: bool = True
+    epochs: int = 15
+    batch_size: int = 32
+    lr: float = 3e-3
+    optimizer: str = "adam"
+    weight_decay: float = 5e-4
+    schedule: str = "onecycle"
+    version: int = 1
+
+    def __post_init__(self):
+        object.__setattr__(self, "arch", _check_choice(self.arch, "arch", IMAGE_ARCHS))
+        if isinstance(self.channels, (str, bytes)) or not isinstance(self.channels, (tuple, list)) or not self.channels:
+            raise TypeError(f"channels must be a non-empty tuple of ints, got {self.channels!r}")
+        object.__setattr__(self, "channels", tuple(_check_int(c, "channels entries", 1) for c in self.channels))
+        _check_int(self.image_size, "image_size", 8)
+        _check_int(self.n_classes, "n_classes", 2)
+        _check_int(self.seed, "seed", 0)
+        if self.subset is not None:
+            _check_int(self.subset, "subset", 1)
+        _check_bool(self.augment, "augment")
+        _check_int(self.epochs, "epochs", 0)
+        _check_int(self.batch_size, "batch_size", 1)
+        _check_int(self.version, "version", 0)
+        if isinstance(self.lr, bool) or not isinstance(self.lr, numbers.Real) or not self.lr > 0:
+            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
+        object.__setattr__(self, "lr", float(self.lr))
+        if (isinstance(self.weight_decay, bool) or not isinstance(self.weight_decay, numbers.Real)
+                or not self.weight_decay >= 0):
+            raise ValueError(f"weight_decay must be a number >= 0, got {self.weight_decay!r}")
+        object.__setattr__(self, "weight_decay", float(self.weight_decay))
+        object.__setattr__(self, "optimizer", _check_choice(self.optimizer, "optimizer", ("adam", "sgd")))
+        object.__setattr__(self, "schedule", _check_choice(self.schedule, "schedule", ("onecycle", "constant")))
+        if self.arch == "flowers_cnn" and self.image_size % 2 ** len(self.channels):
+            raise ValueError(f"image_size must be divisible by 2**len(channels) = {2 ** len(self.channels)}, "
+                             f"got {self.image_size}")
+        if not isinstance(self.dataset, str) or not self.dataset:
+            raise TypeError(f"dataset must be a dataset name (str), got {self.dataset!r}")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+
+    def key(self) -> str:
+        """sha256 (64 hex digits) of the canonical JSON: the checkpoint's file name."""
+        return hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()
+
+    def replace(self, **changes) -> "ImageModelConfig":
+        return dataclasses.replace(self, **changes)
+
+    def short(self) -> str:
+        what = "x".join(map(str, self.channels)) if self.arch == "flowers_cnn" else "imagenet"
+        return f"{self.arch} {what} {self.image_size}px {self.dataset} seed{self.seed}"
+
+    def build(self) -> nn.Module:
+        """The untrained network (from torch's global generator: seed first)."""
+        if self.arch == "flowers_cnn":
+            return flowers_cnn(self.channels, self.n_classes)
+        return resnet18_imagenet(self.n_classes)
+
+
+def flowers_config(mode: str | None = None, **overrides) -> ImageModelConfig:
+    """Chapter 8's tf_flowers classifier for a run mode (``None``: ``runtime.resolve_mode()``).
+
+    Quick: :func:`flowers_cnn` (16-32-64-128 channels) from scratch at 64 px, 15 epochs, Adam with a
+    one-cycle schedule. Full: ImageNet ResNet-18 fine-tuned at 160 px, 8 epochs, lr 1e-3.
+    """
+    from .runtime import resolve_mode
+
+    base = {} if resolve_mode(mode) == "quick" else dict(arch="resnet18", image_size=160, epochs=8, lr=1e-3)
+    return ImageModelConfig(**{**base, **overrides})
+
+__all__ += ["IMAGENET_MEAN", "IMAGENET_STD", "ImageNormalize", "FlowersCNN", "flowers_cnn", "resnet18_imagenet",
+            "IMAGE_ARCHS", "ImageModelConfig", "flowers_config"]
+
+
 # --------------------------------------------------------------- chapter 10: Volterra MNIST CNN
 #: MNIST standardisation used with :func:`volterra_mnist_cnn` (training-set pixel mean and std).
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081

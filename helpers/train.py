@@ -373,8 +373,8 @@ class TrainRecord:
 
 def checkpoint_path(config: ModelConfig, cache=None) -> Path:
     """``<cache>/models/<config.key()>.pt`` (``cache``: a folder, default ``runtime.cache_dir()``)."""
-    if not isinstance(config, ModelConfig):
-        raise TypeError(f"config must be a models.ModelConfig, got {type(config).__name__}")
+    if not _is_model_config(config):
+        raise TypeError(f"config must be a models.ModelConfig or models.ImageModelConfig, got {type(config).__name__}")
     base = runtime.cache_dir(cache)
     folder = base / "models"
     folder.mkdir(parents=True, exist_ok=True)
@@ -425,8 +425,8 @@ def train_or_load(config: ModelConfig, build_fn: Callable | None = None, make_lo
         loaded). The checkpoint holds ``{state_dict, config, accuracy, seconds, history}``; an
         unreadable or mismatching checkpoint is retrained and replaced.
     """
-    if not isinstance(config, ModelConfig):
-        raise TypeError(f"config must be a models.ModelConfig, got {type(config).__name__}")
+    if not _is_model_config(config):
+        raise TypeError(f"config must be a models.ModelConfig or models.ImageModelConfig, got {type(config).__name__}")
     for fn, name in ((build_fn, "build_fn"), (make_loaders, "make_loaders")):
         if fn is not None and not callable(fn):
             raise TypeError(f"{name} must be callable or None, got {type(fn).__name__}")
@@ -469,3 +469,95 @@ def train_or_load(config: ModelConfig, build_fn: Callable | None = None, make_lo
     record = TrainRecord(config, accuracy, seconds, history, path, loaded=False)
     say(record.summary())
     return model, record
+
+
+# ------------------------------------------------------------------ chapter 8: tf_flowers image classifiers
+def _is_model_config(config) -> bool:
+    """A config ``train_or_load`` can cache: Network-audio-1's or chapter 8's image classifier's."""
+    from .models import ImageModelConfig
+
+    return isinstance(config, (ModelConfig, ImageModelConfig))
+
+
+_IMAGE_CACHE: dict = {}
+
+
+def flowers_tensors(split: str = "val", image_size: int = 64, mode: str | None = None, subset: int | None = None,
+                    root=None, seed: int = 0):
+    """tf_flowers as tensors: ``(images float32 (N, 3, S, S) in [0, 1] on the 8-bit grid, labels int64 (N,))``.
+
+    Each photo (``helpers.data.load("flowers", split, mode, subset, root)``: the data directory's
+    100 + 25 photos per class, or the canonical 3,670 with the book's fixed 80/20 split) is resized
+    so that its shorter side is ``image_size`` (bilinear, antialiased), centre-cropped to a square
+    and rounded to 8 bits (``k / 255``), which is what a network sees of an 8-bit image. Decoded
+    once per process and kept in memory.
+    """
+    from . import data
+
+    if isinstance(image_size, bool) or not isinstance(image_size, numbers.Integral) or image_size < 8:
+        raise ValueError(f"image_size must be an int >= 8 (pixels), got {image_size!r}")
+    from torchvision import transforms
+
+    ds = data.load("flowers", split=split, mode=mode, subset=subset, root=root, seed=seed)
+    key = (ds.source, split, tuple(p for p, _ in ds.samples), int(image_size))
+    if key not in _IMAGE_CACHE:
+        tf = transforms.Compose([transforms.Resize(int(image_size), antialias=True),
+                                 transforms.CenterCrop(int(image_size)), transforms.PILToTensor()])
+        ds.transform = tf
+        images = torch.stack([ds[i][0] for i in range(len(ds))]).float().div_(255.0)
+        _IMAGE_CACHE[key] = (images, ds.targets.clone(), data.describe(ds))
+    images, labels, desc = _IMAGE_CACHE[key]
+    return images.clone(), labels.clone()
+
+
+class AugmentedImages(torch.utils.data.Dataset):
+    """Tensor images with seeded augmentation: random horizontal flip and a random shift of up to
+    ``shift`` pixels (reflection padding, then a crop back to size). ``augment=False``: as stored."""
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, augment: bool = True, shift: int = 4,
+                 generator: torch.Generator | None = None):
+        self.images, self.labels, self.augment, self.shift = images, labels, bool(augment), int(shift)
+        self.generator = generator if generator is not None else torch.Generator().manual_seed(0)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int):
+        x = self.images[i]
+        if self.augment:
+            if bool(torch.rand((), generator=self.generator) < 0.5):
+                x = x.flip(-1)
+            s = self.shift
+            if s > 0:
+                dy, dx = (int(v) for v in torch.randint(0, 2 * s + 1, (2,), generator=self.generator))
+                h, w = x.shape[-2:]
+                x = torch.nn.functional.pad(x[None], (s, s, s, s), mode="reflect")[0, :, dy:dy + h, dx:dx + w]
+        return x, int(self.labels[i])
+
+
+def flowers_loaders(config, root=None, mode: str | None = None):
+    """``make_loaders`` for :func:`train_or_load` with a ``models.ImageModelConfig`` on tf_flowers.
+
+    Train: :func:`flowers_tensors` of the ``train`` split (``config.subset`` or the mode's default),
+    augmented (:class:`AugmentedImages`, shift ``image_size // 16``) and shuffled with generators
+    seeded from ``config.seed``; test: the ``val`` split as stored, in order.
+    """
+    from .models import ImageModelConfig
+
+    if not isinstance(config, ImageModelConfig):
+        raise TypeError(f"config must be a models.ImageModelConfig, got {type(config).__name__}")
+    if config.dataset != "flowers":
+        raise ValueError(f"config.dataset must be 'flowers' for flowers_loaders, got {config.dataset!r}")
+    xtr, ytr = flowers_tensors("train", config.image_size, mode=mode, subset=config.subset, root=root)
+    xte, yte = flowers_tensors("val", config.image_size, mode=mode, root=root)
+    aug_gen = torch.Generator().manual_seed(config.seed * 2 + 1)
+    shuffle_gen = torch.Generator().manual_seed(config.seed * 2)
+    train_loader = torch.utils.data.DataLoader(
+        AugmentedImages(xtr, ytr, config.augment, max(1, config.image_size // 16), aug_gen),
+        batch_size=config.batch_size, shuffle=True, generator=shuffle_gen, num_workers=0)
+    test_loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(xte, yte), batch_size=128,
+                                              shuffle=False, num_workers=0)
+    return train_loader, test_loader
+
+
+__all__ += ["flowers_tensors", "AugmentedImages", "flowers_loaders"]
