@@ -34,7 +34,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-__all__ = ["Sine", "ACTIVATIONS", "POOLS", "VGG11_CFG", "VGG1d", "vgg11_1d", "ModelConfig",
+__all__ = ["Sine", "ACTIVATIONS", "POOLS", "KeyedConfig", "VGG11_CFG", "VGG1d", "vgg11_1d", "ModelConfig",
            "network_audio_1_config", "QUICK", "FULL", "SMALL_CNN_2D_CFG", "SmallCNN2d", "small_cnn_2d"]
 
 VGG11_CFG = (64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M")
@@ -245,12 +245,70 @@ def small_cnn_2d(channels=SMALL_CNN_2D_CFG, image_size: int = 28, activation: st
     return SmallCNN2d(tuple(channels), image_size, activation, batch_norm, n_classes, in_channels)
 
 
-#: ModelConfig fields added after networks were cached: left out of ``to_dict``/``key`` at this value.
-_KEY_OPTIONAL = {"fold": None}
+class KeyedConfig:
+    """What the book's frozen training configs share: training-field checks, canonical JSON, cache key.
+
+    Subclasses are frozen dataclasses with the fields ``seed``, ``subset``, ``epochs``, ``batch_size``,
+    ``lr``, ``optimizer``, ``weight_decay``, ``schedule``, ``dataset`` and ``version``.
+    ``key()`` is the sha256 (hex) of the canonical JSON of :meth:`to_dict` (sorted keys), so it is
+    stable across processes, machines and Python versions; ``helpers.train.train_or_load`` names
+    its checkpoint after it. ``_key_optional`` maps fields added after networks were cached to
+    their "absent" value, at which they are left out of the JSON, so old keys stay valid.
+    """
+
+    _key_optional: dict = {}
+
+    def _check_training(self) -> None:
+        _check_int(self.seed, "seed", 0)
+        if self.subset is not None:
+            _check_int(self.subset, "subset", 1)
+        _check_int(self.epochs, "epochs", 0)
+        _check_int(self.batch_size, "batch_size", 1)
+        _check_int(self.version, "version", 0)
+        if isinstance(self.lr, bool) or not isinstance(self.lr, numbers.Real) or not self.lr > 0:
+            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
+        object.__setattr__(self, "lr", float(self.lr))
+        if (isinstance(self.weight_decay, bool) or not isinstance(self.weight_decay, numbers.Real)
+                or not self.weight_decay >= 0):
+            raise ValueError(f"weight_decay must be a number >= 0, got {self.weight_decay!r}")
+        object.__setattr__(self, "weight_decay", float(self.weight_decay))
+        object.__setattr__(self, "optimizer", _check_choice(self.optimizer, "optimizer", ("adam", "sgd")))
+        object.__setattr__(self, "schedule", _check_choice(self.schedule, "schedule", ("onecycle", "constant")))
+        if not isinstance(self.dataset, str) or not self.dataset:
+            raise TypeError(f"dataset must be a dataset name (str), got {self.dataset!r}")
+
+    def to_dict(self) -> dict:
+        """The fields as a dict, without optional fields at their "absent" value (``_key_optional``)."""
+        d = dataclasses.asdict(self)
+        for name, absent in self._key_optional.items():
+            if d[name] == absent:
+                del d[name]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict):
+        name = cls.__name__
+        if not isinstance(d, dict):
+            raise TypeError(f"d must be a dict of {name} fields, got {type(d).__name__}")
+        unknown = sorted(set(d) - {f.name for f in dataclasses.fields(cls)})
+        if unknown:
+            raise ValueError(f"d has unknown {name} field(s) {unknown}")
+        return cls(**d)
+
+    def replace(self, **changes):
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+
+    def key(self) -> str:
+        """sha256 (64 hex digits) of the canonical JSON: the checkpoint's file name."""
+        return hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()
 
 
 @dataclasses.dataclass(frozen=True)
-class ModelConfig:
+class ModelConfig(KeyedConfig):
     """Everything that determines a trained Network-audio-1: the cache key of ``train_or_load``.
 
     Architecture (:func:`vgg11_1d` arguments), seed, data (``dataset``, ``crop`` samples per clip,
@@ -260,9 +318,11 @@ class ModelConfig:
     ``weight_decay``, ``schedule``). ``version`` is bumped when the training code changes in a way
     that changes the result, so old checkpoints are not reused.
 
-    ``key()`` is the sha256 (hex) of the canonical JSON of :meth:`to_dict` (sorted keys), so it is
-    stable across processes, machines and Python versions.
+    ``key()``: see :class:`KeyedConfig` (``fold`` is left out of it when ``None``, so the keys of
+    the FSDD networks cached before ``fold`` existed are unchanged).
     """
+
+    _key_optional = {"fold": None}
 
     width: float = 0.25
     activation: str = "relu"
@@ -293,28 +353,12 @@ class ModelConfig:
         _check_bool(self.batch_norm, "batch_norm")
         _check_int(self.n_classes, "n_classes", 2)
         _check_int(self.in_channels, "in_channels", 1)
-        _check_int(self.seed, "seed", 0)
         _check_int(self.crop, "crop", 32)
-        if self.subset is not None:
-            _check_int(self.subset, "subset", 1)
-        _check_int(self.epochs, "epochs", 0)
-        _check_int(self.batch_size, "batch_size", 1)
-        _check_int(self.version, "version", 0)
-        if isinstance(self.lr, bool) or not isinstance(self.lr, numbers.Real) or not self.lr > 0:
-            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
-        object.__setattr__(self, "lr", float(self.lr))
-        if (isinstance(self.weight_decay, bool) or not isinstance(self.weight_decay, numbers.Real)
-                or not self.weight_decay >= 0):
-            raise ValueError(f"weight_decay must be a number >= 0, got {self.weight_decay!r}")
-        object.__setattr__(self, "weight_decay", float(self.weight_decay))
-        object.__setattr__(self, "optimizer", _check_choice(self.optimizer, "optimizer", ("adam", "sgd")))
-        object.__setattr__(self, "schedule", _check_choice(self.schedule, "schedule", ("onecycle", "constant")))
+        self._check_training()
         if self.input_norm is not None:
             object.__setattr__(self, "input_norm", _check_choice(self.input_norm, "input_norm", ("peak", "rms")))
         if self.arch != "vgg11_1d":
             raise ValueError(f"arch must be 'vgg11_1d' (the only architecture ModelConfig builds), got {self.arch!r}")
-        if not isinstance(self.dataset, str) or not self.dataset:
-            raise TypeError(f"dataset must be a dataset name (str), got {self.dataset!r}")
         if self.dataset == "urbansound8k" and self.fold is None:
             object.__setattr__(self, "fold", 10)
         if self.fold is not None:
@@ -324,36 +368,6 @@ class ModelConfig:
             _check_int(self.fold, "fold", 1)
             if self.fold > 10:
                 raise ValueError(f"fold must be an UrbanSound8K fold 1-10, got {self.fold}")
-
-    def to_dict(self) -> dict:
-        """The fields as a dict; optional fields at their "absent" value (:data:`_KEY_OPTIONAL`) are left
-        out, so adding such a field later does not change the key of any network cached before it."""
-        d = dataclasses.asdict(self)
-        for name, absent in _KEY_OPTIONAL.items():
-            if d[name] == absent:
-                del d[name]
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "ModelConfig":
-        if not isinstance(d, dict):
-            raise TypeError(f"d must be a dict of ModelConfig fields, got {type(d).__name__}")
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - names)
-        if unknown:
-            raise ValueError(f"d has unknown ModelConfig field(s) {unknown}")
-        return cls(**d)
-
-    def replace(self, **changes) -> "ModelConfig":
-        """A copy with some fields changed (validated again)."""
-        return dataclasses.replace(self, **changes)
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
-
-    def key(self) -> str:
-        """sha256 (64 hex digits) of the canonical JSON: the checkpoint's file name."""
-        return hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()
 
     def short(self) -> str:
         """A human-readable label, e.g. ``vgg11_1d w0.25 relu+bn max seed0``."""
@@ -473,15 +487,15 @@ IMAGE_ARCHS = ("flowers_cnn", "resnet18")
 
 
 @dataclasses.dataclass(frozen=True)
-class ImageModelConfig:
+class ImageModelConfig(KeyedConfig):
     """Everything that determines a trained chapter-8 image classifier: the cache key of ``train_or_load``.
 
     ``arch``: ``"flowers_cnn"`` (:func:`flowers_cnn` with ``channels``, from scratch) or
     ``"resnet18"`` (:func:`resnet18_imagenet`, ImageNet weights, fine-tuned); ``image_size``: side of
     the square input; data: ``dataset`` (``"flowers"``), ``subset`` (training images or ``None``),
     ``augment`` (random horizontal flips and +-``image_size // 16`` pixel shifts); training as in
-    :class:`ModelConfig`. ``key()`` is the sha256 of the canonical JSON, so it never collides with a
-    Network-audio-1 key (different fields).
+    :class:`ModelConfig`. ``key()``: see :class:`KeyedConfig` (different fields from a
+    Network-audio-1 config, so the keys never collide).
     """
 
     arch: str = "flowers_cnn"
@@ -507,40 +521,11 @@ class ImageModelConfig:
         object.__setattr__(self, "channels", tuple(_check_int(c, "channels entries", 1) for c in self.channels))
         _check_int(self.image_size, "image_size", 8)
         _check_int(self.n_classes, "n_classes", 2)
-        _check_int(self.seed, "seed", 0)
-        if self.subset is not None:
-            _check_int(self.subset, "subset", 1)
         _check_bool(self.augment, "augment")
-        _check_int(self.epochs, "epochs", 0)
-        _check_int(self.batch_size, "batch_size", 1)
-        _check_int(self.version, "version", 0)
-        if isinstance(self.lr, bool) or not isinstance(self.lr, numbers.Real) or not self.lr > 0:
-            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
-        object.__setattr__(self, "lr", float(self.lr))
-        if (isinstance(self.weight_decay, bool) or not isinstance(self.weight_decay, numbers.Real)
-                or not self.weight_decay >= 0):
-            raise ValueError(f"weight_decay must be a number >= 0, got {self.weight_decay!r}")
-        object.__setattr__(self, "weight_decay", float(self.weight_decay))
-        object.__setattr__(self, "optimizer", _check_choice(self.optimizer, "optimizer", ("adam", "sgd")))
-        object.__setattr__(self, "schedule", _check_choice(self.schedule, "schedule", ("onecycle", "constant")))
+        self._check_training()
         if self.arch == "flowers_cnn" and self.image_size % 2 ** len(self.channels):
             raise ValueError(f"image_size must be divisible by 2**len(channels) = {2 ** len(self.channels)}, "
                              f"got {self.image_size}")
-        if not isinstance(self.dataset, str) or not self.dataset:
-            raise TypeError(f"dataset must be a dataset name (str), got {self.dataset!r}")
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
-
-    def key(self) -> str:
-        """sha256 (64 hex digits) of the canonical JSON: the checkpoint's file name."""
-        return hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()
-
-    def replace(self, **changes) -> "ImageModelConfig":
-        return dataclasses.replace(self, **changes)
 
     def short(self) -> str:
         what = "x".join(map(str, self.channels)) if self.arch == "flowers_cnn" else "imagenet"

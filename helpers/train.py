@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from . import runtime
-from .models import ModelConfig
+from .models import KeyedConfig, ModelConfig
 
 __all__ = ["CropDataset", "AUDIO_DATASETS", "audio_loaders", "fsdd_loaders", "audio_eval_loader",
            "fsdd_eval_loader", "calibrate_bn", "fit", "evaluate", "TrainRecord", "train_or_load",
@@ -373,7 +373,7 @@ class TrainRecord:
 
 def checkpoint_path(config: ModelConfig, cache=None) -> Path:
     """``<cache>/models/<config.key()>.pt`` (``cache``: a folder, default ``runtime.cache_dir()``)."""
-    if not _is_model_config(config):
+    if not isinstance(config, KeyedConfig):
         raise TypeError(f"config must be a models.ModelConfig or models.ImageModelConfig, got {type(config).__name__}")
     base = runtime.cache_dir(cache)
     folder = base / "models"
@@ -425,7 +425,7 @@ def train_or_load(config: ModelConfig, build_fn: Callable | None = None, make_lo
         loaded). The checkpoint holds ``{state_dict, config, accuracy, seconds, history}``; an
         unreadable or mismatching checkpoint is retrained and replaced.
     """
-    if not _is_model_config(config):
+    if not isinstance(config, KeyedConfig):
         raise TypeError(f"config must be a models.ModelConfig or models.ImageModelConfig, got {type(config).__name__}")
     for fn, name in ((build_fn, "build_fn"), (make_loaders, "make_loaders")):
         if fn is not None and not callable(fn):
@@ -472,13 +472,6 @@ def train_or_load(config: ModelConfig, build_fn: Callable | None = None, make_lo
 
 
 # ------------------------------------------------------------------ chapter 8: tf_flowers image classifiers
-def _is_model_config(config) -> bool:
-    """A config ``train_or_load`` can cache: Network-audio-1's or chapter 8's image classifier's."""
-    from .models import ImageModelConfig
-
-    return isinstance(config, (ModelConfig, ImageModelConfig))
-
-
 _IMAGE_CACHE: dict = {}
 
 
