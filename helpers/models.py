@@ -10,7 +10,8 @@ once here and in the chapters:
   Zisserman's "A"), channel counts multiplied by ``width`` (rounded, at least 1);
 * 1-D convolutions with kernel size 3, stride 1, padding 1 (VGG's 3x3 made 1-D), so every conv and
   activation keeps the signal length and its input and output spectra share a frequency grid;
-* pooling of size 2, stride 2 after each block (``pool="max"`` as in VGG, or ``"avg"``);
+* pooling of size 2, stride 2 after each block (``pool="max"`` as in VGG, or ``"avg"``; chapter 4 adds
+  ``"strided"``, ``"spectral"`` and ``"blur"``, see :data:`POOLS`);
 * optional batch normalisation after each convolution (``convolution_bn`` of paper 001, Fig. 18a);
 * a global average pool over time and one linear layer as the head (instead of VGG's three fully
   connected layers), so any clip length works and the head stays small.
@@ -34,7 +35,9 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-__all__ = ["Sine", "ACTIVATIONS", "POOLS", "KeyedConfig", "VGG11_CFG", "VGG1d", "vgg11_1d", "ModelConfig",
+from .pooling import MaxBlurPool1d, SpectralPool1d, StridedConvPool1d
+
+__all__ = ["Sine", "ACTIVATIONS", "POOLS", "KeyedConfig", "pool_layer", "VGG11_CFG", "VGG1d", "vgg11_1d", "ModelConfig",
            "network_audio_1_config", "QUICK", "FULL", "SMALL_CNN_2D_CFG", "SmallCNN2d", "small_cnn_2d"]
 
 VGG11_CFG = (64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M")
@@ -66,8 +69,24 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
     "elu": nn.ELU,
 }
 
-#: Spatial pooling (paper 001, section 3.3): name -> module class (kernel 2, stride 2).
-POOLS: dict[str, type[nn.Module]] = {"max": nn.MaxPool1d, "avg": nn.AvgPool1d}
+#: Pooling (paper 001, section 3.3; chapter 4): name -> module class. Each halves the length:
+#: ``max``/``avg`` kernel 2, stride 2; ``strided`` a learned C -> C conv, kernel 3, stride 2, padding 1
+#: (Springenberg et al. 2015); ``spectral`` keeps the lower half of the DFT (Rippel et al. 2015);
+#: ``blur`` anti-aliased max pooling, max(2, stride 1) then a [1, 2, 1]/4 blur with stride 2 (Zhang 2019).
+POOLS: dict[str, type[nn.Module]] = {"max": nn.MaxPool1d, "avg": nn.AvgPool1d, "strided": StridedConvPool1d,
+                                     "spectral": SpectralPool1d, "blur": MaxBlurPool1d}
+
+
+def pool_layer(pool: str, channels: int) -> nn.Module:
+    """The pooling layer ``pool`` (a key of :data:`POOLS`) for ``channels`` channels; halves the length."""
+    pool = _check_choice(pool, "pool", POOLS)
+    if pool in ("max", "avg"):
+        return POOLS[pool](kernel_size=2, stride=2)
+    if pool == "strided":
+        return StridedConvPool1d(channels)
+    if pool == "spectral":
+        return SpectralPool1d(factor=2)
+    return MaxBlurPool1d(filt_size=3, stride=2)
 
 
 def _check_width(width) -> float:
@@ -123,7 +142,7 @@ class VGG1d(nn.Module):
         for v in cfg:
             if v == "M":
                 i_pool += 1
-                layers[f"pool{i_pool}"] = POOLS[pool](kernel_size=2, stride=2)
+                layers[f"pool{i_pool}"] = pool_layer(pool, c_in)
                 continue
             i_conv += 1
             layers[f"conv{i_conv}"] = nn.Conv1d(c_in, v, kernel_size=kernel_size, padding=kernel_size // 2)
@@ -156,7 +175,8 @@ def vgg11_1d(width: float = 1.0, activation: str = "relu", batch_norm: bool = Tr
         batch_norm: ``True`` for conv + batch-norm (paper 001, Fig. 18a), ``False`` for plain conv.
         n_classes: size of the output (10 digits for FSDD).
         in_channels: channels of the input signal (1 for mono audio).
-        pool: ``"max"`` (VGG) or ``"avg"`` (the average pooling that paper 001, eq 27, reads as a
+        pool: a key of :data:`POOLS`: ``"max"`` (VGG), ``"strided"``, ``"spectral"``, ``"blur"``
+            (chapter 4) or ``"avg"`` (the average pooling that paper 001, eq 27, reads as a
             convolution with ``1_K / K``).
 
     Returns:

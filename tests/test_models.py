@@ -159,3 +159,67 @@ def test_small_cnn_2d_structure_shapes_and_training_step():
         opt.step()
         losses.append(float(loss.detach()))
     assert losses[1] < losses[0]
+
+
+# ---------------------------------------------------------------------------- chapter 4's pooling choices
+#: keys and parameters computed from the code before chapter 4 added pool choices: cached max/avg
+#: networks must stay valid (same key) and bit-identical (same seeded parameters)
+_KEYS_BEFORE_CH4 = {
+    ("quick", "max"): "bbcfcb9a995135fd0a6a258e92098a343f191deaf6e648fac8425ccbc9da9c9d",
+    ("quick", "avg"): "de3550badc9c72b0c2c3767a02b2d178a9d689e8901a289cb2474e85ed80c519",
+    ("full", "max"): "0e12ba283d89e757b45a49b853df41ca8d6717af005a167cc959e55066299fba",
+    ("full", "avg"): "d112c34f6712e3fe30de1e8e83d0a7d812fe9744f53a926a2ba49141eb6256de",
+}
+_PARAMS_BEFORE_CH4 = "dcb36f9fa15eda958b904629d856f1cb82c04b9a69f5384ca17ee64d54faf147"
+_OUTPUT_BEFORE_CH4 = {"max": -0.139641672372818, "avg": -0.1395851969718933}
+
+
+@pytest.mark.parametrize("mode, pool", sorted(_KEYS_BEFORE_CH4))
+def test_max_and_avg_keys_unchanged_by_new_pool_choices(mode, pool):
+    assert models.network_audio_1_config(mode, pool=pool).key() == _KEYS_BEFORE_CH4[(mode, pool)]
+
+
+@pytest.mark.parametrize("pool", ["max", "avg"])
+def test_max_and_avg_networks_bit_identical(pool):
+    torch.manual_seed(0)
+    net = models.vgg11_1d(width=0.25, pool=pool).eval()
+    h = hashlib.sha256()
+    for k, v in net.state_dict().items():
+        h.update(k.encode())
+        h.update(v.detach().cpu().numpy().tobytes())
+    assert h.hexdigest() == _PARAMS_BEFORE_CH4
+    with torch.no_grad():
+        out = float(net(torch.linspace(-1, 1, 4096).reshape(1, 1, 4096)).sum())
+    assert abs(out - _OUTPUT_BEFORE_CH4[pool]) < 1e-6
+
+
+@pytest.mark.parametrize("pool, cls", [("strided", "StridedConvPool1d"), ("spectral", "SpectralPool1d"),
+                                       ("blur", "MaxBlurPool1d")])
+def test_new_pool_choices_shapes_names_and_config(pool, cls):
+    from helpers import pooling
+
+    torch.manual_seed(0)
+    net = models.vgg11_1d(width=0.125, pool=pool)
+    names = dict(net.named_modules())
+    for i in range(1, 6):
+        assert isinstance(names[f"features.pool{i}"], getattr(pooling, cls))
+    assert list(net.features._modules)[:4] == ["conv1", "bn1", "act1", "pool1"]
+    x = torch.randn(2, 1, 256)
+    assert net(x).shape == (2, 10)
+    assert net.features_of(x).shape == (2, 64, 256 // 32), "each pool halves the length"
+    assert names["features.pool1"](torch.randn(2, 8, 100)).shape == (2, 8, 50)
+    has_params = bool(list(names["features.pool1"].parameters()))
+    assert has_params == (pool == "strided"), "only the strided conv learns"
+    if pool == "strided":
+        layer = names["features.pool2"]
+        assert layer.in_channels == layer.out_channels == 16 and layer.stride == (2,) and layer.kernel_size == (3,)
+    cfg = models.network_audio_1_config("quick", pool=pool.upper())
+    assert cfg.pool == pool and cfg.key() != models.network_audio_1_config("quick").key()
+    assert isinstance(dict(cfg.build().named_modules())["features.pool3"], getattr(pooling, cls))
+
+
+def test_pool_layer_rejects_unknown_pool():
+    with pytest.raises(ValueError, match="pool"):
+        models.pool_layer("lp", 4)
+    with pytest.raises(ValueError, match="pool"):
+        models.ModelConfig(pool="median")
