@@ -147,6 +147,23 @@ def start(mode: str | None = None, seed: int = 0, device: str | None = None,
     return run
 
 
+def plain_number(value):
+    """A NumPy scalar or a one-element tensor/array as a Python ``int``/``float``/``bool``; else ``value``.
+
+    ``myst_nb`` formats a glued number from its ``repr``; NumPy 2's ``repr`` of a scalar is
+    ``np.float64(0.5)``, which the ``{glue:text}`key:.2f``` format cannot parse, so every number is
+    glued as a plain Python number.
+    """
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray) and value.size == 1:
+        return value.item()
+    numel = getattr(value, "numel", None)          # a torch.Tensor (torch is imported lazily here)
+    if callable(numel) and callable(getattr(value, "item", None)) and numel() == 1:
+        return value.item()
+    return value
+
+
 def glue(name: str, value, display: bool = True):
     """Record ``value`` under ``name`` so the book's text can show it (``{glue:text}`name```).
 
@@ -155,6 +172,7 @@ def glue(name: str, value, display: bool = True):
     """
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"name must be an identifier-like string, got {name!r}")
+    value = plain_number(value)
     try:
         from myst_nb import glue as _glue
     except ImportError:

@@ -92,3 +92,16 @@ def test_glue_checks_name_and_records_without_error():
     runtime.glue("ch0_value", 1.5, display=False)  # myst-nb is installed here: records, returns None
     with pytest.raises(ValueError, match="name"):
         runtime.glue("not a key", 1.0)
+
+
+def test_plain_number_turns_numpy_and_tensor_scalars_into_python_numbers():
+    import numpy as np
+    import torch
+
+    for value, expected in ((np.float64(0.25), 0.25), (np.int64(3), 3), (np.array([1.5]), 1.5),
+                            (torch.tensor(2.5), 2.5), (torch.tensor([7]), 7), (np.bool_(True), True)):
+        out = runtime.plain_number(value)
+        assert out == expected and type(out) in (float, int, bool), (value, out)
+        assert "np." not in repr(out) and "tensor" not in repr(out)
+    for value in (0.5, 3, "text", None, [1, 2], np.zeros(3)):
+        assert runtime.plain_number(value) is value
