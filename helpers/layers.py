@@ -95,14 +95,21 @@ def _conv_inputs(x, weight, bias, nd: int):
     if t.shape[1] != w.shape[1]:
         raise ValueError(f"x has {t.shape[1]} input channels but weight expects {w.shape[1]} "
                          f"(weight shape {tuple(w.shape)})")
+    t, w, b = _unify(t, w, bias, n_out=w.shape[0])
+    return t, w, b, unbatched
+
+
+def _unify(t: torch.Tensor, w: torch.Tensor, bias, n_out: int):
+    """Input and weight in their common dtype (on the input's device), and the bias ``(n_out,)`` cast
+    to it (``None`` stays ``None``); shared by the convolution and transposed-convolution identities."""
     dtype = torch.promote_types(t.dtype, w.dtype)
     t, w = t.to(dtype), w.to(dtype=dtype, device=t.device)
     b = None
     if bias is not None:
         b = _to_tensor(bias, "bias", allow_complex=False).to(dtype=dtype, device=t.device)
-        if b.shape != (w.shape[0],):
-            raise ValueError(f"bias must have shape ({w.shape[0]},) (one per output channel), got {tuple(b.shape)}")
-    return t, w, b, unbatched
+        if b.shape != (n_out,):
+            raise ValueError(f"bias must have shape ({n_out},) (one per output channel), got {tuple(b.shape)}")
+    return t, w, b
 
 
 def _pad(t: torch.Tensor, pads: tuple[int, ...], mode: str) -> torch.Tensor:

@@ -49,6 +49,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .layers import _int_tuple, _unify
 from .spectra import _check_bool, _to_tensor
 
 __all__ = [
@@ -83,21 +84,6 @@ def _int(value, name: str, minimum: int) -> int:
     if value < minimum:
         raise ValueError(f"{name} must be an int >= {minimum}, got {value}")
     return int(value)
-
-
-def _ints(value, name: str, nd: int, minimum: int) -> tuple[int, ...]:
-    """An int (repeated) or a tuple of ``nd`` ints, each >= minimum."""
-    if isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be an int or a tuple of {nd} ints, got bool")
-    if isinstance(value, numbers.Integral):
-        value = (int(value),) * nd
-    if not isinstance(value, (tuple, list)) or len(value) != nd or not all(
-            isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)) for v in value):
-        raise TypeError(f"{name} must be an int or a tuple of {nd} ints, got {value!r}")
-    value = tuple(int(v) for v in value)
-    if any(v < minimum for v in value):
-        raise ValueError(f"{name} must be >= {minimum}, got {value if nd > 1 else value[0]}")
-    return value
 
 
 def _signal(x, name: str = "x") -> tuple[torch.Tensor, int]:
@@ -151,9 +137,9 @@ def avg_pool_as_conv(x, kernel_size, stride=None, padding=0, ceil_mode: bool = F
         The pooled tensor, equal to ``F.avg_pool1d`` / ``F.avg_pool2d`` with the same arguments.
     """
     t, nd = _signal(x)
-    k = _ints(kernel_size, "kernel_size", nd, 1)
-    s = k if stride is None else _ints(stride, "stride", nd, 1)
-    p = _ints(padding, "padding", nd, 0)
+    k = _int_tuple(kernel_size, "kernel_size", nd, 1)
+    s = k if stride is None else _int_tuple(stride, "stride", nd, 1)
+    p = _int_tuple(padding, "padding", nd, 0)
     ceil_mode = _check_bool(ceil_mode, "ceil_mode")
     count_include_pad = _check_bool(count_include_pad, "count_include_pad")
     if any(pi > ki // 2 for pi, ki in zip(p, k)):
@@ -201,7 +187,7 @@ def box_response(kernel_size, freqs) -> torch.Tensor:
         ``|H|``, shape ``freqs.shape`` (1-D) or ``(len(f1), len(f2))`` (2-D), float64.
     """
     if isinstance(kernel_size, (tuple, list)):
-        k = _ints(kernel_size, "kernel_size", 2, 1)
+        k = _int_tuple(kernel_size, "kernel_size", 2, 1)
         if not isinstance(freqs, (tuple, list)) or len(freqs) != 2:
             raise TypeError("freqs must be a pair (f1, f2) of 1-D frequency tensors for a 2-D kernel_size")
         f1 = _to_tensor(freqs[0], "freqs[0]", allow_complex=False).double().reshape(-1)
@@ -255,7 +241,7 @@ def _crop_axis(X: torch.Tensor, size: int, dim: int) -> torch.Tensor:
 
 
 def _sizes(x: torch.Tensor, nd: int, size, name: str = "size") -> tuple[int, ...]:
-    sz = _ints(size, name, nd, 1)
+    sz = _int_tuple(size, name, nd, 1)
     have = tuple(x.shape[2:])
     if any(m > n for m, n in zip(sz, have)):
         raise ValueError(f"{name} must be at most the input size {have} (spectral pooling crops), got {sz}")
@@ -300,8 +286,8 @@ def spectral_pool_kernel(n, size) -> torch.Tensor:
     pairs) it is the outer product of the two 1-D kernels, shape ``(n1, n2)``.
     """
     if isinstance(n, (tuple, list)) or isinstance(size, (tuple, list)):
-        nn_ = _ints(n, "n", 2, 1)
-        ss = _ints(size, "size", 2, 1)
+        nn_ = _int_tuple(n, "n", 2, 1)
+        ss = _int_tuple(size, "size", 2, 1)
         return spectral_pool_kernel(nn_[0], ss[0])[:, None] * spectral_pool_kernel(nn_[1], ss[1])[None, :]
     H = crop_window(n, size)
     return torch.fft.ifft(H.to(torch.complex128)).real
@@ -345,8 +331,8 @@ class _SpectralPool(nn.Module):
         if (size is None) == (factor is None):
             raise ValueError(f"give exactly one of size (output size) and factor (reduction), got size={size!r}, "
                              f"factor={factor!r}")
-        self.size = None if size is None else _ints(size, "size", self.nd, 1)
-        self.factor = None if factor is None else _ints(factor, "factor", self.nd, 1)
+        self.size = None if size is None else _int_tuple(size, "size", self.nd, 1)
+        self.factor = None if factor is None else _int_tuple(factor, "factor", self.nd, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.size is not None:
@@ -392,7 +378,7 @@ class _BlurPool(nn.Module):
 
     def __init__(self, stride=2, filt_size: int = 3, pad_mode: str = "reflect"):
         super().__init__()
-        self.stride = _ints(stride, "stride", self.nd, 1)
+        self.stride = _int_tuple(stride, "stride", self.nd, 1)
         self.filt_size = _int(filt_size, "filt_size", 1)
         if pad_mode not in ("reflect", "replicate", "zeros", "circular"):
             raise ValueError(f"pad_mode must be one of 'reflect', 'replicate', 'zeros', 'circular', got {pad_mode!r}")
@@ -572,7 +558,7 @@ def zero_insert(x, factor, ndim: int = 1) -> torch.Tensor:
         raise ValueError(f"ndim must be 1 or 2 (dimensions to expand), got {ndim!r}")
     if t.ndim < ndim:
         raise ValueError(f"x must have at least {ndim} dimension(s), got shape {tuple(t.shape)}")
-    f = _ints(factor, "factor", ndim, 1)
+    f = _int_tuple(factor, "factor", ndim, 1)
     shape = list(t.shape)
     for i, fi in enumerate(f):
         shape[t.ndim - ndim + i] *= fi
@@ -608,16 +594,10 @@ def transposed_conv_as_zero_insertion(x, weight, bias=None, stride=1, padding=0,
     if t.shape[1] != w.shape[0]:
         raise ValueError(f"x has {t.shape[1]} channels but weight expects C_in = {w.shape[0]} "
                          f"(weight shape {tuple(w.shape)})")
-    dtype = torch.promote_types(t.dtype, w.dtype)
-    t, w = t.to(dtype), w.to(dtype=dtype, device=t.device)
-    b = None
-    if bias is not None:
-        b = _to_tensor(bias, "bias", allow_complex=False).to(dtype=dtype, device=t.device)
-        if b.shape != (w.shape[1],):
-            raise ValueError(f"bias must have shape ({w.shape[1]},) (one per output channel), got {tuple(b.shape)}")
-    s = _ints(stride, "stride", nd, 1)
-    p = _ints(padding, "padding", nd, 0)
-    op = _ints(output_padding, "output_padding", nd, 0)
+    t, w, b = _unify(t, w, bias, n_out=w.shape[1])
+    s = _int_tuple(stride, "stride", nd, 1)
+    p = _int_tuple(padding, "padding", nd, 0)
+    op = _int_tuple(output_padding, "output_padding", nd, 0)
     if any(o >= si for o, si in zip(op, s)):
         raise ValueError(f"output_padding must be smaller than stride, got output_padding={op}, stride={s}")
     k = tuple(w.shape[2:])

@@ -56,3 +56,29 @@ def assert_raises_naming(call, exc: type[BaseException], name: str) -> None:
         call()
     assert re.search(rf"(?<!\w){re.escape(name)}(?!\w)", str(info.value)), \
         f"message {str(info.value)!r} does not name {name!r}"
+
+
+def write_urbansound8k(top: Path, clips, seed: int = 1) -> Path:
+    """Write a tiny UrbanSound8K in its real layout under ``top`` (the ``UrbanSound8K`` folder).
+
+    ``clips``: rows ``(file name, fsID, fold, classID, rate, channels, frames)``; each becomes a
+    16-bit WAV of uniform noise in ``audio/fold<fold>/`` and a row of ``metadata/UrbanSound8K.csv``.
+    """
+    import csv
+
+    import numpy as np
+    import soundfile
+
+    from helpers import data
+
+    (top / "metadata").mkdir(parents=True)
+    rng = np.random.default_rng(seed)
+    with open(top / "metadata" / "UrbanSound8K.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["slice_file_name", "fsID", "start", "end", "salience", "fold", "classID", "class"])
+        for name, fsid, fold, label, rate, channels, frames in clips:
+            path = top / "audio" / f"fold{fold}" / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            soundfile.write(path, rng.uniform(-0.5, 0.5, size=(frames, channels)), rate, subtype="PCM_16")
+            w.writerow([name, fsid, 0.0, frames / rate, 1, fold, label, data.URBANSOUND8K_CLASSES[label]])
+    return top

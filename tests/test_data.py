@@ -24,7 +24,7 @@ import pytest
 import soundfile
 import torch
 
-from conftest import require_dataset
+from conftest import require_dataset, write_urbansound8k
 from helpers import data
 
 MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
@@ -596,17 +596,7 @@ US8K_CLIPS = [  # (file name, fsID, fold, classID, rate, channels, frames)
 
 def _us8k_archive(tmp_path: Path) -> bytes:
     """A tiny UrbanSound8K.tar.gz in the real layout: 6 WAVs (44.1 kHz stereo, 16 kHz mono), 3 folds."""
-    top = tmp_path / "upstream" / "UrbanSound8K"
-    (top / "metadata").mkdir(parents=True)
-    rng = np.random.default_rng(1)
-    with open(top / "metadata" / "UrbanSound8K.csv", "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["slice_file_name", "fsID", "start", "end", "salience", "fold", "classID", "class"])
-        for name, fsid, fold, label, rate, channels, frames in US8K_CLIPS:
-            path = top / "audio" / f"fold{fold}" / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            soundfile.write(path, rng.uniform(-0.5, 0.5, size=(frames, channels)), rate, subtype="PCM_16")
-            w.writerow([name, fsid, 0.0, frames / rate, 1, fold, label, data.URBANSOUND8K_CLASSES[label]])
+    top = write_urbansound8k(tmp_path / "upstream" / "UrbanSound8K", US8K_CLIPS)
     (top / "UrbanSound8K_README.txt").write_text("readme\n")
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:

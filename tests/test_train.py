@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from helpers import models, train
-from conftest import require_dataset
+from conftest import require_dataset, write_urbansound8k
 
 @pytest.fixture(autouse=True)
 def one_thread():
@@ -169,26 +169,8 @@ def test_train_or_load_on_fsdd_tiny_is_deterministic(tmp_path, monkeypatch):
 
 def _us8k_root(tmp_path):
     """A data directory with a tiny UrbanSound8K in its real layout: 12 clips, 3 folds, 8 kHz mono."""
-    import csv
-
-    import numpy as np
-    import soundfile
-
-    from helpers import data
-
-    top = tmp_path / "data" / "UrbanSound8K"
-    (top / "metadata").mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    with open(top / "metadata" / "UrbanSound8K.csv", "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["slice_file_name", "fsID", "start", "end", "salience", "fold", "classID", "class"])
-        for i in range(12):
-            fold, label = 1 + i % 3, i % 10
-            name = f"{200 + i}-{label}-0-0.wav"
-            path = top / "audio" / f"fold{fold}" / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            soundfile.write(path, rng.uniform(-0.5, 0.5, size=700 + 50 * i), 8000, subtype="PCM_16")
-            w.writerow([name, 200 + i, 0.0, 0.1, 1, fold, label, data.URBANSOUND8K_CLASSES[label]])
+    clips = [(f"{200 + i}-{i % 10}-0-0.wav", 200 + i, 1 + i % 3, i % 10, 8000, 1, 700 + 50 * i) for i in range(12)]
+    write_urbansound8k(tmp_path / "data" / "UrbanSound8K", clips, seed=0)
     return tmp_path / "data"
 
 
