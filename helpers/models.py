@@ -36,6 +36,7 @@ import torch
 from torch import nn
 
 from .pooling import MaxBlurPool1d, SpectralPool1d, StridedConvPool1d
+from .spectra import _check_int
 
 __all__ = ["Sine", "ACTIVATIONS", "POOLS", "KeyedConfig", "pool_layer", "VGG11_CFG", "VGG1d", "vgg11_1d", "ModelConfig",
            "network_audio_1_config", "QUICK", "FULL", "SMALL_CNN_2D_CFG", "SmallCNN2d", "small_cnn_2d"]
@@ -111,14 +112,6 @@ def _check_bool(value, name: str) -> bool:
     if not isinstance(value, bool):
         raise TypeError(f"{name} must be True or False, got {type(value).__name__}")
     return value
-
-
-def _check_int(value, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int >= {minimum}, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value}")
-    return int(value)
 
 
 def scaled_channels(width: float, cfg=VGG11_CFG) -> list:

@@ -50,7 +50,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .layers import _int_tuple, _unify
-from .spectra import _check_bool, _to_tensor
+from .spectra import _check_bool, _check_int, _to_tensor
 
 __all__ = [
     "avg_pool_as_conv",
@@ -78,14 +78,6 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 # argument checks (private)
 # --------------------------------------------------------------------------------------------
-def _int(value, name: str, minimum: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int >= {minimum}, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value}")
-    return int(value)
-
-
 def _signal(x, name: str = "x") -> tuple[torch.Tensor, int]:
     """A real floating tensor ``(B, C, N)`` (nd=1) or ``(B, C, H, W)`` (nd=2)."""
     t = _to_tensor(x, name, allow_complex=False)
@@ -193,7 +185,7 @@ def box_response(kernel_size, freqs) -> torch.Tensor:
         f1 = _to_tensor(freqs[0], "freqs[0]", allow_complex=False).double().reshape(-1)
         f2 = _to_tensor(freqs[1], "freqs[1]", allow_complex=False).double().reshape(-1)
         return box_response(k[0], f1)[:, None] * box_response(k[1], f2)[None, :]
-    k = _int(kernel_size, "kernel_size", 1)
+    k = _check_int(kernel_size, "kernel_size", 1)
     f = _to_tensor(freqs, "freqs", allow_complex=False).double()
     num, den = torch.sin(math.pi * k * f), k * torch.sin(math.pi * f)
     near_int = (f - torch.round(f)).abs() < 1e-12                      # 0/0: the limit has |H| = 1
@@ -209,8 +201,8 @@ def crop_window(n: int, size: int) -> torch.Tensor:
     ``H[k] = 1`` for ``|k| < size/2``, ``1/2`` at ``|k| = size/2`` when ``size`` is even (the two
     Hermitian corner bins, see the module docstring), 0 elsewhere; ``size == n`` gives all ones.
     """
-    n = _int(n, "n", 1)
-    size = _int(size, "size", 1)
+    n = _check_int(n, "n", 1)
+    size = _check_int(size, "size", 1)
     if size > n:
         raise ValueError(f"size must be at most n (spectral pooling crops the spectrum), got size={size} > n={n}")
     if size == n:
@@ -368,7 +360,7 @@ def binomial_kernel(size: int) -> torch.Tensor:
     ``size = 2`` is the box ``[1, 1]/2`` (average pooling), 3 is ``[1, 2, 1]/4``, 5 ``[1, 4, 6, 4, 1]/16``;
     its response is ``|cos(pi f)|^(size-1)``, zero at the Nyquist frequency ``f = 1/2``.
     """
-    size = _int(size, "size", 1)
+    size = _check_int(size, "size", 1)
     c = torch.tensor([math.comb(size - 1, k) for k in range(size)], dtype=torch.float64)
     return c / c.sum()
 
@@ -379,7 +371,7 @@ class _BlurPool(nn.Module):
     def __init__(self, stride=2, filt_size: int = 3, pad_mode: str = "reflect"):
         super().__init__()
         self.stride = _int_tuple(stride, "stride", self.nd, 1)
-        self.filt_size = _int(filt_size, "filt_size", 1)
+        self.filt_size = _check_int(filt_size, "filt_size", 1)
         if pad_mode not in ("reflect", "replicate", "zeros", "circular"):
             raise ValueError(f"pad_mode must be one of 'reflect', 'replicate', 'zeros', 'circular', got {pad_mode!r}")
         self.pad_mode = pad_mode
@@ -457,7 +449,7 @@ class StridedConvPool1d(nn.Conv1d):
     the network learns its own anti-aliasing filter (or not)."""
 
     def __init__(self, channels: int):
-        channels = _int(channels, "channels", 1)
+        channels = _check_int(channels, "channels", 1)
         super().__init__(channels, channels, kernel_size=3, stride=2, padding=1)
 
 
@@ -509,7 +501,7 @@ def shift_equivariance(layer, x, shift: int = 1, stride: int = 2) -> float:
         raise ValueError(f"x must have shape (B, C, N), got shape {tuple(t.shape)}")
     if isinstance(shift, (bool, np.bool_)) or not isinstance(shift, numbers.Integral):
         raise TypeError(f"shift must be an int number of samples, got {type(shift).__name__}")
-    stride = _int(stride, "stride", 1)
+    stride = _check_int(stride, "stride", 1)
     with torch.no_grad():
         y = layer(t)
         ys = layer(torch.roll(t, int(shift), dims=-1))
