@@ -1,6 +1,7 @@
 """Helpers for the book "Convolutional Modulation Theory": one module per concept.
 
-runtime (modes, devices, seeds, paths) · data (real datasets) · signals (carriers, DSB-SC, FDM, MIMO) ·
+runtime (modes, devices, seeds, paths) · data (real datasets) · integrity (datasets verified
+against their manifests before they are read) · signals (carriers, DSB-SC, FDM, MIMO) ·
 spectra (energy spectra, Algorithm 1) · plotting (one style) · book (the runner) · assets (offline JS).
 """
 __version__ = "0.1.0"

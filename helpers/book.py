@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -104,17 +105,19 @@ class _PeakRSS:
 
 
 @contextlib.contextmanager
-def _kernel_env(root: Path):
+def _kernel_env(root: Path, claims_dir: Path):
     """Environment for the chapter kernels, restored afterwards.
 
     ``helpers`` importable from the clone (the venv is shared between clones, the clone is not
     installed), and matplotlib's inline backend: a non-interactive backend such as Agg, inherited
-    from a shell that set ``MPLBACKEND``, would leave every figure cell without output.
+    from a shell that set ``MPLBACKEND``, would leave every figure cell without output. The
+    chapters' claim ledgers go to ``claims_dir`` (``CMT_CLAIMS_DIR``), where :func:`stage` reads them.
     """
-    saved = {k: os.environ.get(k) for k in ("PYTHONPATH", "MPLBACKEND")}
+    saved = {k: os.environ.get(k) for k in ("PYTHONPATH", "MPLBACKEND", "CMT_CLAIMS_DIR")}
     parts = [str(root)] + [p for p in (saved["PYTHONPATH"] or "").split(os.pathsep) if p]
     os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(parts))
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    os.environ["CMT_CLAIMS_DIR"] = str(claims_dir)
     try:
         yield
     finally:
@@ -157,7 +160,7 @@ def execute_chapter(stem: str, mode: str, out_dir: Path, root: Path = ROOT,
     timeout = timeout or CELL_TIMEOUT.get(mode, CELL_TIMEOUT["full"])
     for attempt in range(retries + 1):
         t0 = time.perf_counter()
-        with _kernel_env(root), _PeakRSS() as rss:
+        with _kernel_env(root, out_dir / "claims"), _PeakRSS() as rss:
             try:
                 pm.execute_notebook(str(src), str(out), parameters={"mode": mode}, kernel_name="python3",
                                     cwd=str(src.parent), execution_timeout=timeout, progress_bar=False)
@@ -196,8 +199,33 @@ def stage(executed: Path, root: Path = ROOT) -> Path:
         shutil.copy2(root / name, dest / name)
     shutil.copytree(root / "book", dest / "book", ignore=shutil.ignore_patterns("_vendor"))
     shutil.copytree(executed / "notebooks", dest / "notebooks")
+    fill_scorecard(dest / "book" / "scorecard.md", executed / "claims", root)
     assets.ensure_vendor(dest / "book" / "_vendor")
     return dest
+
+
+CLAIMS_MARK = re.compile(r"<!-- CLAIMS ch(\d\d) -->")
+
+
+def fill_scorecard(page: Path, claims_dir: Path, root: Path = ROOT) -> Path:
+    """Replace each ``<!-- CLAIMS chNN -->`` of the staged scorecard by the table generated from
+    chapter NN's executed ledger (``claims_dir/chNN.json``), so mode, seeds, numbers and verdicts
+    are those of this build; a chapter not executed in this build says so."""
+    from helpers import claims
+
+    docs = {Path(s).name[:2]: s for s in chapters(root)}
+
+    def table(match) -> str:
+        nn = match.group(1)
+        doc = f"{{doc}}`{int(nn)} </{docs[nn]}>`" if nn in docs else f"chapter {int(nn)}"
+        ledger = claims_dir / f"ch{nn}.json"
+        if not ledger.exists():
+            return (f"*Chapter {int(nn)} was not executed in this build: its claims are not "
+                    f"tested yet here.*")
+        return claims.scorecard_table(claims.read_chapter(ledger), doc)
+
+    page.write_text(CLAIMS_MARK.sub(table, page.read_text()))
+    return page
 
 
 def render(staged: Path, root: Path = ROOT) -> Path:
@@ -332,7 +360,15 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check", help="check that every pair is in sync and output-free")
     r = sub.add_parser("set-repo", help="point launch buttons and Colab install cells at a fork")
     r.add_argument("url", help="https://github.com/OWNER/REPO")
+    m = sub.add_parser("manifest", help="record helpers/manifests/*.json from a data directory")
+    m.add_argument("data_dir", help="a folder laid out like ../shared/data")
     args = parser.parse_args(argv)
+    if args.cmd == "manifest":
+        from helpers import data
+
+        for p in data.record_manifests(args.data_dir):
+            print(f"wrote {p.relative_to(ROOT)}")
+        return 0
     if args.cmd == "book":
         try:
             build(args.mode, only=args.only, html=not (args.no_html or args.only))

@@ -41,6 +41,7 @@ import tarfile
 import tempfile
 import urllib.parse
 import urllib.request
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -50,12 +51,13 @@ from typing import Callable
 import numpy as np
 import torch
 
-from . import runtime
+from . import integrity, runtime
+from .integrity import DatasetCorrupt
 
 __all__ = [
-    "DatasetUnavailable", "ChecksumMismatch", "IncompleteDownload", "Source", "SOURCES", "DATASETS",
+    "DatasetUnavailable", "ChecksumMismatch", "IncompleteDownload", "DatasetCorrupt", "Source", "SOURCES", "DATASETS",
     "load", "sources", "describe", "locate", "download", "content_digest", "stratified_indices",
-    "fix_length", "FSDD", "UrbanSound8K", "ImageTensors", "ImageFiles",
+    "fix_length", "verify", "record_manifests", "FSDD", "UrbanSound8K", "ImageTensors", "ImageFiles",
 ]
 
 FSDD_DIGEST = "2f17dea19a57e5b41c96377cc76619e34da46105a595ef978b7d26466f8a9689"
@@ -75,6 +77,9 @@ URBANSOUND8K_CLIPS = 8732
 URBANSOUND8K_CLASSES = ["air_conditioner", "car_horn", "children_playing", "dog_bark", "drilling",
                         "engine_idling", "gun_shot", "jackhammer", "siren", "street_music"]
 """The 10 class names in classID order (0-9)."""
+URBANSOUND8K_FOLD_COUNTS = {1: 873, 2: 888, 3: 925, 4: 990, 5: 936, 6: 823, 7: 838, 8: 806,
+                            9: 816, 10: 837}
+"""WAVs per official fold of UrbanSound8K v1.0 (8,732 in all; the ``fold`` column of its CSV)."""
 DIGITS = [str(d) for d in range(10)]
 CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer",
                    "dog", "frog", "horse", "ship", "truck"]
@@ -86,6 +91,14 @@ IMAGENETTE_CLASSES = {  # wnid -> name, as in imagenette/classes.txt; class inde
     "n03000684": "chain saw", "n03028079": "church", "n03394916": "French horn",
     "n03417042": "garbage truck", "n03425413": "gas pump", "n03445777": "golf ball",
     "n03888257": "parachute",
+}
+IMAGENETTE_COUNTS = {  # imagenette2 (any size), per split and wnid: 9,469 train / 3,925 val
+    "train": {"n01440764": 963, "n02102040": 955, "n02979186": 993, "n03000684": 858,
+              "n03028079": 941, "n03394916": 956, "n03417042": 961, "n03425413": 931,
+              "n03445777": 951, "n03888257": 960},
+    "val": {"n01440764": 387, "n02102040": 395, "n02979186": 357, "n03000684": 386,
+            "n03028079": 409, "n03394916": 394, "n03417042": 389, "n03425413": 419,
+            "n03445777": 399, "n03888257": 390},
 }
 
 
@@ -286,10 +299,23 @@ class ImageFiles(_Dataset):
         from PIL import Image
 
         path, label = self.samples[i]
-        with Image.open(path) as im:
-            image = im.convert("RGB")
+        try:
+            with Image.open(path) as im:
+                image = im.convert("RGB")
+        except OSError as err:  # PIL's UnidentifiedImageError and "image file is truncated"
+            raise _corrupt_file(self.name or "images", path, "an image PIL can decode", err) from err
         image = self.transform(image) if self.transform else image
         return image, (self.target_transform(label) if self.target_transform else label)
+
+
+def _corrupt_file(dataset: str, path, expected: str, err: BaseException) -> DatasetCorrupt:
+    """The reader's second line of defence: a file that fails to decode, named with its dataset."""
+    path = Path(path)
+    return DatasetCorrupt(dataset, path.parent, [(path.name, "cannot be read", expected,
+                                                  f"{type(err).__name__}: {err}")],
+                          "the file as it should be",
+                          f"replace {path} by an intact copy (or delete the cache folder that "
+                          f"holds it, to download it again)")
 
 
 def fix_length(x: torch.Tensor, length: int) -> torch.Tensor:
@@ -317,6 +343,11 @@ class Source:
     ``<cache>/datasets/<name>`` after ``fetch(source, workdir)`` has filled ``workdir`` (None: no
     canonical download). ``read(folder, split, **options)`` builds the dataset; ``check(split,
     **options)``, when set, validates the arguments before anything is located or downloaded.
+
+    Verification (:func:`verify`): ``members`` are the file patterns the reader reads;
+    ``split_of(rel)`` names the split a member belongs to (None: every split reads it);
+    ``full_copies()`` lists the canonical full trees a data directory may hold instead of the
+    recorded copy (member counts, or torchvision's md5 list), as :class:`integrity.Expected`.
     """
 
     name: str
@@ -339,6 +370,16 @@ class Source:
     note: str = ""
     alternative: str | None = None
     check: Callable | None = None
+    members: tuple[str, ...] = ()
+    split_of: Callable[[str], str | None] | None = None
+    full_copies: Callable[[], list] | None = None
+
+    def keep(self, split: str) -> Callable[[str], bool]:
+        """Which member paths the reader of ``split`` reads: ``split_of(rel)`` is ``split`` or
+        None (a file every split reads); without ``split_of`` every member."""
+        if self.split_of is None:
+            return lambda rel: True
+        return lambda rel: self.split_of(rel) in (split, None)
 
 
 def _source(name) -> Source:
@@ -375,7 +416,8 @@ def load(name: str, split: str = "train", mode: str | None = None, subset: int |
     and ``sample_rate`` (see :class:`UrbanSound8K`).
 
     Raises ``ValueError``/``TypeError`` naming the bad argument, :class:`DatasetUnavailable` when
-    the data cannot be found or fetched, :class:`ChecksumMismatch` when data fail verification.
+    the data cannot be found or fetched, :class:`ChecksumMismatch` when a download fails
+    verification, :class:`DatasetCorrupt` when the copy found is damaged (see :func:`verify`).
     """
     src = _source(name)
     if split not in src.splits:
@@ -392,6 +434,7 @@ def load(name: str, split: str = "train", mode: str | None = None, subset: int |
         src.check(split, **options)
     default = src.quick.get(split) if runtime.resolve_mode(mode) == "quick" else None
     folder, origin = locate(name, root=root, download=download)
+    verify(name, split, folder, origin)
     ds = src.read(folder, split, **options)
     ds.name, ds.split, ds.source = src.name, split, origin
     if subset is None and default is not None and default < len(ds):
@@ -466,10 +509,14 @@ def locate(name: str, root=None, download: bool = True) -> tuple[Path, str]:
         shown = base / PurePosixPath(src.data_path).parts[0]
         return base / src.data_path, f"{shown} (data directory{src.note})"
     cached = runtime.cache_dir() / "datasets" / src.name
-    if src.cache_path and (cached / src.cache_path).is_dir():
+    if src.cache_path and _sealed(cached, src):
         return cached / src.cache_path, f"{cached} (cache; canonical download from {src.url})"
     if src.fetch is None or not download:
         why = "it has no canonical download" if src.fetch is None else "download=False"
+        if src.cache_path and (cached / src.cache_path).exists():
+            why += (f"; {cached / src.cache_path} exists but holds no verified download (no "
+                    f"{integrity.SEAL}: an interrupted fill, or copied there by hand): delete "
+                    f"{cached} and allow the download")
         raise _unavailable(src, base, cached, why)
     try:
         _fill_cache(src, cached)
@@ -478,6 +525,76 @@ def locate(name: str, root=None, download: bool = True) -> tuple[Path, str]:
     except (OSError, http.client.HTTPException, RuntimeError) as err:  # URLError is an OSError
         raise _unavailable(src, base, cached, f"the download failed: {err}") from err
     return cached / src.cache_path, f"{cached} (downloaded now from {src.url})"
+
+
+def _sealed(cached: Path, src: Source) -> bool:
+    """The cache holds a complete, verified download: its tree and the seal written after it."""
+    return (cached / src.cache_path).is_dir() and (cached / integrity.SEAL).is_file()
+
+
+def verify(name: str, split: str, folder, origin: str = "(data directory)"):
+    """Check the files the reader of ``split`` reads in ``folder`` before anything is loaded.
+
+    A data directory (``origin`` says "(data directory"; the default) is checked against the
+    copies recorded in ``helpers/manifests/<name>.json`` (size and digest of every file of
+    ``../shared/data``'s copy, a subset of the canonical dataset where it is one) or, for a copy
+    of the full dataset, against the canonical member counts or checksums
+    (``Source.full_copies``); the cache against the seal its verified download wrote
+    (:func:`integrity.seal`). Digests are recomputed only for files whose path, size or
+    modification time changed since they were last verified (``<cache>/verified``). Returns the
+    :class:`integrity.Expected` copy matched; raises :class:`DatasetCorrupt` naming the dataset,
+    the files, what was expected and how to repair the copy.
+    """
+    src = _source(name)
+    if split not in src.splits:
+        raise ValueError(f"split must be one of {src.splits} for {name!r}, got {split!r}")
+    folder = Path(folder)
+    cache = runtime.cache_dir()
+    if "(data directory" not in origin:  # the cache: <cache>/datasets/<name>/<cache_path>
+        top = folder
+        while top != top.parent and not (top / integrity.SEAL).is_file():
+            top = top.parent
+        candidates = [c for c in [integrity.read_seal(top)] if c is not None]
+        repair = (f"delete {top} and run again: the dataset is then downloaded from "
+                  f"{src.url} and verified anew")
+    else:
+        full = src.full_copies() if src.full_copies else []
+        candidates = integrity.repository_copies(name) + full
+        repair = (f"replace {folder} by an intact copy (the copy in ../shared/data, or the "
+                  f"canonical dataset from {src.homepage} in the layout {src.layout}), or point "
+                  f"{runtime.ENV_DATA} elsewhere (unset, the verified canonical download into "
+                  f"{cache / 'datasets' / name} is used)")
+    if not candidates:
+        raise DatasetCorrupt(name, folder, [(".", "nothing to verify against", "a recorded "
+                             "copy or a seal", "none")], "no record", repair)
+    return integrity.verify(name, folder, candidates, patterns=src.members, keep=src.keep(split),
+                            cache=cache, repair=repair)
+
+
+def record_manifests(base, names=None) -> list[Path]:
+    """Write ``helpers/manifests/<name>.json`` for the datasets present in the data directory
+    ``base`` (e.g. ``../shared/data``): size and digest of every member file. MNIST is recorded by
+    the md5 of its decompressed idx files, as ``.gz`` (any compression) and as raw files."""
+    base = Path(base).resolve()
+    written = []
+    for name in names or DATASETS:
+        src = _source(name)
+        folder = base / src.data_path
+        if not folder.is_dir():
+            continue
+        label = f"the copy in ../shared/data/{src.data_path} ({src.note.lstrip('; ') or 'complete'})"
+        kind = "md5-idx" if name == "mnist" else "sha256"
+        files = {rel: [None if kind == "md5-idx" else st.st_size,
+                       integrity.file_digest(folder / rel, kind)]
+                 for rel, st in integrity.scan(folder, src.members).items()}
+        copies = [{"label": label, "kind": kind, "files": files}]
+        if name == "mnist":  # the same files decompressed (torchvision's raw/ layout)
+            raw = {rel[:-3]: [len(gzip.decompress((folder / rel).read_bytes())), v[1]]
+                   for rel, v in files.items() if rel.endswith(".gz")}
+            copies.append({"label": "the four decompressed MNIST idx files", "kind": kind,
+                           "files": raw})
+        written.append(integrity.write_manifest(name, copies, f"../shared/data/{src.data_path}"))
+    return written
 
 
 def _data_base(root) -> Path | None:
@@ -497,7 +614,8 @@ def _unavailable(src: Source, base: Path | None, cached: Path, why: str) -> Data
     how = f"set {runtime.ENV_DATA} (or root=) to a folder with the layout {src.layout}"
     if src.fetch is not None:
         how += f", or allow the download (download=True, with network access) into {cached}"
-    text = (f"dataset {src.name!r} ({src.title}) is not available: {where}; nothing in the cache "
+    text = (f"dataset {src.name!r} ({src.title}) is not available: {where}; no verified download in "
+            f"the cache "
             f"{cached}; {why}. Canonical source: {src.homepage} (download: {src.url}). "
             f"To provide it: {how}.")
     alt = SOURCES.get(src.alternative) if src.alternative else None
@@ -507,15 +625,37 @@ def _unavailable(src: Source, base: Path | None, cached: Path, why: str) -> Data
     return DatasetUnavailable(text)
 
 
+def _sweep_dead_work(folder: Path, name: str) -> list[Path]:
+    """Remove the work folders ``.<name>-<pid>-*.part`` of fills whose process no longer runs (a
+    fill killed hard cannot clean up after itself); a live process's folder is left alone."""
+    removed = []
+    for work in folder.glob(f".{name}-*.part"):
+        pid = work.name[len(name) + 2:].split("-", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(work, ignore_errors=True)
+            removed.append(work)
+        except PermissionError:  # another user's live process
+            pass
+    return removed
+
+
 def _fill_cache(src: Source, final: Path) -> None:
     """Fetch into a temporary folder next to ``final`` and rename it into place when complete."""
     final.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{src.name}-", suffix=".part", dir=final.parent))
+    _sweep_dead_work(final.parent, src.name)
+    work = Path(tempfile.mkdtemp(prefix=f".{src.name}-{os.getpid()}-", suffix=".part",
+                                 dir=final.parent))
     try:
         src.fetch(src, work)
         if not (work / src.cache_path).is_dir():
             raise RuntimeError(f"fetching {src.name!r} from {src.url} produced no {src.cache_path}/")
-        if (final / src.cache_path).is_dir():  # another process finished first: keep its copy
+        integrity.seal(work, src.cache_path, src.members,
+                       label=f"the verified download of {src.url}")
+        if _sealed(final, src):  # another process finished first: keep its copy
             shutil.rmtree(work)
             return
         if final.exists():  # <cache>/datasets/<name> belongs to this module; this one is incomplete
@@ -705,7 +845,10 @@ def _read_wav(path: str, sample_rate: int) -> np.ndarray:
     """The int16 samples of a mono WAV at ``sample_rate`` (decoded once per process)."""
     import soundfile
 
-    samples, rate = soundfile.read(path, dtype="int16", always_2d=True)
+    try:
+        samples, rate = soundfile.read(path, dtype="int16", always_2d=True)
+    except (RuntimeError, OSError) as err:  # soundfile.LibsndfileError is a RuntimeError
+        raise _corrupt_file("fsdd", path, "a WAV soundfile can decode", err) from err
     if rate != sample_rate or samples.shape[1] != 1:
         raise ValueError(f"{path}: expected mono at {sample_rate} Hz, got {samples.shape[1]} "
                          f"channel(s) at {rate} Hz")
@@ -721,7 +864,10 @@ def _read_resampled(path: str, sample_rate: int) -> np.ndarray:
     import soundfile
     import torchaudio.functional as AF
 
-    samples, rate = soundfile.read(path, dtype="float32", always_2d=True)
+    try:
+        samples, rate = soundfile.read(path, dtype="float32", always_2d=True)
+    except (RuntimeError, OSError) as err:
+        raise _corrupt_file("urbansound8k", path, "a WAV soundfile can decode", err) from err
     mono = torch.from_numpy(samples.mean(axis=1, dtype=np.float32))
     if rate != sample_rate:
         mono = AF.resample(mono, int(rate), int(sample_rate))
@@ -806,7 +952,10 @@ def _idx(folder: Path, stem: str) -> np.ndarray:
 @lru_cache(maxsize=8)
 def _parse_idx(path: str, md5: str, size: int, mtime_ns: int) -> np.ndarray:
     """Array of an idx file (big-endian header: 0, 0, dtype 0x08, ndim, then ndim int32 sizes)."""
-    raw = gzip.decompress(Path(path).read_bytes()) if path.endswith(".gz") else Path(path).read_bytes()
+    try:
+        raw = gzip.decompress(Path(path).read_bytes()) if path.endswith(".gz") else Path(path).read_bytes()
+    except (EOFError, gzip.BadGzipFile, zlib.error) as err:
+        raise _corrupt_file("mnist", path, "a complete gzip file", err) from err
     got = hashlib.md5(raw).hexdigest()
     if got != md5:
         raise ChecksumMismatch(path, md5, got, kind="md5 of the decompressed idx file")
@@ -820,7 +969,10 @@ def _read_cifar10(folder: Path, split: str, transform=None) -> ImageTensors:
     """``cifar-10-batches-py`` read (and md5-checked) by torchvision; data as (N, 3, 32, 32) uint8."""
     from torchvision.datasets import CIFAR10
 
-    raw = CIFAR10(root=str(folder.parent), train=(split == "train"), download=False)
+    try:
+        raw = CIFAR10(root=str(folder.parent), train=(split == "train"), download=False)
+    except RuntimeError as err:  # torchvision: "Dataset not found or corrupted"
+        raise _corrupt_file("cifar10", folder, "batches matching torchvision's md5 list", err) from err
     data = torch.from_numpy(np.ascontiguousarray(raw.data.transpose(0, 3, 1, 2)))
     return ImageTensors(data, torch.as_tensor(raw.targets), CIFAR10_CLASSES, transform)
 
@@ -889,6 +1041,57 @@ def _tv(cls_name: str, **kwargs) -> Callable[[Path], object]:
     return make
 
 
+# --------------------------------------------------------------------- what verification reads
+def _fsdd_split(rel: str) -> str | None:
+    m = _FSDD_NAME.fullmatch(rel)
+    if m is None:  # not a clip name: every split's reader trips over it
+        return None
+    return "test" if int(m[3]) < 5 else "train"
+
+
+def _mnist_split(rel: str) -> str:
+    return "test" if rel.split("/")[-1].startswith("t10k") else "train"
+
+
+def _top_split(splits: tuple[str, ...]) -> Callable[[str], str | None]:
+    """Members under ``<split>/`` belong to that split; others (a flat tree) to every split."""
+    return lambda rel: rel.split("/", 1)[0] if rel.split("/", 1)[0] in splits else None
+
+
+def _cifar10_split(rel: str) -> str | None:
+    return "train" if "data_batch" in rel else "test" if "test_batch" in rel else None
+
+
+def _cifar10_copies() -> list:
+    """torchvision's own md5 list of ``cifar-10-batches-py`` (what its ``CIFAR10`` checks)."""
+    from torchvision.datasets import CIFAR10
+
+    files = {name: (None, md5) for name, md5 in CIFAR10.train_list + CIFAR10.test_list}
+    files[CIFAR10.meta["filename"]] = (None, CIFAR10.meta["md5"])
+    return [integrity.Expected("the CIFAR-10 python batches (torchvision's md5 list)",
+                               files=files, kind="md5")]
+
+
+def _imagenette_copies() -> list:
+    counts = {f"{split}/{w}": n for split, per in IMAGENETTE_COUNTS.items() for w, n in per.items()}
+    return [integrity.Expected("the full imagenette2 (member counts per split and class)",
+                               counts=counts)]
+
+
+def _flowers_copies() -> list:
+    return [integrity.Expected("the full flower_photos tree (member counts per class)",
+                               counts=dict(FLOWERS_COUNTS))]
+
+
+def _urbansound8k_copies() -> list:
+    return [integrity.Expected("the full UrbanSound8K v1.0 (WAVs per official fold)",
+                               counts={f"audio/fold{k}": n
+                                       for k, n in URBANSOUND8K_FOLD_COUNTS.items()})]
+
+
+_IMAGES = ("*.jpg", "*.jpeg")
+
+
 # -------------------------------------------------------------------------------------- registry
 _FSDD_URL = "https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/tags/v1.0.10.tar.gz"
 _FLOWERS_URL = "https://storage.googleapis.com/download.tensorflow.org/example_images/flower_photos.tgz"
@@ -904,7 +1107,8 @@ SOURCES: dict[str, Source] = {s.name: s for s in [
                    "(2,700); the dataset's own convention",
         layout="fsdd/recordings/{digit}_{speaker}_{take}.wav (3,000 WAVs, 8 kHz mono int16)",
         splits=("train", "test"), data_path="fsdd/recordings", read=_read_fsdd,
-        cache_path="recordings", fetch=_fetch_fsdd, digest=FSDD_DIGEST),
+        cache_path="recordings", fetch=_fetch_fsdd, digest=FSDD_DIGEST,
+        members=("*.wav",), split_of=_fsdd_split),
     Source(
         name="urbansound8k", title="UrbanSound8K v1.0 (Salamon, Jacoby & Bello 2014)",
         homepage="https://urbansounddataset.weebly.com/urbansound8k.html", url=_URBANSOUND8K_URL,
@@ -917,7 +1121,8 @@ SOURCES: dict[str, Source] = {s.name: s for s in [
                "(8,732 WAVs)",
         splits=("train", "test", *(f"fold{k}" for k in range(1, 11))), data_path="UrbanSound8K",
         read=_read_urbansound8k, cache_path="UrbanSound8K", fetch=_fetch_urbansound8k,
-        md5=URBANSOUND8K_MD5, options=("fold", "sample_rate"), check=_check_urbansound8k),
+        md5=URBANSOUND8K_MD5, options=("fold", "sample_rate"), check=_check_urbansound8k,
+        members=("*.wav",), full_copies=_urbansound8k_copies),
     Source(
         name="mnist", title="MNIST", homepage="http://yann.lecun.com/exdb/mnist/",
         url="torchvision.datasets.MNIST(download=True)",
@@ -926,7 +1131,8 @@ SOURCES: dict[str, Source] = {s.name: s for s in [
         layout="MNIST/{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz",
         splits=("train", "test"), data_path="MNIST", read=_read_mnist,
         cache_path="MNIST/raw", fetch=_torchvision_fetch(_tv("MNIST")),
-        quick={"train": 10_000, "test": 2_000}, options=("transform",)),
+        quick={"train": 10_000, "test": 2_000}, options=("transform",),
+        members=("*-ubyte", "*-ubyte.gz"), split_of=_mnist_split),
     Source(
         name="cifar10", title="CIFAR-10", homepage="https://www.cs.toronto.edu/~kriz/cifar.html",
         url="torchvision.datasets.CIFAR10(download=True)",
@@ -937,7 +1143,8 @@ SOURCES: dict[str, Source] = {s.name: s for s in [
         splits=("train", "test"), data_path="cifar10/cifar-10-batches-py", read=_read_cifar10,
         cache_path="cifar-10-batches-py", fetch=_torchvision_fetch(_tv("CIFAR10")),
         quick={"train": 10_000, "test": 2_000}, options=("transform",),
-        alternative="cifar10-sample"),
+        alternative="cifar10-sample", members=("*_batch*", "batches.meta"),
+        split_of=_cifar10_split, full_copies=_cifar10_copies),
     Source(
         name="cifar10-sample", title="the CIFAR-10 lossless sample (200 training PNGs)",
         homepage="https://www.cs.toronto.edu/~kriz/cifar.html",
@@ -945,7 +1152,7 @@ SOURCES: dict[str, Source] = {s.name: s for s in [
         split_rule="train only: CIFAR-10 training images #0-#199",
         layout="cifar10/lossless_png_sample/<class>/<id>.png",
         splits=("train",), data_path="cifar10/lossless_png_sample", read=_read_cifar10_sample,
-        options=("transform",),
+        options=("transform",), members=("*.png",),
         note="; cifar10/lossless_png_sample: 200 lossless training PNGs, for exercising code paths"),
     Source(
         name="flowers", title="tf_flowers (flower_photos)", homepage=_FLOWERS_URL, url=_FLOWERS_URL,
@@ -956,7 +1163,8 @@ SOURCES: dict[str, Source] = {s.name: s for s in [
         layout="flowers/{train,val}/<class>/*.jpg",
         splits=("train", "val"), data_path="flowers", read=_read_flowers,
         cache_path="flower_photos", fetch=_fetch_flowers,
-        quick={"train": 500, "val": 125}, options=_IMAGE_OPTIONS,
+        quick={"train": 500, "val": 125}, options=_IMAGE_OPTIONS, members=_IMAGES,
+        split_of=_top_split(("train", "val")), full_copies=_flowers_copies,
         note="; subset of 100/25 images per class, original JPEGs"),
     Source(
         name="imagenette", title="Imagenette (imagenette2, 10 ImageNet classes)",
@@ -969,7 +1177,8 @@ SOURCES: dict[str, Source] = {s.name: s for s in [
         splits=("train", "val"), data_path="imagenette", read=_read_imagenette,
         cache_path="imagenette2-320",
         fetch=_torchvision_fetch(_tv("Imagenette", split="train", size="320px")),
-        quick={"train": 800, "val": 300}, options=_IMAGE_OPTIONS,
+        quick={"train": 800, "val": 300}, options=_IMAGE_OPTIONS, members=_IMAGES,
+        split_of=_top_split(("train", "val")), full_copies=_imagenette_copies,
         note="; subset of 80/30 per class, resized to 224x224 and re-encoded as JPEG q75 by a "
              "third party, not the original files"),
 ]}

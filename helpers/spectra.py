@@ -214,12 +214,14 @@ def _full_from_half(half: torch.Tensor, last: int, ndim: int) -> torch.Tensor:
 
 
 def _sum_squares(rows: torch.Tensor) -> torch.Tensor:
-    """``sum |x|^2`` of each row of a 2-D tensor, as float64 accurate to ~1e-8 or better.
+    """``sum |x|^2`` of each row of a 2-D tensor, as float64.
 
-    float64 rows are reduced directly. float32 rows are split into blocks of at most 512 values
-    (a divisor of the row length) that are reduced in float32 (relative error ~1e-8 for so few
-    terms) and then added in float64: as accurate as a float64 cast of the chunk, at a fifth of
-    the cost. Rows whose length has no such divisor fall back to the cast.
+    float64 rows are reduced directly. float32 rows longer than 512 values are split into blocks
+    of at most 512 (a divisor of the row length), each block's norm computed in float32 (relative
+    error ~6e-8, ~1.2e-7 once squared) and the squares added in float64: the block errors average
+    out, to ~1e-7 for a row of two blocks (32 x 32 images) and ~1e-8 over thousands of values, at
+    a fifth of the cost of a float64 cast; below the float32 FFT's own error (~1e-7) in every case.
+    Shorter rows, and rows whose length has no such divisor, are cast to float64 first.
     """
     n = rows.shape[-1]
     if rows.dtype in (torch.float32, torch.complex64) and n > 512:

@@ -25,7 +25,7 @@ import soundfile
 import torch
 
 from conftest import require_dataset, write_urbansound8k
-from helpers import data
+from helpers import data, integrity
 
 MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
@@ -136,6 +136,16 @@ def test_fix_length_rule():
     assert padded.tolist() == [0, 0, 1, 2, 3, 0, 0, 0]
 
 
+def test_fix_length_odd_surplus_crops_the_documented_centre():
+    """Centre crop starts at ``(n - length) // 2``, not ``n // 2 - length // 2``: they differ when
+    ``n - length`` is odd."""
+    x = torch.arange(1.0, 11.0)  # 10 samples
+    assert data.fix_length(x, 3).tolist() == [4.0, 5.0, 6.0]  # start (10-3)//2 = 3
+    assert data.fix_length(x, 7).tolist() == [2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]  # start 1
+    assert data.fix_length(torch.arange(9.0), 4).tolist() == [2.0, 3.0, 4.0, 5.0]  # start 2
+    assert data.fix_length(x[None], 1).tolist() == [[5.0]]  # start 4, leading axes kept
+
+
 def test_fsdd_batch_is_fixed_length():
     ds = data.load("fsdd", "test", root=shared("fsdd"))
     lengths = [len(ds[i][0]) for i in range(len(ds))]
@@ -212,6 +222,7 @@ def _mnist_test_files(folder: Path, root: Path, corrupt: bool = False) -> None:
 def test_mnist_reads_the_torchvision_cache_layout(cache, empty_root):
     root = shared("mnist")
     _mnist_test_files(cache / "datasets" / "mnist" / "MNIST" / "raw", root)
+    integrity.seal(cache / "datasets" / "mnist", "MNIST/raw", data.SOURCES["mnist"].members, "test")
     ds = data.load("mnist", "test", mode="full", root=empty_root, download=False)
     assert torch.bincount(ds.targets).tolist() == MNIST_TEST_COUNTS and "(cache;" in ds.source
 
@@ -219,10 +230,11 @@ def test_mnist_reads_the_torchvision_cache_layout(cache, empty_root):
 def test_mnist_md5_of_decompressed_files_is_checked(tmp_path):
     root = shared("mnist")
     _mnist_test_files(tmp_path / "bad" / "MNIST", root, corrupt=True)
-    with pytest.raises(data.ChecksumMismatch, match="md5 of the decompressed idx file") as err:
+    with pytest.raises(data.DatasetCorrupt, match="md5-idx differs") as err:
         data.load("mnist", "test", root=tmp_path / "bad")
     assert "t10k-labels-idx1-ubyte" in str(err.value)
     assert data.MNIST_MD5["t10k-labels-idx1-ubyte"] in str(err.value)
+    assert not data.MNIST_MD5["t10k-images-idx3-ubyte"] in str(err.value)  # the intact file passes
 
 
 def test_stratified_indices_rule():
@@ -311,6 +323,7 @@ def test_flowers_canonical_layout_split_rule(tmp_path, cache):
     for c in data.FLOWERS_CLASSES:
         for k in range(10):
             _jpeg(photos / c / f"{c}_{k:02d}.jpg")
+    integrity.seal(photos.parent, "flower_photos", data.SOURCES["flowers"].members, "test")
     empty = tmp_path / "empty"
     empty.mkdir()
     train = data.load("flowers", "train", root=empty, download=False, mode="full")
@@ -434,7 +447,7 @@ def test_fsdd_canonical_download_end_to_end(server, tmp_path, cache, empty_root,
     ds = data.load("fsdd", "test", root=empty_root)
     assert len(ds) == 10 and set(ds.takes.tolist()) == set(range(5))
     assert ds.source == f"{cache / 'datasets' / 'fsdd'} (downloaded now from {server.url('/fsdd.tar.gz')})"
-    assert listing(cache / "datasets") == ["fsdd", "fsdd/recordings"] + sorted(
+    assert listing(cache / "datasets") == ["fsdd", "fsdd/MANIFEST.json", "fsdd/recordings"] + sorted(
         f"fsdd/recordings/{d}_tester_{t}.wav" for d in (3, 8) for t in range(7))
     assert data.content_digest(cache / "datasets" / "fsdd" / "recordings") == digest
     x, y = ds[0]
@@ -455,6 +468,55 @@ def test_fsdd_digest_mismatch_leaves_nothing_then_recovers(server, tmp_path, cac
     assert listing(cache / "datasets") == []
     _patch_fsdd(monkeypatch, url=server.url("/fsdd.tar.gz"), digest=digest)
     assert len(data.load("fsdd", "test", root=empty_root)) == 10
+
+
+_KILLED_FETCH = """
+import os, signal, sys, dataclasses
+from helpers import data
+
+def fetch(src, work):
+    top = work / src.cache_path
+    top.mkdir(parents=True)
+    (top / "3_tester_0.wav").write_bytes(b"half a file")
+    os.kill(os.getpid(), signal.SIGKILL)  # a hard kill: no except, no finally, no atexit
+
+data.SOURCES["fsdd"] = dataclasses.replace(data.SOURCES["fsdd"], fetch=fetch)
+data.locate("fsdd", root=sys.argv[1])
+"""
+
+
+def test_fetch_killed_mid_tree_is_not_served_as_the_cache(tmp_path, cache, empty_root,
+                                                          monkeypatch):
+    """A fetch killed (SIGKILL) after writing part of the tree must not leave a cache that
+    locate() serves: the next call re-fetches, or raises DatasetUnavailable with download=False."""
+    import signal
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, CMT_CACHE=str(cache), PYTHONPATH=str(repo))
+    env.pop("CMT_DATA", None)
+    proc = subprocess.run([sys.executable, "-c", _KILLED_FETCH, str(empty_root)], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    assert any("3_tester_0.wav" in p for p in listing(cache)), "the fetch wrote part of the tree"
+    with pytest.raises(data.DatasetUnavailable, match="download=False"):
+        data.locate("fsdd", root=empty_root, download=False)
+    calls = []
+
+    def fetch(src, work):
+        calls.append(work)
+        (work / src.cache_path).mkdir(parents=True)
+        for take in range(2):
+            (work / src.cache_path / f"3_tester_{take}.wav").write_bytes(b"complete")
+
+    _patch_fsdd(monkeypatch, fetch=fetch)
+    folder, origin = data.locate("fsdd", root=empty_root)
+    assert len(calls) == 1 and "downloaded now" in origin
+    assert folder == cache / "datasets" / "fsdd" / "recordings"
+    assert sorted(p.name for p in folder.iterdir()) == ["3_tester_0.wav", "3_tester_1.wav"]
+    assert all(p.read_bytes() == b"complete" for p in folder.iterdir())
+    assert not [p for p in listing(cache) if ".part" in p], "the killed fill's folder is swept"
 
 
 def test_fsdd_archive_with_unsafe_member_is_refused(server, tmp_path, cache, empty_root, monkeypatch):
@@ -486,7 +548,8 @@ def test_mnist_canonical_download_through_torchvision(server, cache, empty_root,
     ds = data.load("mnist", "test", mode="full", root=empty_root)
     assert torch.bincount(ds.targets).tolist() == MNIST_TEST_COUNTS
     assert ds.source == f"{cache / 'datasets' / 'mnist'} (downloaded now from {data.SOURCES['mnist'].url})"
-    assert [p for p in listing(cache / "datasets") if p.count("/") < 2] == ["mnist", "mnist/MNIST"]
+    assert [p for p in listing(cache / "datasets") if p.count("/") < 2] == [
+        "mnist", "mnist/MANIFEST.json", "mnist/MNIST"]
     assert "(cache;" in data.load("mnist", "train", mode="full", root=empty_root, download=False).source
 
 

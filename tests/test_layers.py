@@ -208,6 +208,29 @@ def test_to_grid_conserves_energy_and_is_identity_on_same_grid():
     assert int(layers.to_grid(dc, 16).argmax()) == 8
 
 
+def test_to_grid_bin_edges_and_symmetry():
+    """Old bin j spans (j - N//2 +- 1/2) / N: a misplaced first edge moves every bin by one.
+
+    On 16 bins, new bin 8 spans [-2/64, 2/64], so each of the bins at +-2/64 (spanning
+    [1.5, 2.5]/64 and mirrored) gives half its mass to bin 8 and half to bin 9 (or 7).
+    """
+    pair = torch.zeros(64, dtype=torch.float64)
+    pair[32 - 2] = pair[32 + 2] = 1
+    want = torch.zeros(16, dtype=torch.float64)
+    want[7:10] = torch.tensor([0.5, 1.0, 0.5], dtype=torch.float64)
+    assert torch.allclose(layers.to_grid(pair, 16), want, atol=1e-12)
+    # a spectrum symmetric about DC (s[N//2 + k] = s[N//2 - k], periodic) stays symmetric
+    r = torch.rand(64, generator=_gen(13), dtype=torch.float64)
+    sym = r + torch.roll(r.flip(0), 1)
+    assert torch.equal(sym, torch.roll(sym.flip(0), 1))
+    for n in (16, 32, 100):
+        g = layers.to_grid(sym, n)
+        assert torch.allclose(g, torch.roll(g.flip(0), 1), atol=1e-12), n
+    for n in (15, 31):                                  # odd grid: DC at n//2, no Nyquist bin
+        g = layers.to_grid(sym, n)
+        assert torch.allclose(g, g.flip(0), atol=1e-12), n
+
+
 def test_accumulated_differences_and_lambda():
     g = _gen(12)
     c1, c2 = torch.randn(64, generator=g, dtype=torch.float64), torch.randn(32, generator=g, dtype=torch.float64)
@@ -221,6 +244,18 @@ def test_accumulated_differences_and_lambda():
     noisy = aad + 0.05 * torch.randn(32, generator=g, dtype=torch.float64)
     fit = layers.fit_lambda(acd, noisy)
     assert 0.6 < fit.lam < 0.8 and fit.pearson < -0.9
+
+
+def test_fit_lambda_pearson_is_centred_on_curves_with_a_mean():
+    """``pearson`` is the Pearson correlation (centred), not the cosine similarity of the curves."""
+    g = _gen(14)
+    c = torch.randn(32, generator=g, dtype=torch.float64) + 3.0
+    a = -0.5 * c + 2.0 + 0.3 * torch.randn(32, generator=g, dtype=torch.float64)
+    fit = layers.fit_lambda(c, a)
+    assert fit.pearson == pytest.approx(float(np.corrcoef(c.numpy(), a.numpy())[0, 1]), abs=1e-12)
+    assert fit.lam == pytest.approx(-float(c @ a) / float(c @ c), rel=1e-12)   # through the origin
+    assert layers.fit_lambda(c, 5.0 - 2.0 * c).pearson == pytest.approx(-1.0, abs=1e-12)
+    assert layers.fit_lambda(c, 2.0 * c - 7.0).pearson == pytest.approx(1.0, abs=1e-12)
 
 
 def test_layer_differences_from_results():

@@ -250,6 +250,32 @@ def test_median_receiver_beats_the_matched_filter_in_impulsive_noise():
     assert gauss_mf.high[0] < gauss_med.low[0]                 # in Gaussian noise the matched filter wins
 
 
+def test_clip_receiver_sums_the_clipped_samples():
+    """receiver="clip" decides sign(sum_l clamp(r_l, -clip_level, clip_level)), not sign(sum_l r_l).
+
+    Checked by hand on the same draw (bits first, then the (n, L) noise, one chunk, as documented:
+    one noise draw for every SNR); in impulsive noise clipping beats the plain sum.
+    """
+    snr, n, L, level = torch.tensor([0.0, 6.0]), 20_000, 5, 1.5
+    clip = N.ber_montecarlo(snr, 0.9, n, gen(4), samples_per_bit=L, receiver="clip",
+                            clip_level=level)
+    plain = N.ber_montecarlo(snr, 0.9, n, gen(4), samples_per_bit=L, receiver="sum")
+    g = gen(4)
+    b = torch.randint(0, 2, (n,), generator=g, dtype=torch.int64).double() * 2 - 1
+    z = N.sas((n, L), 0.9, 1.0, generator=g)
+    c = N.scale_for_gsnr(snr, 0.9)
+    r = b[:, None] + c[:, None, None] * z                         # (K, n, L), A = 1
+    want = (r.clamp(-level, level).sum(-1) * b <= 0).sum(-1)
+    assert torch.equal(clip.errors, want) and clip.receiver == "clip"
+    assert torch.equal(plain.errors, (r.sum(-1) * b <= 0).sum(-1))
+    assert (clip.high < plain.low).all()
+    # a clip level no sample reaches is the plain sum
+    wide = N.ber_montecarlo(snr, 0.9, 2000, gen(5), samples_per_bit=L, receiver="clip",
+                            clip_level=1e30)
+    narrow = N.ber_montecarlo(snr, 0.9, 2000, gen(5), samples_per_bit=L, receiver="sum")
+    assert torch.equal(wide.errors, narrow.errors)
+
+
 @pytest.mark.parametrize("call, exc, name", [
     (lambda: N.ber_montecarlo(torch.tensor([1.0]), 0.0, 10), ValueError, "alpha"),
     (lambda: N.ber_montecarlo(torch.tensor([1.0]), 1.0, 0), ValueError, "n_bits"),

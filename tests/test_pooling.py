@@ -207,6 +207,38 @@ def test_shift_equivariance_exact_for_shifts_by_the_stride_with_circular_layers(
     assert P.shift_equivariance(nn.MaxPool1d(2, 2), xb, shift=1, stride=2) > 0.05
 
 
+def _circular_max_blur_reference(x):
+    """The documented circular MaxBlurPool1d: m[n] = max(x[n], x[n+1 mod N]) (the dense max,
+    wrapped), then the binomial [1, 2, 1]/4 blur with circular padding, kept at even n."""
+    m = torch.maximum(x, torch.roll(x, -1, -1))
+    return (0.25 * torch.roll(m, 1, -1) + 0.5 * m + 0.25 * torch.roll(m, -1, -1))[..., ::2]
+
+
+def test_circular_max_blur_pool_matches_a_direct_reference_at_odd_shifts():
+    """pad_mode="circular" wraps the *next* sample for the dense max: padding on the wrong side
+    shifts the output by one input sample, which only odd shifts reveal."""
+    layer = P.MaxBlurPool1d(pad_mode="circular")
+    x = _rand(2, 3, 16, seed=12)
+    for shift in (0, 1, 2, 3):
+        xs = torch.roll(x, shift, -1)
+        assert torch.allclose(layer(xs), _circular_max_blur_reference(xs), atol=1e-12), shift
+    # known answers: an impulse at sample p of 8 gives m = 1 at p - 1 and p, blurred to
+    # [.25, .75, .75, .25] at p - 2 .. p + 1, of which the even samples are kept
+    want = {0: [0.75, 0, 0, 0.25], 1: [0.75, 0.25, 0, 0], 3: [0, 0.75, 0.25, 0]}
+    for p, w in want.items():
+        delta = torch.zeros(1, 1, 8, dtype=DT)
+        delta[..., p] = 1
+        assert torch.allclose(layer(delta)[0, 0], torch.tensor(w, dtype=DT), atol=1e-12), p
+    # 2-D: the dense 2x2 max and the binomial blur are both separable, so rows then columns
+    x2 = _rand(1, 2, 6, 8, seed=13)
+    m2 = torch.maximum(x2, torch.roll(x2, -1, -1))
+    m2 = torch.maximum(m2, torch.roll(m2, -1, -2))
+    b2 = 0.25 * torch.roll(m2, 1, -1) + 0.5 * m2 + 0.25 * torch.roll(m2, -1, -1)
+    b2 = 0.25 * torch.roll(b2, 1, -2) + 0.5 * b2 + 0.25 * torch.roll(b2, -1, -2)
+    got = P.MaxBlurPool2d(pad_mode="circular")(x2)
+    assert torch.allclose(got, b2[..., ::2, ::2], atol=1e-12)
+
+
 def test_shift_consistency_counts_unchanged_labels():
     torch.manual_seed(0)
 

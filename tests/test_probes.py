@@ -62,6 +62,51 @@ def test_unnormalized_means_and_hooks_removed():
     assert ls2.accumulators["0"][0].count == 10
 
 
+def _bn_dropout_net():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv1d(2, 4, 3, padding=1), nn.BatchNorm1d(4), nn.ReLU(),
+                        nn.Dropout(0.5), nn.Conv1d(4, 3, 3, padding=1), nn.Tanh())
+    with torch.no_grad():                         # running statistics far from any batch's
+        net[1].running_mean.copy_(torch.tensor([0.5, -1.0, 2.0, 0.0]))
+        net[1].running_var.copy_(torch.tensor([4.0, 0.25, 1.0, 9.0]))
+    return net
+
+
+def test_run_probes_in_eval_mode_and_restores_a_training_model():
+    """run() switches to eval mode (batch norm on its running statistics, no dropout), leaves the
+    buffers alone and gives the model back in the mode it came in."""
+    import copy
+
+    names = ["0", "1", "2", "3", "4"]
+    data = _batches()
+    model = _bn_dropout_net().train()
+    ref = copy.deepcopy(model).eval()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    res = probes.LayerSpectra(model, names).run(data)
+    assert model.training and all(m.training for m in model.modules()), "training mode restored"
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, before[k]), f"{k} changed"
+    with probes.LayerSpectra(ref, names) as ls:
+        want = ls.run(data)
+    assert not ref.training, "eval mode restored"
+    for name in names:
+        for got, exp in zip(res[name], want[name]):
+            assert torch.allclose(got, exp, atol=1e-12, rtol=0), name
+
+
+def test_conv_act_pairs_rejects_a_count_mismatch():
+    """Unequal numbers of convolutions and activations cannot be paired in order: a clear error,
+    not a silent zip that drops or mispairs blocks."""
+    extra_conv = nn.Sequential(nn.Conv1d(1, 2, 3), nn.ReLU(), nn.Conv1d(2, 2, 3))
+    with pytest.raises(ValueError, match="2 convolutions but 1 activations"):
+        probes.conv_act_pairs(extra_conv)
+    extra_act = nn.Sequential(nn.Conv1d(1, 2, 3), nn.ReLU(), nn.Tanh())
+    with pytest.raises(ValueError, match="1 convolutions but 2 activations"):
+        probes.conv_act_pairs(extra_act)
+    with pytest.raises(ValueError, match="pair them by hand"):
+        probes.activation_balance(extra_conv, [torch.randn(2, 1, 16)])
+
+
 def test_dead_channels_are_skipped_not_fatal():
     model = nn.Sequential(nn.Conv1d(1, 2, 1, bias=True), nn.ReLU()).eval()
     with torch.no_grad():

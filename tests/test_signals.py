@@ -201,6 +201,27 @@ def test_eq12_fails_for_overlapping_streams(gen):
     assert rel_err(closed + cross, true) < 1e-9
 
 
+@pytest.mark.parametrize("n", [101, 501])
+def test_closed_forms_shift_true_at_odd_n_put_dc_at_n_over_2(gen, n):
+    """shift=True is fftshift (DC at index n // 2), not ifftshift: the two differ only at odd n."""
+    x = torch.randn(n, generator=gen, dtype=torch.float64)
+    fc = 20 / n
+    got = S.dsb_sc_energy_closed_form(x, fc, shift=True)
+    assert rel_err(got, energy_spectrum(S.dsb_sc(x, fc), shift=True)) < 1e-9
+    assert torch.equal(got, torch.fft.fftshift(S.dsb_sc_energy_closed_form(x, fc)))
+    # a constant message on carrier 0 has all its energy, n^2, at DC: index n // 2 once centred
+    dc = S.dsb_sc_energy_closed_form(torch.ones(n, dtype=torch.float64), 0.0, shift=True)
+    assert int(dc.argmax()) == n // 2 and float(dc[n // 2]) == pytest.approx(n ** 2)
+    xs = S.bandlimit(torch.randn(2, n, generator=gen, dtype=torch.float64), 0.04)
+    fcs = [round(0.1 * n) / n, round(0.3 * n) / n]             # bands +-0.04 around them: disjoint
+    true = energy_spectrum(S.multicarrier(xs, fcs), shift=True)
+    assert rel_err(S.multicarrier_energy_closed_form(xs, fcs, shift=True), true) < 1e-9
+    H = torch.tensor([[1.0, -0.5], [0.3, 2.0]], dtype=torch.float64)
+    xm, fm = xs[:, None, :], torch.tensor(fcs, dtype=torch.float64)[:, None]
+    true = energy_spectrum(S.mimo(xm, fm, H), shift=True)
+    assert rel_err(S.mimo_energy_closed_form(xm, fm, H, shift=True), true) < 1e-9
+
+
 # --------------------------------------------------------------------------------------- band tools
 def test_bandlimit_and_occupied_band(gen):
     x = torch.randn(2, 1000, generator=gen, dtype=torch.float64)

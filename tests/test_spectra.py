@@ -112,6 +112,19 @@ def test_spectrum_mean_float32(rng, shape):
     assert np.abs(got - ref).max() <= 1e-6 * ref.max()  # float32 FFT, float64-accurate denominators
 
 
+def test_float32_denominators_are_float64_accurate_to_1e8(rng):
+    """``_sum_squares`` (line 4's denominator) adds the float32 block norms in float64, as its
+    docstring says, for ~1e-8: squaring and summing the blocks in float32 gives ~1e-7."""
+    data = (rng.standard_normal((32, 512 * 512)) + 0.5).astype(np.float32)  # 512 blocks a row
+    ref = torch.from_numpy(data).double().square().sum(-1)
+    got = P._sum_squares(torch.from_numpy(data))
+    assert got.dtype == torch.float64
+    err = (got - ref).abs() / ref
+    assert float(err.max()) < 3e-8 and float(err.mean()) < 1e-8, err
+    rows = torch.from_numpy(data[:2, :4096]).double()             # float64 rows: reduced directly
+    assert torch.allclose(P._sum_squares(rows), rows.square().sum(-1), rtol=1e-14, atol=0)
+
+
 def test_spectrum_mean_float64_compute_and_unnormalized(rng):
     data = rng.random((9, 3, 12, 10)).astype(np.float32)
     ref = P.algorithm1_reference(data)

@@ -106,6 +106,36 @@ def test_series_order0_broadcasts_and_symmetrize_keeps_the_term():
     assert not torch.allclose(Hs, H2)                              # H2 was not symmetric
 
 
+def test_symmetrize_order3_averages_over_all_3_factorial_permutations():
+    """Order 3 has 3! = 6 permutations, not 3: the average keeps the term and fixes a symmetric
+    kernel."""
+    g = _gen(16)
+    x = torch.randn(2, 2, 11, generator=g, dtype=DT)
+    H3 = torch.randn(2, 2, 3, 2, 3, 2, 3, generator=g, dtype=DT)
+    Hs = V.symmetrize(H3, 3)
+    assert V.relative_error(V.volterra_conv(x, Hs, 3), V.volterra_conv(x, H3, 3)) < 1e-12
+    assert V.relative_error(V.symmetrize(Hs, 3), Hs) < 1e-14
+    for p in itertools.permutations(range(3)):
+        dims = [0] + [1 + 2 * q + j for q in p for j in range(2)]
+        assert torch.allclose(Hs.permute(dims), Hs, atol=1e-14), p
+    # one entry with three distinct (channel, tap) blocks spreads over 6 entries of 1/6 each
+    e = torch.zeros(1, 2, 3, 2, 3, 2, 3, dtype=DT)
+    e[0, 0, 0, 1, 1, 0, 2] = 1.0
+    es = V.symmetrize(e, 3)
+    assert int((es != 0).sum()) == 6
+    assert torch.allclose(es[es != 0], torch.full((6,), 1 / 6, dtype=DT))
+    assert float(es.sum()) == pytest.approx(1.0, abs=1e-15)
+
+
+def test_relative_error_known_answers():
+    """``||a - b|| / ||b||`` with ``b`` the reference (not ``||a||``)."""
+    b = torch.tensor([1.0, 2.0, 2.0], dtype=DT)                   # ||b|| = 3
+    assert V.relative_error(3 * b, b) == 2.0
+    assert V.relative_error(b, 3 * b) == pytest.approx(2 / 3, rel=1e-15)
+    assert V.relative_error(b, b) == 0.0
+    assert V.relative_error(np.array([[4.0, 0.0]]), np.array([[0.0, 3.0]])) == pytest.approx(5 / 3)
+
+
 # -------------------------------------------------------------------------- composition
 @pytest.mark.parametrize("ndim", [1, 2])
 def test_conv_after_conv_is_one_conv_with_composed_kernel(ndim):

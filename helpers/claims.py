@@ -1,0 +1,356 @@
+"""Claims whose verdicts are computed: what a chapter tests, measured, judged by a stated criterion.
+
+A chapter records each claim of a source paper that it tests::
+
+    ledger = claims.Ledger("03", run)                       # chapter 3, the run's mode and seed
+    gain = claims.paired(acc_post - acc_orig, unit="points", what="accuracy gain")
+    ledger.record("ch3-mirror", source="{cite:t}`wu2022cmt`, sec 3.2",
+                  statement="ReLU mirrors the spectrum below the DC term",
+                  measured=gain, criterion=claims.greater_than(0),
+                  data="FSDD test split (300 clips)", budget="3 epochs, quarter width")
+
+The verdict is one of :data:`VERDICTS`, computed by the criterion from the measurement, never
+typed: :class:`greater_than` / :class:`less_than` (a confidence interval entirely on one side of a
+threshold), :class:`at_most` (a deterministic number, e.g. an identity's relative error, below the
+tolerance its theory gives), :class:`all_of` (several conditions: all hold -> reproduced, some ->
+partly reproduced, none -> not reproduced). A claim recorded with ``tested=False`` (a network the
+chapter calls undertrained, a run below its stated budget) is "not tested yet" whatever it measured.
+
+Each record is glued (``<id>_verdict``, ``<id>_measured``, ``<id>_reason`` with ``-`` replaced by
+``_``) so the prose shows the verdict of the run, and written to ``$CMT_CLAIMS_DIR/<chapter>.json``
+(default ``<cache>/claims``), from which the book runner generates the scorecard tables of the build.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import runtime
+
+__all__ = ["VERDICTS", "Measured", "value", "sample", "paired", "Criterion", "greater_than",
+           "less_than", "at_most", "all_of", "Claim", "Ledger", "claims_dir", "read_chapter",
+           "scorecard_table", "ENV_CLAIMS"]
+
+VERDICTS = ("reproduced", "partly reproduced", "not reproduced", "not tested yet")
+"""The scorecard legend's words, the only verdicts a claim can get."""
+ENV_CLAIMS = "CMT_CLAIMS_DIR"
+
+
+# --------------------------------------------------------------------------------- measurements
+@dataclass(frozen=True)
+class Measured:
+    """A measured quantity: its values (one per seed or draw), mean and two-sided confidence interval.
+
+    ``n == 1`` is a deterministic number (its interval is the number itself). The interval of
+    ``n >= 2`` values is Student's t interval of the mean at ``level``.
+    """
+
+    what: str
+    values: tuple[float, ...]
+    unit: str = ""
+    level: float = 0.95
+    fmt: str = ".3g"
+
+    def __post_init__(self):
+        if not isinstance(self.what, str) or not self.what:
+            raise ValueError(f"what must name the measured quantity, got {self.what!r}")
+        if len(self.values) == 0:
+            raise ValueError(f"{self.what}: values must hold at least one number, got none")
+        if not all(math.isfinite(v) for v in self.values):
+            raise ValueError(f"{self.what}: values must be finite numbers, got {self.values}")
+        if not 0 < self.level < 1:
+            raise ValueError(f"level must be in (0, 1), got {self.level!r}")
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.values))
+
+    @property
+    def sd(self) -> float:
+        """Sample standard deviation (ddof 1); 0 for a single value."""
+        return float(np.std(self.values, ddof=1)) if self.n > 1 else 0.0
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        if self.n == 1:
+            return self.values[0], self.values[0]
+        from scipy import stats
+
+        half = float(stats.t.ppf(0.5 + self.level / 2, self.n - 1)) * self.sd / math.sqrt(self.n)
+        return self.mean - half, self.mean + half
+
+    def text(self) -> str:
+        """``"accuracy gain 3.2 points (95 % CI 1.0 to 5.4; 3 seeds)"`` or ``"error 2.1e-16"``."""
+        f = self.fmt
+        unit = f" {self.unit}" if self.unit else ""
+        if self.n == 1:
+            return f"{self.what} {self.values[0]:{f}}{unit}"
+        lo, hi = self.interval
+        return (f"{self.what} {self.mean:{f}}{unit} ({100 * self.level:.0f} % CI {lo:{f}} to "
+                f"{hi:{f}}; n = {self.n})")
+
+
+def _floats(values, what: str) -> tuple[float, ...]:
+    arr = np.asarray(runtime.plain_number(values) if np.ndim(values) == 0 else
+                     [runtime.plain_number(v) for v in np.ravel(np.asarray(values, dtype=object))],
+                     dtype=np.float64).ravel()
+    return tuple(float(v) for v in arr) if arr.size else ()
+
+
+def value(x, what: str, unit: str = "", fmt: str = ".3g") -> Measured:
+    """One deterministic number (an identity's error, a count)."""
+    return Measured(what, _floats([x], what), unit, fmt=fmt)
+
+
+def sample(values, what: str, unit: str = "", level: float = 0.95, fmt: str = ".3g") -> Measured:
+    """Values of independent repeats (seeds, noise draws): mean with a t confidence interval."""
+    return Measured(what, _floats(values, what), unit, level, fmt)
+
+
+def paired(a, b=None, what: str = "difference", unit: str = "", level: float = 0.95,
+           fmt: str = ".3g") -> Measured:
+    """Paired differences ``a[i] - b[i]`` (or ``a`` itself when ``b`` is None), one per seed."""
+    a = np.asarray(_floats(a, what))
+    if b is not None:
+        b = np.asarray(_floats(b, what))
+        if a.shape != b.shape:
+            raise ValueError(f"{what}: a and b must pair up, got {a.size} and {b.size} values")
+        a = a - b
+    return Measured(what, tuple(float(v) for v in a), unit, level, fmt)
+
+
+# ------------------------------------------------------------------------------------ criteria
+@dataclass(frozen=True)
+class Criterion:
+    """Base: ``judge(measured) -> (verdict, reason)``; ``text`` states the rule."""
+
+    def judge(self, m: Measured) -> tuple[str, str]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @property
+    def text(self) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class greater_than(Criterion):  # noqa: N801 - reads as a phrase: criterion=greater_than(0)
+    """Reproduced when the whole confidence interval (or the single value) lies above ``threshold``."""
+
+    threshold: float = 0.0
+    min_n: int = 1
+
+    @property
+    def text(self) -> str:
+        return f"confidence interval above {self.threshold:g}" + (
+            f" with at least {self.min_n} repeats" if self.min_n > 1 else "")
+
+    def judge(self, m: Measured) -> tuple[str, str]:
+        if m.n < self.min_n:
+            return "not tested yet", f"{m.n} repeat(s), the criterion needs {self.min_n}"
+        lo, hi = m.interval
+        if lo > self.threshold:
+            return "reproduced", f"{m.text()}: above {self.threshold:g}"
+        side = "below" if hi < self.threshold else "includes"
+        return "not reproduced", f"{m.text()}: the interval {side} {self.threshold:g}"
+
+
+@dataclass(frozen=True)
+class less_than(Criterion):  # noqa: N801
+    """Reproduced when the whole confidence interval (or the single value) lies below ``threshold``."""
+
+    threshold: float = 0.0
+    min_n: int = 1
+
+    @property
+    def text(self) -> str:
+        return f"confidence interval below {self.threshold:g}" + (
+            f" with at least {self.min_n} repeats" if self.min_n > 1 else "")
+
+    def judge(self, m: Measured) -> tuple[str, str]:
+        if m.n < self.min_n:
+            return "not tested yet", f"{m.n} repeat(s), the criterion needs {self.min_n}"
+        lo, hi = m.interval
+        if hi < self.threshold:
+            return "reproduced", f"{m.text()}: below {self.threshold:g}"
+        side = "above" if lo > self.threshold else "includes"
+        return "not reproduced", f"{m.text()}: the interval {side} {self.threshold:g}"
+
+
+@dataclass(frozen=True)
+class at_most(Criterion):  # noqa: N801
+    """Reproduced when every value is at most ``tolerance`` (an identity checked to its theory)."""
+
+    tolerance: float = 0.0
+
+    @property
+    def text(self) -> str:
+        return f"at most {self.tolerance:g}"
+
+    def judge(self, m: Measured) -> tuple[str, str]:
+        worst = max(m.values)
+        if worst <= self.tolerance:
+            return "reproduced", f"{m.text()}: within {self.tolerance:g}"
+        return "not reproduced", f"{m.text()}: above the tolerance {self.tolerance:g}"
+
+
+@dataclass(frozen=True)
+class all_of(Criterion):  # noqa: N801
+    """Several conditions, each a ``(label, Measured, Criterion)``: all reproduced -> reproduced;
+    some -> partly reproduced (naming which hold); none -> not reproduced. Judged by :meth:`judge_parts`."""
+
+    parts: tuple = ()
+
+    @property
+    def text(self) -> str:
+        return "all of: " + "; ".join(f"{label}: {c.text}" for label, _, c in self.parts)
+
+    def judge(self, m: Measured | None = None) -> tuple[str, str]:
+        return self.judge_parts()
+
+    def judge_parts(self) -> tuple[str, str]:
+        if not self.parts:
+            raise ValueError("all_of needs at least one (label, measured, criterion) part")
+        results = [(label, *c.judge(meas)) for label, meas, c in self.parts]
+        if any(v == "not tested yet" for _, v, _ in results):
+            untested = [label for label, v, _ in results if v == "not tested yet"]
+            return "not tested yet", f"not tested yet: {', '.join(untested)}"
+        held = [label for label, v, _ in results if v == "reproduced"]
+        reasons = "; ".join(f"{label}: {why}" for label, _, why in results)
+        if len(held) == len(results):
+            return "reproduced", reasons
+        if held:
+            return "partly reproduced", f"holds for {', '.join(held)} only ({reasons})"
+        return "not reproduced", reasons
+
+
+# -------------------------------------------------------------------------------------- claims
+@dataclass
+class Claim:
+    """One recorded claim with its computed verdict (what the scorecard shows)."""
+
+    id: str
+    chapter: str
+    statement: str
+    source: str
+    measured: list[str]
+    criterion: str
+    verdict: str
+    reason: str
+    data: str
+    mode: str
+    seeds: list[int]
+    budget: str
+    values: list[list[float]] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return self.id.replace("-", "_")
+
+
+def claims_dir() -> Path:
+    """Where ledgers are written: ``$CMT_CLAIMS_DIR`` (the book runner sets it), else the cache."""
+    value = os.environ.get(ENV_CLAIMS)
+    path = Path(value) if value else runtime.cache_dir() / "claims"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class Ledger:
+    """The claims one chapter records; ``record`` computes, glues and saves each verdict."""
+
+    def __init__(self, chapter, run=None):
+        chapter = str(chapter).zfill(2)
+        if not (len(chapter) == 2 and chapter.isdigit()):
+            raise ValueError(f"chapter must be a chapter number such as 3 or '03', got {chapter!r}")
+        self.chapter = chapter
+        self.mode = getattr(run, "mode", None) or runtime.resolve_mode(None)
+        self.seed = getattr(run, "seed", 0)
+        self.claims: dict[str, Claim] = {}
+        self.path = claims_dir() / f"ch{chapter}.json"
+        self.path.unlink(missing_ok=True)  # a re-run starts a fresh ledger
+
+    def record(self, id: str, *, statement: str, source: str, measured, criterion: Criterion,
+               data: str, budget: str = "", seeds=None, tested: bool = True,
+               untested_because: str = "quick budget", glue: bool = True) -> Claim:
+        """Judge ``measured`` (a :class:`Measured`, or a list of them for :class:`all_of`) by
+        ``criterion`` and keep the claim; ``tested=False`` gives "not tested yet (<why>)"."""
+        if not isinstance(id, str) or not id.replace("-", "_").isidentifier():
+            raise ValueError(f"id must be a short identifier such as 'ch3-mirror', got {id!r}")
+        if id in self.claims:
+            raise ValueError(f"claim {id!r} is recorded twice in chapter {self.chapter}")
+        if not isinstance(criterion, Criterion):
+            raise TypeError(f"criterion must be a claims criterion (greater_than, at_most, ...), "
+                            f"got {type(criterion).__name__}")
+        if not isinstance(tested, bool):
+            raise TypeError(f"tested must be True or False, got {tested!r}")
+        if isinstance(criterion, all_of):
+            ms = [m for _, m, _ in criterion.parts]
+            verdict, reason = criterion.judge_parts()
+        else:
+            if not isinstance(measured, Measured):
+                raise TypeError(f"measured must be a claims.Measured (value, sample, paired), got "
+                                f"{type(measured).__name__}")
+            ms = [measured]
+            verdict, reason = criterion.judge(measured)
+        if not tested:
+            verdict, reason = f"not tested yet ({untested_because})", (
+                f"measured {'; '.join(m.text() for m in ms)}, but {untested_because}: no verdict")
+        seeds = [self.seed] if seeds is None else [int(s) for s in seeds]
+        claim = Claim(id=id, chapter=self.chapter, statement=statement, source=source,
+                      measured=[m.text() for m in ms], criterion=criterion.text, verdict=verdict,
+                      reason=reason, data=data, mode=self.mode, seeds=seeds, budget=budget,
+                      values=[list(m.values) for m in ms])
+        self.claims[id] = claim
+        self._save()
+        if glue:
+            runtime.glue(f"{claim.key}_verdict", verdict, display=False)
+            runtime.glue(f"{claim.key}_measured", "; ".join(claim.measured), display=False)
+            runtime.glue(f"{claim.key}_reason", reason, display=False)
+        return claim
+
+    def _save(self) -> None:
+        obj = {"chapter": self.chapter, "mode": self.mode, "seed": self.seed,
+               "claims": [asdict(c) for c in self.claims.values()]}
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
+        with os.fdopen(fd, "w") as f:
+            json.dump(obj, f, indent=1)
+        os.replace(tmp, self.path)
+
+    def summary(self) -> str:
+        """One line per claim: id, verdict, measured (printed at the end of a chapter)."""
+        return "\n".join(f"{c.id:<24} {c.verdict:<32} {'; '.join(c.measured)}"
+                         for c in self.claims.values())
+
+
+def read_chapter(path) -> list[Claim]:
+    """The claims a chapter's ledger file holds."""
+    obj = json.loads(Path(path).read_text())
+    return [Claim(**c) for c in obj["claims"]]
+
+
+def _cell(text: str) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def scorecard_table(claims: list[Claim], chapter_doc: str) -> str:
+    """The scorecard rows of one chapter (MyST markdown), from its executed ledger."""
+    head = ("| claim | source | our number | data, mode, seeds, budget | verdict | chapter |\n"
+            "|---|---|---|---|---|---|")
+    rows = []
+    for c in claims:
+        seeds = f"seed {c.seeds[0]}" if len(c.seeds) == 1 else \
+            f"seeds {', '.join(map(str, c.seeds))}"
+        where = f"{c.data}; {c.mode}; {seeds}" + (f"; {c.budget}" if c.budget else "")
+        rows.append(f"| {_cell(c.statement)} | {_cell(c.source)} | {_cell('; '.join(c.measured))} "
+                    f"| {_cell(where)} | **{c.verdict}**: {_cell(c.criterion)} | {chapter_doc} |")
+    return "\n".join([head, *rows])

@@ -1,0 +1,227 @@
+"""Data integrity: a damaged copy of any dataset is refused with one clear error, an intact one passes.
+
+Each test builds a copy of a shared dataset in a temporary data directory (symbolic links to the
+real files, so it is cheap), damages one file in one of four ways (truncated, deleted, altered
+bytes of the same size, an extra member file), and checks that ``data.load`` raises
+``DatasetCorrupt`` naming the dataset, the file, what was expected and how to repair it. The cache
+that downloads fill is checked the same way, against the seal the download wrote.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import require_dataset
+from helpers import data, integrity
+
+# dataset, split read, one member of that split (relative to the dataset's data_path)
+CASES = [
+    ("fsdd", "test", "7_jackson_3.wav"),
+    ("mnist", "test", "t10k-labels-idx1-ubyte.gz"),
+    ("flowers", "val", None),
+    ("imagenette", "train", None),
+    ("cifar10-sample", "train", None),
+]
+DAMAGES = ["truncated", "deleted", "altered", "extra"]
+
+
+@pytest.fixture(autouse=True)
+def cache(tmp_path, monkeypatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("CMT_CACHE", str(folder))
+    return folder
+
+
+def linked_copy(name: str, dest: Path) -> tuple[Path, Path]:
+    """A data directory ``dest`` whose ``data_path`` of ``name`` mirrors the shared copy by symlinks;
+    returns (data directory, dataset folder)."""
+    base = Path(require_dataset(name, data.SOURCES[name].data_path))
+    folder = dest / data.SOURCES[name].data_path
+    for top, _, names in os.walk(base):
+        for n in names:
+            src = Path(top) / n
+            target = folder / src.relative_to(base)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to(src)
+    return dest, folder
+
+
+def member(name: str, split: str, given: str | None, folder: Path) -> str:
+    if given:
+        return given
+    src = data.SOURCES[name]
+    return sorted(r for r in integrity.scan(folder, src.members) if src.keep(split)(r))[0]
+
+
+def damage(folder: Path, rel: str, how: str) -> str:
+    """Damage ``folder/rel`` in place (replacing its link by a real file); return the file named."""
+    path = folder / rel
+    raw = path.read_bytes()
+    path.unlink()
+    if how == "deleted":
+        return rel
+    if how == "truncated":
+        path.write_bytes(raw[:100])
+    elif how == "altered":  # same size, one byte changed near the middle
+        k = len(raw) // 2
+        path.write_bytes(raw[:k] + bytes([raw[k] ^ 0xFF]) + raw[k + 1:])
+    elif how == "extra":
+        path.write_bytes(raw)
+        extra = path.with_name("zz_extra" + path.name[path.name.index("."):] if "." in path.name
+                               else "zz_extra")
+        if "-ubyte" in path.name:
+            extra = path.with_name("t10k-extra-ubyte.gz")
+        extra.write_bytes(raw)
+        return extra.relative_to(folder).as_posix()
+    return rel
+
+
+@pytest.mark.parametrize("name, split, rel", CASES, ids=[c[0] for c in CASES])
+def test_intact_copy_passes_and_second_check_hashes_nothing(name, split, rel, tmp_path, monkeypatch):
+    root, folder = linked_copy(name, tmp_path / "data")
+    ds = data.load(name, split, root=root, mode="full")
+    assert len(ds) > 0 and "data directory" in ds.source
+    calls = []
+    real = integrity.file_digest
+    monkeypatch.setattr(integrity, "file_digest", lambda *a, **k: calls.append(a) or real(*a, **k))
+    data.load(name, split, root=root, mode="full")
+    assert calls == [], "an unchanged copy is re-hashed"
+    rel = member(name, split, rel, folder)
+    (folder / rel).unlink()
+    (folder / rel).symlink_to(require_dataset(name, data.SOURCES[name].data_path) / rel)
+    os.utime(folder / rel, ns=(1, 1), follow_symlinks=False)  # the link's own times: target unchanged
+    data.load(name, split, root=root, mode="full")
+
+
+@pytest.mark.parametrize("how", DAMAGES)
+@pytest.mark.parametrize("name, split, rel", CASES, ids=[c[0] for c in CASES])
+def test_damaged_copy_raises_dataset_corrupt(name, split, rel, how, tmp_path):
+    root, folder = linked_copy(name, tmp_path / "data")
+    named = damage(folder, member(name, split, rel, folder), how)
+    with pytest.raises(data.DatasetCorrupt) as err:
+        data.load(name, split, root=root, mode="full")
+    text = str(err.value)
+    assert f"dataset {name!r}" in text and Path(named).name in text and str(folder) in text
+    words = {"truncated": ("truncated", "bytes"), "deleted": ("missing",),
+             "altered": ("altered",), "extra": ("extra file",)}[how]
+    if name == "mnist" and how in ("truncated", "altered"):
+        # .gz sizes are not recorded (any compression is accepted): the gzip CRC or end-of-stream
+        # check catches both; a changed decompressed byte is test_data's md5 test
+        words = ("unreadable", "decompress")
+    assert all(w in text for w in words), text
+    assert "To repair: replace" in text and "../shared/data" in text
+    assert err.value.dataset == name and err.value.problems[0][0].endswith(Path(named).name)
+
+
+def test_damage_in_another_split_does_not_block_this_one(tmp_path):
+    root, folder = linked_copy("fsdd", tmp_path / "data")
+    damage(folder, "7_jackson_30.wav", "truncated")  # a training take
+    assert len(data.load("fsdd", "test", root=root)) == 300
+    with pytest.raises(data.DatasetCorrupt, match="7_jackson_30.wav: truncated"):
+        data.load("fsdd", "train", root=root)
+
+
+def test_changed_file_is_rehashed_even_with_a_stamp(tmp_path):
+    """Verified once, then altered in place with the same size: the new mtime forces a re-hash."""
+    root, folder = linked_copy("cifar10-sample", tmp_path / "data")
+    data.load("cifar10-sample", root=root)
+    rel = member("cifar10-sample", "train", None, folder)
+    damage(folder, rel, "altered")
+    with pytest.raises(data.DatasetCorrupt, match="altered"):
+        data.load("cifar10-sample", root=root)
+
+
+def test_full_copy_is_accepted_by_its_member_counts(tmp_path, monkeypatch):
+    """A data directory holding a full imagenette2 (not the shared subset) passes on the canonical
+    per-class counts; one image fewer is an error naming the class folder."""
+    folder = tmp_path / "data" / "imagenette"
+    shared = require_dataset("imagenette")
+    image = next((shared / "val" / "n01440764").glob("*.JPEG"))
+    counts = {"val": {w: 2 for w in data.IMAGENETTE_CLASSES}, "train": {}}
+    monkeypatch.setattr(data, "IMAGENETTE_COUNTS", counts)
+    for w in data.IMAGENETTE_CLASSES:
+        for k in range(2):
+            (folder / "val" / w).mkdir(parents=True, exist_ok=True)
+            (folder / "val" / w / f"{k}.JPEG").symlink_to(image)
+    assert len(data.load("imagenette", "val", root=tmp_path / "data")) == 20
+    (folder / "val" / "n03888257" / "1.JPEG").unlink()
+    with pytest.raises(data.DatasetCorrupt) as err:
+        data.load("imagenette", "val", root=tmp_path / "data")
+    assert "val/n03888257: other number of files (expected 2, found 1)" in str(err.value)
+
+
+def _sealed_cache(cache: Path, tmp_path: Path) -> Path:
+    """A cache filled as a verified FSDD download would be: tree + seal."""
+    shared = require_dataset("fsdd", "fsdd/recordings")
+    top = cache / "datasets" / "fsdd"
+    shutil.copytree(shared, top / "recordings")
+    integrity.seal(top, "recordings", data.SOURCES["fsdd"].members, "the verified download")
+    return top
+
+
+@pytest.mark.parametrize("how", DAMAGES)
+def test_damaged_cache_raises_with_redownload_hint(how, cache, tmp_path):
+    top = _sealed_cache(cache, tmp_path)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert len(data.load("fsdd", "test", root=empty, download=False)) == 300
+    named = damage(top / "recordings", "2_theo_1.wav", how)
+    with pytest.raises(data.DatasetCorrupt) as err:
+        data.load("fsdd", "test", root=empty, download=False)
+    text = str(err.value)
+    assert Path(named).name in text and f"delete {top} and run again" in text
+
+
+def test_unsealed_cache_is_not_served(cache, tmp_path):
+    """A tree in the cache without its seal (an interrupted or hand-made fill) is never read."""
+    top = _sealed_cache(cache, tmp_path)
+    (top / integrity.SEAL).unlink()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(data.DatasetUnavailable, match="holds no verified download"):
+        data.load("fsdd", "test", root=empty, download=False)
+
+
+def test_truncated_image_read_directly_names_the_file(tmp_path):
+    """The readers' second line of defence (a copy not verified, e.g. read by ``ImageFiles``)."""
+    shared = require_dataset("flowers")
+    src = next((shared / "val" / "daisy").glob("*.jpg"))
+    bad = tmp_path / "x.jpg"
+    bad.write_bytes(src.read_bytes()[:2000])
+    ds = data.ImageFiles(tmp_path, [(str(bad), 0)], ["daisy"])
+    ds.name = "flowers"
+    with pytest.raises(data.DatasetCorrupt, match=r"'flowers'.*x\.jpg: cannot be read"):
+        ds[0]
+
+
+def test_verify_rejects_bad_split_and_a_copy_with_nothing_to_check(tmp_path):
+    with pytest.raises(ValueError, match="split must be one of"):
+        data.verify("fsdd", "val", tmp_path)
+    with pytest.raises(ValueError, match="exactly one of files= or counts="):
+        integrity.Expected("x")
+    with pytest.raises(ValueError, match="kind must be one of"):
+        integrity.file_digest(__file__, "crc32")
+
+
+def test_manifests_match_the_recorded_copies():
+    """The repository's manifests list every member file of the shared copies (re-recording them
+    from ``../shared/data`` changes nothing)."""
+    for name in ("fsdd", "mnist", "flowers", "imagenette", "cifar10-sample"):
+        folder = require_dataset(name, data.SOURCES[name].data_path)
+        copies = integrity.repository_copies(name)
+        assert copies, name
+        found = integrity.scan(folder, data.SOURCES[name].members)
+        assert set(copies[0].files) == set(found), name
+        sizes = {rel: st.st_size for rel, st in found.items()}
+        if copies[0].kind == "sha256":
+            assert {rel: v[0] for rel, v in copies[0].files.items()} == sizes, name
+
+
+def test_mnist_raw_copy_is_recorded_by_decompressed_md5():
+    raw = integrity.repository_copies("mnist")[1]
+    assert {k: v[1] for k, v in raw.files.items()} == data.MNIST_MD5
+    assert torch.tensor([raw.files["t10k-labels-idx1-ubyte"][0]]).item() == 10_008
