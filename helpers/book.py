@@ -143,8 +143,10 @@ def _is_stall(err: BaseException) -> bool:
 
 
 def execute_chapter(stem: str, mode: str, out_dir: Path, root: Path = ROOT,
-                    timeout: int | None = None, retries: int = 1, log=print) -> ChapterRun:
-    """Execute ``<stem>.ipynb`` with papermill (``-p mode <mode>``) into ``out_dir``.
+                    timeout: int | None = None, retries: int = 1, log=print,
+                    parameters: dict | None = None) -> ChapterRun:
+    """Execute ``<stem>.ipynb`` with papermill (``-p mode <mode>`` and ``parameters``, e.g.
+    ``{"seed": 1}``) into ``out_dir``; its claims ledger goes to ``out_dir/claims``.
 
     A cell that raises stops the chapter (:class:`ChapterFailed`, naming chapter and cell). A cell
     that stalls past ``timeout`` (default :data:`CELL_TIMEOUT` for the mode) is retried from a fresh
@@ -162,7 +164,8 @@ def execute_chapter(stem: str, mode: str, out_dir: Path, root: Path = ROOT,
         t0 = time.perf_counter()
         with _kernel_env(root, out_dir / "claims"), _PeakRSS() as rss:
             try:
-                pm.execute_notebook(str(src), str(out), parameters={"mode": mode}, kernel_name="python3",
+                pm.execute_notebook(str(src), str(out), parameters={"mode": mode, **(parameters or {})},
+                                    kernel_name="python3",
                                     cwd=str(src.parent), execution_timeout=timeout, progress_bar=False)
             except pm.PapermillExecutionError as err:
                 raise ChapterFailed(f"chapter {stem} failed in cell {err.exec_count} ({err.ename}: "

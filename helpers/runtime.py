@@ -119,6 +119,15 @@ class Run:
         """Return ``quick`` in quick mode and ``full`` in full mode (sizes, epochs, ...)."""
         return quick if self.quick else full
 
+    def seeds(self, quick: int = 3, full: int = 5) -> list[int]:
+        """The seeds of a claim measured over repeats: ``seed, seed + 1, ...``, as many as the mode
+        asks (``quick`` / ``full``). The first is the chapter's own ``seed``, so seed 0's networks
+        are shared with every chapter that trains the same configuration."""
+        n = self.pick(quick, full)
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"the number of seeds must be a positive int, got {n!r}")
+        return [self.seed + k for k in range(n)]
+
     def banner(self) -> str:
         import torch
 

@@ -3,8 +3,10 @@
 * :func:`audio_loaders` (:func:`fsdd_loaders`) -- FSDD or UrbanSound8K (``helpers.data``) as
   fixed-length crops: random crops for training
   (from a seeded generator), the data layer's centre crop (``data.fix_length``) for testing.
-* :func:`fit` / :func:`evaluate` -- a plain training loop (Adam or SGD, cross-entropy) printing one
-  line per epoch (or a tqdm bar), and test accuracy.
+* :func:`fit` / :func:`evaluate` -- the book's one training loop (Adam or SGD; cross-entropy or any
+  ``loss``; :class:`Accuracy` or any ``metric``; a per-epoch ``on_epoch`` callback; a per-batch
+  ``transform``, e.g. adversarial examples) printing one line per epoch (or a tqdm bar), and the
+  metric on a test loader. :func:`accuracy` of one batch is defined here once.
 * :func:`train_or_load` -- trains a network described by a ``models.ModelConfig`` once and caches
   ``{state_dict, config, accuracy, seconds, history}`` in ``<cache>/models/<config.key()>.pt``
   (written to a temporary file and renamed), so a later chapter, or a re-run, loads it instead.
@@ -32,8 +34,9 @@ from . import runtime
 from .models import KeyedConfig, ModelConfig
 
 __all__ = ["CropDataset", "AUDIO_DATASETS", "audio_loaders", "fsdd_loaders", "audio_eval_loader",
-           "fsdd_eval_loader", "calibrate_bn", "fit", "evaluate", "TrainRecord", "train_or_load",
-           "checkpoint_path"]
+           "fsdd_eval_loader", "calibrate_bn", "fit", "evaluate", "Accuracy", "accuracy",
+           "accuracy_counts", "TrainRecord", "train_or_load", "checkpoint_path", "flowers_tensors",
+           "AugmentedImages", "flowers_loaders"]
 
 
 # ------------------------------------------------------------------------------------- data
@@ -200,15 +203,65 @@ def _check_model(model):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
 
 
+class Accuracy:
+    """The fraction of correct predictions, accumulated over batches: the default metric.
+
+    ``update(output, target)``: ``output`` holds class scores on axis 1 (``(B, C)`` for a
+    classifier, ``(B, C, H, W)`` for a segmentation network: every pixel counts once) and
+    ``target`` the class indices (``(B,)`` or ``(B, H, W)``); ``value()`` in [0, 1].
+    """
+
+    name = "accuracy"
+
+    def __init__(self):
+        self.correct = 0
+        self.total = 0
+
+    def update(self, output: torch.Tensor, target: torch.Tensor) -> None:
+        correct, total = accuracy_counts(output, target)
+        self.correct += correct
+        self.total += total
+
+    def value(self) -> float:
+        if self.total == 0:
+            raise ValueError("loader yielded no samples: the metric is undefined")
+        return self.correct / self.total
+
+
+def accuracy_counts(output: torch.Tensor, target: torch.Tensor) -> tuple[int, int]:
+    """``(correct, total)`` of the arg-max class of ``output`` (class axis 1) against ``target``."""
+    if output.ndim < 2 or output.shape[0] != target.shape[0] or \
+            output.shape[2:] != target.shape[1:]:
+        raise ValueError(f"output must be (B, C, ...) with target (B, ...) of the same B and trailing "
+                         f"shape, got {tuple(output.shape)} and {tuple(target.shape)}")
+    return int((output.argmax(1) == target).sum()), int(target.numel())
+
+
+def accuracy(output: torch.Tensor, target: torch.Tensor) -> float:
+    """Fraction of correct arg-max predictions of one batch (class scores on axis 1)."""
+    correct, total = accuracy_counts(output, target)
+    if total == 0:
+        raise ValueError("accuracy of an empty batch is undefined")
+    return correct / total
+
+
+def _check_callable(value, name: str, what: str) -> None:
+    if value is not None and not callable(value):
+        raise TypeError(f"{name} must be callable ({what}) or None, got {type(value).__name__}")
+
+
 def fit(model: nn.Module, train_loader, epochs: int, lr: float, device: str | None = None,
         log: Callable | None = print, optimizer: str = "adam", weight_decay: float = 0.0,
-        progress: bool = False, test_loader=None, schedule: str = "onecycle") -> list[dict]:
-    """Train ``model`` with cross-entropy for ``epochs`` passes over ``train_loader``.
+        progress: bool = False, test_loader=None, schedule: str = "onecycle",
+        loss: Callable | None = None, metric: Callable | None = None,
+        on_epoch: Callable | None = None, transform: Callable | None = None) -> list[dict]:
+    """Train ``model`` for ``epochs`` passes over ``train_loader``: the book's one training loop.
 
     Args:
-        model: a classifier returning logits ``(B, n_classes)``.
-        train_loader: iterable of ``(inputs, labels)`` batches.
-        epochs: number of passes (0 is allowed: nothing happens).
+        model: a network returning class scores on axis 1 (logits ``(B, n_classes)``, or
+            ``(B, n_classes, H, W)`` for segmentation), or whatever ``loss`` and ``metric`` accept.
+        train_loader: iterable of ``(inputs, targets)`` batches.
+        epochs: number of passes (0 is allowed: nothing is trained; ``on_epoch(0, ...)`` still runs).
         lr: learning rate (> 0).
         device: torch device (``None``: ``runtime.resolve_device()``).
         log: called with one line per epoch (``None``: silent).
@@ -217,11 +270,21 @@ def fit(model: nn.Module, train_loader, epochs: int, lr: float, device: str | No
         progress: show a tqdm progress bar over the batches of each epoch.
         schedule: ``"onecycle"`` (``torch.optim.lr_scheduler.OneCycleLR`` peaking at ``lr``: warm-up
             then cosine decay, which settles a network in a few epochs) or ``"constant"``.
-        test_loader: when given, test accuracy is evaluated and logged after each epoch.
+        test_loader: when given, the metric on it is evaluated and logged after each epoch.
+        loss: ``loss(output, target) -> scalar tensor``; default cross-entropy (which also takes
+            ``(B, C, H, W)`` scores with ``(B, H, W)`` targets).
+        metric: a class (or factory) of accumulators with ``update(output, target)`` and
+            ``value()``; default :class:`Accuracy`.
+        on_epoch: ``on_epoch(epoch, model, row)`` after every epoch, and once as
+            ``on_epoch(0, model, None)`` before training (the untrained network): e.g. record the
+            spectra of a probe set during training. The model is in eval mode during the call.
+        transform: ``transform(model, inputs, targets) -> (inputs, targets)`` applied to every
+            training batch before the step (e.g. adversarial examples for adversarial training);
+            the model is in training mode, its gradients are cleared after the call.
 
     Returns:
-        history: one dict per epoch ``{epoch, loss, accuracy, seconds[, test_accuracy]}``
-        (mean training loss, training accuracy on the random crops, cumulative seconds).
+        history: one dict per epoch ``{epoch, loss, <metric name>, seconds[, test_<metric name>]}``
+        (mean training loss, the metric on the training batches, cumulative seconds).
     """
     _check_model(model)
     _check_loader(train_loader, "train_loader")
@@ -233,8 +296,11 @@ def fit(model: nn.Module, train_loader, epochs: int, lr: float, device: str | No
         raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
     if schedule not in ("onecycle", "constant"):
         raise ValueError(f"schedule must be 'onecycle' or 'constant', got {schedule!r}")
-    if log is not None and not callable(log):
-        raise TypeError(f"log must be callable (e.g. print) or None, got {type(log).__name__}")
+    _check_callable(log, "log", "e.g. print")
+    _check_callable(loss, "loss", "loss(output, target) -> scalar tensor")
+    _check_callable(metric, "metric", "a class with update(output, target) and value()")
+    _check_callable(on_epoch, "on_epoch", "on_epoch(epoch, model, row)")
+    _check_callable(transform, "transform", "transform(model, inputs, targets) -> (inputs, targets)")
     device = runtime.resolve_device(device)
     model.to(device)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -247,13 +313,20 @@ def fit(model: nn.Module, train_loader, epochs: int, lr: float, device: str | No
         try:
             steps = len(train_loader)
         except TypeError:
-            raise TypeError("schedule='onecycle' needs a train_loader with a len(); use schedule='constant'") from None
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=max(1, steps * int(epochs)))
-    loss_fn = nn.CrossEntropyLoss()
+            raise TypeError("schedule='onecycle' needs a train_loader with a len(); "
+                            "use schedule='constant'") from None
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr,
+                                                    total_steps=max(1, steps * int(epochs)))
+    loss_fn = loss or nn.CrossEntropyLoss()
+    make_metric = metric or Accuracy
+    name = getattr(make_metric, "name", "metric")
+    if on_epoch is not None:
+        model.eval()
+        on_epoch(0, model, None)
     history, t0 = [], time.perf_counter()
     for epoch in range(1, int(epochs) + 1):
         model.train()
-        total, correct, loss_sum = 0, 0, 0.0
+        meter, total, loss_sum = make_metric(), 0, 0.0
         batches = train_loader
         if progress:
             from tqdm.auto import tqdm
@@ -261,26 +334,31 @@ def fit(model: nn.Module, train_loader, epochs: int, lr: float, device: str | No
             batches = tqdm(train_loader, desc=f"epoch {epoch}/{epochs}", leave=False)
         for x, y in batches:
             x, y = x.to(device), y.to(device)
+            if transform is not None:
+                x, y = transform(model, x, y)
             opt.zero_grad(set_to_none=True)
-            logits = model(x)
-            loss = loss_fn(logits, y)
-            loss.backward()
+            out = model(x)
+            value = loss_fn(out, y)
+            value.backward()
             opt.step()
             if sched is not None and sched.last_epoch + 1 < sched.total_steps:
                 sched.step()
-            loss_sum += float(loss.detach()) * len(y)
-            correct += int((logits.argmax(1) == y).sum())
+            loss_sum += float(value.detach()) * len(y)
+            meter.update(out.detach(), y)
             total += len(y)
         if total == 0:
             raise ValueError("train_loader yielded no samples")
-        row = {"epoch": epoch, "loss": loss_sum / total, "accuracy": correct / total,
+        row = {"epoch": epoch, "loss": loss_sum / total, name: meter.value(),
                "seconds": time.perf_counter() - t0}
-        line = (f"epoch {epoch:2d}/{epochs}  loss {row['loss']:.3f}  train acc {row['accuracy']:.3f}  "
+        line = (f"epoch {epoch:2d}/{epochs}  loss {row['loss']:.3f}  train {name} {row[name]:.3f}  "
                 f"{row['seconds']:.0f} s")
         if test_loader is not None:
-            row["test_accuracy"] = evaluate(model, test_loader, device)
-            line += f"  test acc {row['test_accuracy']:.3f}"
+            row[f"test_{name}"] = evaluate(model, test_loader, device, metric=make_metric)
+            line += f"  test {name} {row[f'test_{name}']:.3f}"
         history.append(row)
+        model.eval()
+        if on_epoch is not None:
+            on_epoch(epoch, model, row)
         if log is not None:
             log(line)
     model.eval()
@@ -288,22 +366,28 @@ def fit(model: nn.Module, train_loader, epochs: int, lr: float, device: str | No
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, loader, device: str | None = None) -> float:
-    """Accuracy (fraction in [0, 1]) of ``model`` (in eval mode) on the ``(inputs, labels)`` batches."""
+def evaluate(model: nn.Module, loader, device: str | None = None, metric: Callable | None = None,
+             transform: Callable | None = None) -> float:
+    """``metric`` (default :class:`Accuracy`, a fraction in [0, 1]) of ``model`` in eval mode on
+    the ``(inputs, targets)`` batches; the model's mode is restored afterwards. ``transform(model,
+    inputs, targets) -> (inputs, targets)`` is applied to each batch first (e.g. an attack; it runs
+    with gradients enabled)."""
     _check_model(model)
     _check_loader(loader, "loader")
+    _check_callable(metric, "metric", "a class with update(output, target) and value()")
+    _check_callable(transform, "transform", "transform(model, inputs, targets) -> (inputs, targets)")
     device = runtime.resolve_device(device)
     was_training = model.training
     model.to(device).eval()
-    correct = total = 0
+    meter = (metric or Accuracy)()
     for x, y in loader:
         x, y = x.to(device), y.to(device)
-        correct += int((model(x).argmax(1) == y).sum())
-        total += len(y)
+        if transform is not None:
+            with torch.enable_grad():
+                x, y = transform(model, x, y)
+        meter.update(model(x), y)
     model.train(was_training)
-    if total == 0:
-        raise ValueError("loader yielded no samples")
-    return correct / total
+    return meter.value()
 
 
 def calibrate_bn(model: nn.Module, loader, max_batches: int | None = None, device: str | None = None) -> nn.Module:

@@ -105,3 +105,13 @@ def test_plain_number_turns_numpy_and_tensor_scalars_into_python_numbers():
         assert "np." not in repr(out) and "tensor" not in repr(out)
     for value in (0.5, 3, "text", None, [1, 2], np.zeros(3)):
         assert runtime.plain_number(value) is value
+
+
+def test_run_seeds_start_at_the_chapter_seed_and_follow_the_mode(tmp_path, monkeypatch):
+    monkeypatch.setenv("CMT_CACHE", str(tmp_path))
+    quick = runtime.start(mode="quick", seed=4, verbose=False)
+    full = runtime.start(mode="full", seed=4, device="cpu", verbose=False)
+    assert quick.seeds() == [4, 5, 6] and full.seeds() == [4, 5, 6, 7, 8]
+    assert quick.seeds(quick=1, full=2) == [4]
+    with pytest.raises(ValueError, match="number of seeds"):
+        quick.seeds(quick=0)

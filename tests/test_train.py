@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from helpers import models, train
+from helpers import data, models, train
 from conftest import require_dataset, write_urbansound8k
 
 @pytest.fixture(autouse=True)
@@ -177,6 +177,8 @@ def _us8k_root(tmp_path):
 def test_audio_loaders_urbansound8k_keep_the_official_folds(tmp_path, monkeypatch):
     monkeypatch.setenv("CMT_CACHE", str(tmp_path / "cache"))
     root = _us8k_root(tmp_path)
+    # the data directory's copy is verified against the per-fold counts: those of the tiny copy
+    monkeypatch.setattr(data, "URBANSOUND8K_FOLD_COUNTS", {1: 4, 2: 4, 3: 4})
     for fold in (1, 2, 3):
         tr, te = train.audio_loaders("urbansound8k", crop=256, batch_size=4, root=root, fold=fold)
         assert set(te.dataset.base.folds.tolist()) == {fold} and len(te.dataset) == 4
@@ -261,3 +263,103 @@ def test_calibrate_bn_sets_running_stats_to_the_data_statistics():
 def test_bad_inputs_name_the_argument(call, exc, word):
     with pytest.raises(exc, match=word):
         call()
+
+
+# ------------------------------------------------------------------ the general trainer (fit)
+def _segmentation_data(n=16, size=8, seed=0):
+    """Images whose label map is the sign of the pixel: a per-pixel two-class problem."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 1, size, size, generator=g)
+    return torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, (x[:, 0] > 0).long()),
+                                       batch_size=4, shuffle=False)
+
+
+def test_fit_trains_a_segmentation_loss_and_reports_pixel_accuracy():
+    """A (B, C, H, W) network with a per-pixel cross-entropy learns the per-pixel rule, and the
+    default metric counts every pixel once."""
+    torch.manual_seed(0)
+    net = torch.nn.Conv2d(1, 2, 1)
+    loader = _segmentation_data()
+    before = train.evaluate(net, loader)
+    hist = train.fit(net, loader, epochs=30, lr=5e-2, log=None, schedule="constant",
+                     loss=torch.nn.functional.cross_entropy, test_loader=loader)
+    after = train.evaluate(net, loader)
+    assert hist[-1]["loss"] < hist[0]["loss"] and after > max(before, 0.95)
+    assert hist[-1]["test_accuracy"] == after
+    out = net(next(iter(loader))[0])
+    assert train.accuracy_counts(out, (out[:, 1] > out[:, 0]).long()) == (4 * 64, 4 * 64)
+
+
+def test_fit_applies_a_per_batch_transform_as_adversarial_training_does():
+    """``transform`` sees every training batch with the model in training mode and its output is
+    what the step trains on: an FGSM step of size eps moves each input by exactly eps (L-inf)."""
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 2))
+    loader = _segmentation_data()
+    flat = [(x, y[:, 0, 0]) for x, y in loader]
+    seen, eps = [], 0.1
+
+    def fgsm(model, x, y):
+        assert model.training
+        x0 = x.clone().requires_grad_(True)
+        torch.nn.functional.cross_entropy(model(x0), y).backward()
+        adv = (x + eps * x0.grad.sign()).detach()
+        seen.append(float((adv - x).abs().max()))
+        return adv, y
+
+    train.fit(net, flat, epochs=2, lr=1e-2, log=None, transform=fgsm)
+    assert len(seen) == 2 * len(flat) and all(abs(s - eps) < 1e-6 for s in seen)
+    clean = train.evaluate(net, flat)
+    attacked = train.evaluate(net, flat, transform=lambda m, x, y: fgsm_eval(m, x, y, eps))
+    assert attacked <= clean
+
+
+def fgsm_eval(model, x, y, eps):
+    x0 = x.clone().requires_grad_(True)
+    torch.nn.functional.cross_entropy(model(x0), y).backward()
+    return (x + eps * x0.grad.sign()).detach(), y
+
+
+def test_on_epoch_runs_before_training_and_after_every_epoch_in_eval_mode():
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 1), torch.nn.BatchNorm2d(2))
+    calls = []
+    train.fit(net, _segmentation_data(), epochs=3, lr=1e-2, log=None,
+              on_epoch=lambda e, m, row: calls.append((e, m.training, row and row["epoch"])))
+    assert calls == [(0, False, None), (1, False, 1), (2, False, 2), (3, False, 3)]
+    calls.clear()
+    train.fit(net, _segmentation_data(), epochs=0, lr=1e-2, log=None,
+              on_epoch=lambda e, m, row: calls.append(e))
+    assert calls == [0]
+
+
+def test_custom_metric_names_the_history_columns():
+    class MeanAbsError:
+        name = "mae"
+
+        def __init__(self):
+            self.s, self.total = 0.0, 0
+
+        def update(self, out, y):
+            self.s += float((out.argmax(1) - y).abs().sum())
+            self.total += y.numel()
+
+        def value(self):
+            return self.s / self.total
+
+    torch.manual_seed(0)
+    net = torch.nn.Conv2d(1, 2, 1)
+    hist = train.fit(net, _segmentation_data(), epochs=1, lr=1e-2, log=None, metric=MeanAbsError,
+                     test_loader=_segmentation_data())
+    assert {"mae", "test_mae"} <= set(hist[0]) and "accuracy" not in hist[0]
+
+
+def test_accuracy_is_defined_once_and_checks_shapes():
+    logits = torch.tensor([[2.0, 1.0], [0.0, 3.0], [1.0, 0.0]])
+    assert train.accuracy(logits, torch.tensor([0, 1, 1])) == 2 / 3
+    with pytest.raises(ValueError, match="output must be"):
+        train.accuracy(logits, torch.tensor([0, 1]))
+    with pytest.raises(TypeError, match="loss must be callable"):
+        train.fit(torch.nn.Linear(2, 2), [], epochs=1, lr=1e-2, loss="mse")
+    with pytest.raises(TypeError, match="transform must be callable"):
+        train.evaluate(torch.nn.Linear(2, 2), [], transform=3)

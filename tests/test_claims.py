@@ -1,0 +1,134 @@
+"""Claims: verdicts computed from the measurement by the stated criterion, saved and tabulated."""
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from scipy import stats
+
+from helpers import book, claims
+
+
+@pytest.fixture(autouse=True)
+def claims_dir(tmp_path, monkeypatch):
+    folder = tmp_path / "claims"
+    monkeypatch.setenv(claims.ENV_CLAIMS, str(folder))
+    monkeypatch.setenv("CMT_CACHE", str(tmp_path / "cache"))
+    return folder
+
+
+class _Run:
+    mode, seed = "quick", 7
+
+
+def test_t_interval_matches_scipy():
+    m = claims.sample([1.0, 2.0, 4.0], "x")
+    lo, hi = m.interval
+    ref = stats.t.interval(0.95, 2, loc=7 / 3, scale=stats.sem([1.0, 2.0, 4.0]))
+    assert math.isclose(lo, ref[0], rel_tol=1e-12) and math.isclose(hi, ref[1], rel_tol=1e-12)
+    assert m.n == 3 and math.isclose(m.mean, 7 / 3, rel_tol=1e-15)
+    one = claims.value(2.5e-16, "error")
+    assert one.interval == (2.5e-16, 2.5e-16) and one.sd == 0.0 and one.text() == "error 2.5e-16"
+
+
+def test_paired_differences_and_bad_input():
+    m = claims.paired([3.0, 4.0, 6.0], [1.0, 1.0, 1.0], what="gain", unit="points")
+    assert m.values == (2.0, 3.0, 5.0) and "gain 3.33 points (95 % CI" in m.text()
+    with pytest.raises(ValueError, match="pair up"):
+        claims.paired([1.0, 2.0], [1.0], what="gain")
+    with pytest.raises(ValueError, match="finite"):
+        claims.sample([1.0, float("nan")], "x")
+    with pytest.raises(ValueError, match="at least one"):
+        claims.sample([], "x")
+    with pytest.raises(ValueError, match="level"):
+        claims.sample([1.0, 2.0], "x", level=1.5)
+
+
+@pytest.mark.parametrize("values, verdict", [
+    ([2.0, 2.1, 1.9], "reproduced"),          # CI well above 0
+    ([-1.0, 3.0, 0.5], "not reproduced"),     # CI includes 0
+    ([-2.0, -2.1, -1.9], "not reproduced"),   # CI below 0
+])
+def test_greater_than_uses_the_whole_interval(values, verdict):
+    v, why = claims.greater_than(0).judge(claims.sample(values, "d"))
+    assert v == verdict and "d " in why
+    assert claims.less_than(0).judge(claims.sample([-x for x in values], "d"))[0] == verdict
+
+
+def test_min_n_gives_not_tested_yet():
+    v, why = claims.greater_than(0, min_n=3).judge(claims.sample([5.0, 6.0], "d"))
+    assert v == "not tested yet" and "needs 3" in why
+
+
+def test_at_most_and_all_of():
+    ok = claims.value(1e-16, "err")
+    bad = claims.value(1e-3, "err")
+    assert claims.at_most(1e-12).judge(ok)[0] == "reproduced"
+    assert claims.at_most(1e-12).judge(bad)[0] == "not reproduced"
+    tol = claims.at_most(1e-12)
+    assert claims.all_of(parts=(("a", ok, tol), ("b", ok, tol))).judge_parts()[0] == "reproduced"
+    v, why = claims.all_of(parts=(("a", ok, tol), ("b", bad, tol))).judge_parts()
+    assert v == "partly reproduced" and why.startswith("holds for a only")
+    assert claims.all_of(parts=(("a", bad, tol),)).judge_parts()[0] == "not reproduced"
+    with pytest.raises(ValueError, match="at least one"):
+        claims.all_of().judge_parts()
+
+
+def test_ledger_records_saves_and_refuses_bad_input(claims_dir):
+    ledger = claims.Ledger(3, _Run())
+    c = ledger.record("ch3-mirror", statement="s", source="{cite:t}`wu2022cmt`, eq 3",
+                      measured=claims.sample([1.0, 1.2, 0.9], "gain"),
+                      criterion=claims.greater_than(0), data="FSDD test", budget="3 epochs",
+                      seeds=[7, 8, 9])
+    assert c.verdict == "reproduced" and c.mode == "quick" and c.seeds == [7, 8, 9]
+    saved = json.loads((claims_dir / "ch03.json").read_text())
+    assert saved["claims"][0]["verdict"] == "reproduced" and saved["seed"] == 7
+    u = ledger.record("ch3-under", statement="s", source="x", measured=claims.value(5.0, "acc"),
+                      criterion=claims.greater_than(0), data="d", tested=False)
+    assert u.verdict == "not tested yet (quick budget)" and "no verdict" in u.reason
+    with pytest.raises(ValueError, match="twice"):
+        ledger.record("ch3-under", statement="s", source="x", measured=claims.value(1, "a"),
+                      criterion=claims.at_most(2), data="d")
+    with pytest.raises(TypeError, match="criterion"):
+        ledger.record("ch3-x", statement="s", source="x", measured=claims.value(1, "a"),
+                      criterion="reproduced", data="d")
+    with pytest.raises(TypeError, match="measured"):
+        ledger.record("ch3-y", statement="s", source="x", measured=1.0,
+                      criterion=claims.at_most(2), data="d")
+    with pytest.raises(ValueError, match="id"):
+        ledger.record("no spaces", statement="s", source="x", measured=claims.value(1, "a"),
+                      criterion=claims.at_most(2), data="d")
+    with pytest.raises(ValueError, match="chapter"):
+        claims.Ledger("chapter three")
+    assert [x.id for x in claims.read_chapter(claims_dir / "ch03.json")] == ["ch3-mirror",
+                                                                              "ch3-under"]
+    # a re-run starts a fresh ledger
+    claims.Ledger(3, _Run())
+    assert not (claims_dir / "ch03.json").exists()
+
+
+def test_verdict_follows_the_numbers_not_the_text(claims_dir):
+    """The same record with other measurements gives another verdict (nothing is typed)."""
+    verdicts = []
+    for values in ([1.0, 1.1, 0.9], [-1.0, 1.0, 0.1]):
+        ledger = claims.Ledger(4, _Run())
+        verdicts.append(ledger.record("ch4-x", statement="s", source="x",
+                                      measured=claims.sample(values, "d"),
+                                      criterion=claims.greater_than(0), data="d").verdict)
+    assert verdicts == ["reproduced", "not reproduced"]
+
+
+def test_scorecard_is_filled_from_the_ledgers(tmp_path, claims_dir):
+    ledger = claims.Ledger(1, _Run())
+    ledger.record("ch1-eq3", statement="DSB-SC | spectrum", source="eq 3",
+                  measured=claims.value(3e-16, "relative error"), criterion=claims.at_most(1e-12),
+                  data="an FSDD digit")
+    page = tmp_path / "scorecard.md"
+    page.write_text("A\n<!-- CLAIMS ch01 -->\nB\n<!-- CLAIMS ch09 -->\n")
+    book.fill_scorecard(page, claims_dir)
+    text = page.read_text()
+    assert "| DSB-SC \\| spectrum | eq 3 | relative error 3e-16 | an FSDD digit; quick; seed 7 |" \
+        in text
+    assert "**reproduced**: at most 1e-12" in text and "{doc}`1 </notebooks/01_modulation>`" in text
+    assert "Chapter 9 was not executed in this build" in text and "CLAIMS" not in text
