@@ -34,7 +34,7 @@ import numpy as np
 from . import runtime
 
 __all__ = ["VERDICTS", "Measured", "value", "sample", "paired", "Criterion", "greater_than",
-           "less_than", "at_most", "all_of", "Claim", "Ledger", "claims_dir", "read_chapter",
+           "less_than", "at_least", "at_most", "all_of", "float64_tol", "Claim", "Ledger", "claims_dir", "read_chapter",
            "scorecard_table", "ENV_CLAIMS"]
 
 VERDICTS = ("reproduced", "partly reproduced", "not reproduced", "not tested yet")
@@ -151,7 +151,7 @@ class greater_than(Criterion):  # noqa: N801 - reads as a phrase: criterion=grea
 
     @property
     def text(self) -> str:
-        return f"confidence interval above {self.threshold:g}" + (
+        return f"confidence interval above {self.threshold:.2g}" + (
             f" with at least {self.min_n} repeats" if self.min_n > 1 else "")
 
     def judge(self, m: Measured) -> tuple[str, str]:
@@ -159,9 +159,9 @@ class greater_than(Criterion):  # noqa: N801 - reads as a phrase: criterion=grea
             return "not tested yet", f"{m.n} repeat(s), the criterion needs {self.min_n}"
         lo, hi = m.interval
         if lo > self.threshold:
-            return "reproduced", f"{m.text()}: above {self.threshold:g}"
+            return "reproduced", f"{m.text()}: above {self.threshold:.2g}"
         side = "below" if hi < self.threshold else "includes"
-        return "not reproduced", f"{m.text()}: the interval {side} {self.threshold:g}"
+        return "not reproduced", f"{m.text()}: the interval {side} {self.threshold:.2g}"
 
 
 @dataclass(frozen=True)
@@ -173,7 +173,7 @@ class less_than(Criterion):  # noqa: N801
 
     @property
     def text(self) -> str:
-        return f"confidence interval below {self.threshold:g}" + (
+        return f"confidence interval below {self.threshold:.2g}" + (
             f" with at least {self.min_n} repeats" if self.min_n > 1 else "")
 
     def judge(self, m: Measured) -> tuple[str, str]:
@@ -181,9 +181,35 @@ class less_than(Criterion):  # noqa: N801
             return "not tested yet", f"{m.n} repeat(s), the criterion needs {self.min_n}"
         lo, hi = m.interval
         if hi < self.threshold:
-            return "reproduced", f"{m.text()}: below {self.threshold:g}"
+            return "reproduced", f"{m.text()}: below {self.threshold:.2g}"
         side = "above" if lo > self.threshold else "includes"
-        return "not reproduced", f"{m.text()}: the interval {side} {self.threshold:g}"
+        return "not reproduced", f"{m.text()}: the interval {side} {self.threshold:.2g}"
+
+
+@dataclass(frozen=True)
+class at_least(Criterion):  # noqa: N801
+    """Reproduced when every value is at least ``bound`` (a deterministic number, e.g. an error
+    that must stay above rounding when a condition of the identity is broken)."""
+
+    bound: float = 0.0
+
+    @property
+    def text(self) -> str:
+        return f"at least {self.bound:.2g}"
+
+    def judge(self, m: Measured) -> tuple[str, str]:
+        least = min(m.values)
+        if least >= self.bound:
+            return "reproduced", f"{m.text()}: at least {self.bound:.2g}"
+        return "not reproduced", f"{m.text()}: below {self.bound:.2g}"
+
+
+def float64_tol(n: int, eps_factor: float = 1.0) -> float:
+    """The rounding bound of a float64 identity over ``n`` terms: ``eps_factor * n * eps``
+    (``eps = 2**-52``), the tolerance the book states for its float64 checks."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a positive int (number of terms), got {n!r}")
+    return float(eps_factor) * int(n) * float(np.finfo(np.float64).eps)
 
 
 @dataclass(frozen=True)
@@ -194,13 +220,13 @@ class at_most(Criterion):  # noqa: N801
 
     @property
     def text(self) -> str:
-        return f"at most {self.tolerance:g}"
+        return f"at most {self.tolerance:.2g}"
 
     def judge(self, m: Measured) -> tuple[str, str]:
         worst = max(m.values)
         if worst <= self.tolerance:
-            return "reproduced", f"{m.text()}: within {self.tolerance:g}"
-        return "not reproduced", f"{m.text()}: above the tolerance {self.tolerance:g}"
+            return "reproduced", f"{m.text()}: within {self.tolerance:.2g}"
+        return "not reproduced", f"{m.text()}: above the tolerance {self.tolerance:.2g}"
 
 
 @dataclass(frozen=True)
@@ -279,7 +305,8 @@ class Ledger:
         self.path = claims_dir() / f"ch{chapter}.json"
         self.path.unlink(missing_ok=True)  # a re-run starts a fresh ledger
 
-    def record(self, id: str, *, statement: str, source: str, measured, criterion: Criterion,
+    def record(self, id: str, *, statement: str, source: str, criterion: Criterion,
+               measured=None,
                data: str, budget: str = "", seeds=None, tested: bool = True,
                untested_because: str = "quick budget", glue: bool = True) -> Claim:
         """Judge ``measured`` (a :class:`Measured`, or a list of them for :class:`all_of`) by
@@ -293,8 +320,10 @@ class Ledger:
                             f"got {type(criterion).__name__}")
         if not isinstance(tested, bool):
             raise TypeError(f"tested must be True or False, got {tested!r}")
+        labels = None
         if isinstance(criterion, all_of):
             ms = [m for _, m, _ in criterion.parts]
+            labels = [label for label, _, _ in criterion.parts]
             verdict, reason = criterion.judge_parts()
         else:
             if not isinstance(measured, Measured):
@@ -302,12 +331,16 @@ class Ledger:
                                 f"{type(measured).__name__}")
             ms = [measured]
             verdict, reason = criterion.judge(measured)
+        if verdict == "not tested yet":  # the criterion's own budget (e.g. min_n repeats)
+            verdict = f"not tested yet ({untested_because})"
         if not tested:
             verdict, reason = f"not tested yet ({untested_because})", (
                 f"measured {'; '.join(m.text() for m in ms)}, but {untested_because}: no verdict")
         seeds = [self.seed] if seeds is None else [int(s) for s in seeds]
         claim = Claim(id=id, chapter=self.chapter, statement=statement, source=source,
-                      measured=[m.text() for m in ms], criterion=criterion.text, verdict=verdict,
+                      measured=[m.text() if labels is None else f"{label}: {m.text()}"
+                                for m, label in zip(ms, labels or ms)],
+                      criterion=criterion.text, verdict=verdict,
                       reason=reason, data=data, mode=self.mode, seeds=seeds, budget=budget,
                       values=[list(m.values) for m in ms])
         self.claims[id] = claim

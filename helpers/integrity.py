@@ -76,9 +76,10 @@ class Expected:
     files: dict = field(default_factory=dict)
     counts: dict = field(default_factory=dict)
     kind: str = "sha256"
+    part: bool = field(default=False, repr=False, compare=False)  # made by restrict(): may be empty
 
     def __post_init__(self):
-        if bool(self.files) == bool(self.counts):
+        if (self.files and self.counts) or not (self.part or self.files or self.counts):
             raise ValueError(f"Expected {self.label!r}: give exactly one of files= or counts=")
         if self.kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
@@ -87,8 +88,9 @@ class Expected:
         """The part of this copy whose paths (files) or folders (counts) satisfy ``keep``."""
         if self.files:
             return Expected(self.label, files={k: v for k, v in self.files.items() if keep(k)},
-                            kind=self.kind)
-        return Expected(self.label, counts={k: v for k, v in self.counts.items() if keep(k + "/")})
+                            kind=self.kind, part=True)
+        return Expected(self.label, counts={k: v for k, v in self.counts.items() if keep(k + "/")},
+                        part=True)
 
     @property
     def empty(self) -> bool:

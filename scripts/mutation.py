@@ -671,6 +671,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                    help="YAML/JSON list of accepted (equivalent or harmless) mutants")
     p.add_argument("--fail-under", type=float, default=None, metavar="PCT",
                    help="exit 1 when the overall score is below PCT")
+    p.add_argument("--lines", type=int, nargs="+", default=None, metavar="LINE",
+                   help="only the mutants on these source lines (all of them, no sampling): "
+                        "re-check survivors after writing the tests that should kill them")
     p.add_argument("--list", action="store_true",
                    help="print the selected mutants and exit without running anything")
     args = p.parse_args(argv)
@@ -709,8 +712,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 accepted.append((m, entry))
                 used_entries.add(id(entry))
+        if args.lines:
+            pool = [m for m in pool if m.line in set(args.lines)]
         plans[module], discarded[module] = select_mutants(
-            pool, args.max_per_module, args.seed,
+            pool, None if args.lines else args.max_per_module, args.seed,
             lambda m, s=source, f=str(path): compiles(apply_mutant(s, m), f) is not None)
     stale = [e for e in entries if id(e) not in used_entries and e["module"] in args.modules]
 

@@ -132,3 +132,20 @@ def test_scorecard_is_filled_from_the_ledgers(tmp_path, claims_dir):
         in text
     assert "**reproduced**: at most 1e-12" in text and "{doc}`1 </notebooks/01_modulation>`" in text
     assert "Chapter 9 was not executed in this build" in text and "CLAIMS" not in text
+
+
+def test_at_least_float64_tol_and_min_n_through_the_ledger(claims_dir):
+    assert claims.float64_tol(4000) == 4000 * 2.0 ** -52
+    with pytest.raises(ValueError, match="positive int"):
+        claims.float64_tol(0)
+    assert claims.at_least(0.01).judge(claims.value(0.03, "err"))[0] == "reproduced"
+    assert claims.at_least(0.01).judge(claims.value(1e-16, "err"))[0] == "not reproduced"
+    ledger = claims.Ledger(5, _Run())
+    c = ledger.record("ch5-few", statement="s", source="x", data="d",
+                      measured=claims.sample([1.0, 2.0], "gain"),
+                      criterion=claims.greater_than(0, min_n=3))
+    assert c.verdict == "not tested yet (quick budget)" and "needs 3" in c.reason
+    tol = claims.at_most(1e-12)
+    c = ledger.record("ch5-parts", statement="s", source="x", data="d",
+                      criterion=claims.all_of(parts=(("a", claims.value(0.0, "e"), tol),)))
+    assert c.verdict == "reproduced" and c.measured == ["a: e 0"]

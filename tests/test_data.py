@@ -629,6 +629,9 @@ BAD_DOWNLOAD = [
     (dict(url="http://127.0.0.1/x", sha256="abc"), "sha256"),
     (dict(url="http://127.0.0.1/x", sha256=None, chunk=0), "chunk"),
     (dict(url="http://127.0.0.1/x", sha256=None, timeout=-1), "timeout"),
+    (dict(url="http://127.0.0.1/x", sha256=None, timeout=0), "timeout"),
+    (dict(url="http://127.0.0.1/x", sha256=None, timeout="5"), "timeout"),
+    (dict(url="http://127.0.0.1/x", sha256=None, timeout=True), "timeout"),
 ]
 
 
@@ -796,3 +799,89 @@ def test_download_verifies_md5(server, tmp_path):
                          md5=hashlib.md5(body).hexdigest()).read_bytes() == body
     with pytest.raises(ValueError, match="md5"):
         data.download(server.url("/blob"), dest, None, md5="abc")
+
+
+# ------------------------------------------------------ constants, readers and rules (mutation kills)
+def test_canonical_counts_add_up_to_the_published_totals():
+    """A mistyped per-class or per-fold count would refuse an intact full copy."""
+    assert sum(data.URBANSOUND8K_FOLD_COUNTS.values()) == data.URBANSOUND8K_CLIPS == 8732
+    assert sorted(data.URBANSOUND8K_FOLD_COUNTS) == list(range(1, 11))
+    assert sum(data.FLOWERS_COUNTS.values()) == 3670 and len(data.FLOWERS_COUNTS) == 5
+    counts = data.IMAGENETTE_COUNTS
+    assert sum(counts["train"].values()) == 9469 and sum(counts["val"].values()) == 3925
+    assert counts["val"]["n01440764"] == 387 and counts["val"]["n03425413"] == 419  # SOURCE.txt
+    assert set(counts["train"]) == set(counts["val"]) == set(data.IMAGENETTE_CLASSES)
+    assert data.sources("cifar10")["quick"] == {"train": 10_000, "test": 2_000}
+    assert data.sources("mnist")["quick"] == {"train": 10_000, "test": 2_000}
+
+
+def test_unknown_option_is_refused_with_the_accepted_list():
+    with pytest.raises(TypeError, match=r"unexpected keyword argument\(s\) \['bogus'\].*accepted"):
+        data.load("fsdd", "test", bogus=1)
+
+
+def test_subset_equal_to_the_split_takes_everything():
+    y = np.array([0, 0, 1, 1, 1])
+    assert data.stratified_indices(y, 5).tolist() == [0, 1, 2, 3, 4]
+
+
+def test_fetch_that_produces_no_tree_is_unavailable(cache, empty_root, monkeypatch):
+    _patch_fsdd(monkeypatch, fetch=lambda src, work: None)
+    with pytest.raises(data.DatasetUnavailable, match="produced no recordings/"):
+        data.load("fsdd", "test", root=empty_root)
+    assert listing(cache / "datasets") == []
+
+
+def test_urbansound8k_rows_accept_folds_1_and_10_and_labels_0_and_9(tmp_path):
+    top = write_urbansound8k(tmp_path / "UrbanSound8K", [("1-0-0-0.wav", 1, 1, 0, 8000, 1, 80),
+                                                         ("2-9-0-0.wav", 2, 10, 9, 8000, 1, 80)])
+    rows = data._urbansound8k_rows(top)
+    assert [(r[0], r[2]) for r in rows] == [(1, 0), (10, 9)]
+    csv_path = top / "metadata" / "UrbanSound8K.csv"
+    good = csv_path.read_text()
+    for old, new in [(",10,9,", ",11,9,"), (",1,0,", ",0,0,"), (",10,9,", ",10,10,"),
+                     (",10,9,street_music", ",10,9,siren")]:
+        csv_path.write_text(good.replace(old, new))
+        with pytest.raises(ValueError, match="bad row"):
+            data._urbansound8k_rows(top)
+
+
+def test_cifar10_reader_maps_split_and_layout(monkeypatch, tmp_path):
+    """The full CIFAR-10 reader (no copy here): train/test reach torchvision, NHWC becomes NCHW."""
+    import torchvision.datasets
+
+    seen = []
+
+    class FakeCIFAR10:
+        def __init__(self, root, train, download):
+            seen.append((train, download))
+            self.data = np.arange(2 * 32 * 32 * 3, dtype=np.uint8).reshape(2, 32, 32, 3)
+            self.targets = [3, 5]
+
+    monkeypatch.setattr(torchvision.datasets, "CIFAR10", FakeCIFAR10)
+    ds = data._read_cifar10(tmp_path / "cifar-10-batches-py", "train")
+    data._read_cifar10(tmp_path / "cifar-10-batches-py", "test")
+    assert seen == [(True, False), (False, False)]
+    raw = np.arange(2 * 32 * 32 * 3, dtype=np.uint8).reshape(2, 32, 32, 3)
+    assert ds.data.shape == (2, 3, 32, 32) and ds.targets.tolist() == [3, 5]
+    assert torch.equal(ds.data, torch.from_numpy(raw.transpose(0, 3, 1, 2).copy()))
+
+
+def test_record_manifests_reproduces_the_repository_manifests(tmp_path, monkeypatch):
+    """Re-recording from the shared data gives byte-identical manifests (sizes, digests, MNIST's
+    raw copy with decompressed sizes)."""
+    base = shared("mnist")
+    shared("cifar10-sample")
+    repo = data.integrity.MANIFEST_DIR
+    monkeypatch.setattr(data.integrity, "MANIFEST_DIR", tmp_path / "manifests")
+    written = data.record_manifests(base, names=["mnist", "cifar10-sample"])
+    assert [p.name for p in written] == ["mnist.json", "cifar10-sample.json"]
+    for p in written:
+        assert p.read_text() == (repo / p.name).read_text()
+
+
+def test_a_short_timeout_is_accepted(tmp_path, closed_port_url):
+    """Any positive timeout is valid (half a second too): the refusal comes from the network."""
+    with pytest.raises(OSError) as err:
+        data.download(closed_port_url, tmp_path / "x", None, timeout=0.5)
+    assert not isinstance(err.value, ValueError)

@@ -152,6 +152,18 @@ def test_full_copy_is_accepted_by_its_member_counts(tmp_path, monkeypatch):
     with pytest.raises(data.DatasetCorrupt) as err:
         data.load("imagenette", "val", root=tmp_path / "data")
     assert "val/n03888257: other number of files (expected 2, found 1)" in str(err.value)
+    (folder / "val" / "n03888257" / "1.JPEG").symlink_to(image)
+    (folder / "val" / "n99999999").mkdir()
+    (folder / "val" / "n99999999" / "0.JPEG").symlink_to(image)
+    with pytest.raises(data.DatasetCorrupt) as err:
+        data.load("imagenette", "val", root=tmp_path / "data")
+    assert "val/n99999999: other number of files (expected 0, found 1)" in str(err.value)
+    shutil.rmtree(folder / "val" / "n99999999")
+    for k in range(2):
+        (folder / "val" / "n03888257" / f"{k}.JPEG").unlink()
+    with pytest.raises(data.DatasetCorrupt) as err:
+        data.load("imagenette", "val", root=tmp_path / "data")
+    assert "val/n03888257: other number of files (expected 2, found 0)" in str(err.value)
 
 
 def _sealed_cache(cache: Path, tmp_path: Path) -> Path:
@@ -225,3 +237,38 @@ def test_mnist_raw_copy_is_recorded_by_decompressed_md5():
     raw = integrity.repository_copies("mnist")[1]
     assert {k: v[1] for k, v in raw.files.items()} == data.MNIST_MD5
     assert torch.tensor([raw.files["t10k-labels-idx1-ubyte"][0]]).item() == 10_008
+
+
+def _tiny_tree(folder: Path, n: int = 7) -> integrity.Expected:
+    folder.mkdir(parents=True)
+    for k in range(n):
+        (folder / f"{k}.wav").write_bytes(bytes([k]) * (k + 1))
+    files = {f"{k}.wav": (k + 1, integrity.file_digest(folder / f"{k}.wav")) for k in range(n)}
+    return integrity.Expected("a tiny copy", files=files)
+
+
+def test_verify_with_defaults_checks_every_member_and_counts_the_problems(tmp_path):
+    """Without ``keep`` every member is checked; beyond five problems the message counts the rest."""
+    copy = _tiny_tree(tmp_path / "t")
+    assert integrity.verify("tiny", tmp_path / "t", [copy], patterns=["*.wav"]) == copy
+    for k in range(7):
+        (tmp_path / "t" / f"{k}.wav").unlink()
+    with pytest.raises(integrity.DatasetCorrupt) as err:
+        integrity.verify("tiny", tmp_path / "t", [copy], patterns=["*.wav"])
+    assert "7 problems" in str(err.value) and "; and 2 more" in str(err.value)
+    assert len(err.value.problems) == 7
+
+
+def test_a_copy_that_covers_nothing_of_the_split_is_not_a_candidate(tmp_path):
+    copy = _tiny_tree(tmp_path / "t", n=2)
+    with pytest.raises(ValueError, match="no expected copy of 'tiny' covers this split"):
+        integrity.verify("tiny", tmp_path / "t", [copy], patterns=["*.wav"],
+                         keep=lambda rel: rel.startswith("train/"))
+    assert copy.restrict(lambda rel: False).empty and not copy.empty
+
+
+def test_expected_refuses_an_unknown_digest_kind():
+    with pytest.raises(ValueError, match="kind must be one of"):
+        integrity.Expected("x", files={"a": (1, "0")}, kind="crc32")
+    with pytest.raises(ValueError, match="exactly one of"):
+        integrity.Expected("x", files={"a": (1, "0")}, counts={"": 1})

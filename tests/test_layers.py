@@ -9,6 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from conftest import assert_raises_naming
 from helpers import layers, spectra
 
 
@@ -294,3 +295,92 @@ def test_layer_differences_from_results():
 def test_bad_inputs_name_the_argument(call, exc, word):
     with pytest.raises(exc, match=word):
         call()
+
+
+# ---------------------------------------------------------------------------- edge cases
+def test_circular_pad_follows_f_pad_order_with_unequal_sides():
+    """_pad takes F.pad order (last dim first, (lo, hi) per dim): unequal sides must not swap."""
+    t = torch.arange(24.0, dtype=torch.float64).reshape(1, 2, 3, 4)
+    for pads in [(1, 2), (0, 3), (1, 2, 2, 0), (2, 1, 0, 2)]:
+        u = t.reshape(1, 6, 4) if len(pads) == 2 else t          # F.pad's circular mode needs
+        want = F.pad(u, pads, mode="circular")                   # 3-D input for 1-D padding
+        assert torch.equal(layers._pad(u, pads, "circular"), want), pads
+    x1 = torch.arange(5.0, dtype=torch.float64).reshape(1, 1, 5)
+    assert layers._pad(x1, (2, 7), "circular")[0, 0].tolist() == [3, 4, 0, 1, 2, 3, 4, 0, 1, 2,
+                                                                  3, 4, 0, 1]   # wraps past N
+
+
+def test_conv2d_mimo_circular_with_unequal_paddings():
+    """Circular padding (p1, p2) with p1 != p2 pads rows by p1 and columns by p2 on both sides."""
+    g = _gen(15)
+    x = torch.randn(2, 3, 7, 9, generator=g, dtype=torch.float64)
+    w = torch.randn(2, 3, 3, 5, generator=g, dtype=torch.float64)
+    y = layers.conv2d_as_mimo(x, w, padding=(1, 2), padding_mode="circular")
+    ref = F.conv2d(F.pad(x, (2, 2, 1, 1), mode="circular"), w)
+    assert y.shape == ref.shape == (2, 2, 7, 9) and (y - ref).abs().max() < 1e-12
+
+
+def test_carrier_reading_n_fft_equal_to_the_kernel_size():
+    """n_fft = K is enough (n_fft >= K); n_fft < K must be refused whatever Q and P are."""
+    w = torch.ones(1, 1, 4, dtype=torch.float64)
+    cr = layers.carrier_reading(w, n_fft=4)
+    assert torch.allclose(cr["gain"][0, 0], torch.tensor([4.0, 0.0, 0.0], dtype=torch.float64))
+    assert float(cr["f_dominant"][0, 0]) == 0.0 and float(cr["peak_gain"][0, 0]) == 4.0
+    for shape in [(1, 1, 5), (2, 3, 5), (6, 1, 5)]:
+        assert_raises_naming(lambda s=shape: layers.carrier_reading(torch.ones(s), n_fft=4),
+                             ValueError, "n_fft")
+
+
+@pytest.mark.parametrize("shape", [(10, 3), (10, 3, 32, 1), 128, "10, 3, 32"])
+def test_table2_refuses_input_shapes_that_are_not_a_triple(shape):
+    """input_shape must be a 3-tuple (S, P, N): anything else is a TypeError naming it."""
+    w = torch.zeros(2, 3, 3)
+    assert_raises_naming(lambda: layers.table2(w, input_shape=shape), TypeError, "input_shape")
+
+
+def test_rectified_cosine_spectrum_at_n_2():
+    """n = 2 is valid (n >= 2): max(0, cos(pi t)) = [1, 0] has the energy spectrum [1, 1]."""
+    e = layers.rectified_cosine_spectrum_closed_form(2, 0.5)
+    assert torch.allclose(e, torch.ones(2, dtype=torch.float64), atol=1e-4)
+    assert_raises_naming(lambda: layers.rectified_cosine_spectrum_closed_form(1, 0.5),
+                         ValueError, "n")
+
+
+@pytest.mark.parametrize("n, m0", [(101, 10), (9, 2)])
+def test_rectified_cosine_spectrum_shift_at_odd_n_puts_dc_at_n_over_2(n, m0):
+    """shift=True is fftshift (DC at n // 2), not ifftshift: the two differ only at odd n."""
+    t = torch.arange(n, dtype=torch.float64)
+    r = torch.clamp(torch.cos(2 * math.pi * m0 / n * t), min=0)
+    want = spectra.energy_spectrum(r, shift=True)
+    got = layers.rectified_cosine_spectrum_closed_form(n, m0 / n, shift=True)
+    assert (got - want).abs().max() < 2e-5 * want.max()
+    assert int(got.argmax()) == n // 2                   # DC (n c_0 = n / pi) is the largest bin
+
+
+BAD_SPECTRA = [
+    (lambda: layers.cdiff(torch.ones(8, dtype=torch.complex128), torch.ones(8)),
+     TypeError, "psi_x"),
+    (lambda: layers.adiff(torch.ones(8), torch.ones(8, dtype=torch.complex64)), TypeError, "psi_a"),
+    (lambda: layers.cdiff(torch.tensor(1.0), torch.tensor(2.0)), ValueError, "psi_x"),
+    (lambda: layers.fit_lambda(torch.tensor(1.0), torch.tensor(-1.0)), ValueError, "acdiff"),
+    (lambda: layers.layer_differences({"c": (1, 2), "a": (3, 4)}, [("c", "a", "c")]),
+     TypeError, "pairs"),
+    (lambda: layers.layer_differences({"c": (1, 2), "a": (3, 4)}, [["c"]]), TypeError, "pairs"),
+]
+
+
+@pytest.mark.parametrize("call, exc, name", BAD_SPECTRA,
+                         ids=[f"{b[1].__name__}-{b[2]}-{i}" for i, b in enumerate(BAD_SPECTRA)])
+def test_complex_or_scalar_spectra_and_bad_pairs_are_refused(call, exc, name):
+    """Spectra must be real and at least 1-D, pairs must be 2-tuples: refused, naming them."""
+    assert_raises_naming(call, exc, name)
+
+
+def test_fit_lambda_explained_known_answer_and_zero_aadiff():
+    """explained = 1 - ||a + lam c||^2 / ||a||^2 on a hand example; NaN (no crash) for a = 0."""
+    c = torch.tensor([1.0, 0.0, 0.0, 0.0], dtype=torch.float64)
+    a = torch.tensor([-2.0, 1.0, 1.0, 0.0], dtype=torch.float64)
+    fit = layers.fit_lambda(c, a)            # lam = -<c, a> / <c, c> = 2; residual [0, 1, 1, 0]
+    assert fit.lam == pytest.approx(2.0) and fit.explained == pytest.approx(1.0 - 2.0 / 6.0)
+    zero = layers.fit_lambda(c, torch.zeros(4, dtype=torch.float64))   # an idle activation
+    assert zero.lam == 0.0 and math.isnan(zero.explained) and math.isnan(zero.pearson)

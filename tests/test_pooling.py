@@ -337,3 +337,46 @@ def test_deterministic():
 ])
 def test_bad_inputs_name_the_argument(call, exc, name):
     assert_raises_naming(call, exc, name)
+
+
+# ----------------------------------------------------------------------------- defaults, 2-D box
+def test_avg_pool_defaults_are_pytorchs():
+    """Default stride/padding/ceil_mode/count_include_pad must be those of F.avg_pool1d/2d."""
+    x = _rand(2, 3, 7, seed=17)                   # 7 = 3 windows of 2 (floor), 4 with ceil_mode
+    assert torch.allclose(P.avg_pool_as_conv(x, 2), F.avg_pool1d(x, 2), atol=1e-12)
+    assert P.avg_pool_as_conv(x, 2).shape == (2, 3, 3)
+    assert torch.allclose(P.avg_pool_as_conv(x, 3, 2, 1), F.avg_pool1d(x, 3, 2, 1), atol=1e-12)
+    x2 = _rand(1, 2, 7, 9, seed=18)
+    assert torch.allclose(P.avg_pool_as_conv(x2, 2), F.avg_pool2d(x2, 2), atol=1e-12)
+    assert torch.allclose(P.avg_pool_as_conv(x2, (3, 2), 2, (1, 0)),
+                          F.avg_pool2d(x2, (3, 2), 2, (1, 0)), atol=1e-12)
+
+
+def test_box_response_2d_with_different_kernels_and_axes():
+    """2-D: |H1(f1)| |H2(f2)| with K1 on the f1 axis and K2 on the f2 axis, not swapped."""
+    f1 = torch.linspace(-0.5, 0.5, 11, dtype=DT)
+    f2 = torch.linspace(0.0, 0.45, 7, dtype=DT)
+    h = P.box_response((2, 3), (f1, f2))
+    assert h.shape == (11, 7)
+    h1 = torch.cos(math.pi * f1).abs()                                   # K = 2
+    s = torch.sin(math.pi * f2)
+    h2 = torch.where(s == 0, torch.ones_like(f2), (torch.sin(3 * math.pi * f2) / (3 * s)).abs())
+    assert torch.allclose(h, h1[:, None] * h2[None, :], atol=1e-12)
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_box_response_refuses_complex_frequencies(which):
+    """freqs[0] and freqs[1] must be real, like the 1-D freqs: TypeError naming the entry."""
+    f = [torch.zeros(3, dtype=DT), torch.zeros(3, dtype=DT)]
+    f[which] = f[which].to(torch.complex128)
+    assert_raises_naming(lambda: P.box_response((2, 2), tuple(f)), TypeError, f"freqs[{which}]")
+
+
+def test_transposed_conv_defaults_are_pytorchs():
+    """Default stride 1, padding 0, output_padding 0 and no bias: F.conv_transpose1d/2d's."""
+    x, w = _rand(2, 3, 7, seed=19), _rand(3, 4, 3, seed=20)
+    y = P.transposed_conv_as_zero_insertion(x, w)
+    assert y.shape == (2, 4, 9) and torch.allclose(y, F.conv_transpose1d(x, w), atol=1e-12)
+    x2, w2 = _rand(1, 3, 4, 5, seed=21), _rand(3, 2, 2, 3, seed=22)
+    assert torch.allclose(P.transposed_conv_as_zero_insertion(x2, w2), F.conv_transpose2d(x2, w2),
+                          atol=1e-12)

@@ -180,3 +180,44 @@ def test_activation_balance_matches_layer_differences_and_fit():
     assert abs(float(out["acdiff"].sum())) < 1e-6        # differences of unit-sum spectra sum to 0
     assert out["fit"] == layers.fit_lambda(ac, aa)
     assert probes.activation_balance(model, data, n=32)["acdiff"].shape == (32,)
+
+
+def test_layer_names_refuses_a_non_module():
+    """layer_names must refuse a model that is not an nn.Module with a TypeError naming it."""
+    for bad in ("net", {"0": nn.ReLU()}):
+        with pytest.raises(TypeError, match=r"\bmodel\b"):
+            probes.layer_names(bad, "conv")
+
+
+def test_layer_spectra_refuses_non_string_layer_names():
+    """A layer name that is not a str (an index) is a TypeError naming layers, not a lookup miss."""
+    for bad in ([0], ["0", 3]):
+        with pytest.raises(TypeError, match=r"\blayers\b"):
+            probes.LayerSpectra(_tiny(), bad)
+
+
+def test_entering_twice_is_refused_and_does_not_double_count():
+    """A second __enter__ must raise, not register more hooks that count every batch twice."""
+    model = _tiny().eval()
+    ls = probes.LayerSpectra(model, ["0"])
+    with ls:
+        with pytest.raises(RuntimeError, match="already active"):
+            ls.__enter__()
+        assert len(model[0]._forward_hooks) == 1 and len(model[0]._forward_pre_hooks) == 1
+        ls.run(_batches(1, b=5))
+    assert ls.accumulators["0"][0].count == 5 and ls.accumulators["0"][1].count == 5
+    assert not model[0]._forward_hooks and not model[0]._forward_pre_hooks
+
+
+@pytest.mark.parametrize("loader", ["batches", b"batches", 5, None])
+def test_run_refuses_a_loader_that_is_not_an_iterable_of_batches(loader):
+    """run() must refuse a str/bytes or a non-iterable loader with a TypeError naming loader."""
+    with pytest.raises(TypeError, match=r"\bloader\b"):
+        probes.LayerSpectra(_tiny(), ["0"]).run(loader)
+
+
+@pytest.mark.parametrize("max_batches", [True, False, 1.5, 2.0, "2", -1])
+def test_run_refuses_a_max_batches_that_is_not_a_positive_int(max_batches):
+    """max_batches must be a positive int or None: bools, floats and strings are refused by name."""
+    with pytest.raises(ValueError, match=r"\bmax_batches\b"):
+        probes.LayerSpectra(_tiny(), ["0"]).run(_batches(2), max_batches=max_batches)

@@ -277,3 +277,87 @@ def test_grid_error_explains_the_requirement():
     with pytest.raises(ValueError, match=r"fc \* N must be an integer"):
         S.dsb_sc_energy_closed_form(torch.ones(100), 0.123456)
     S.dsb_sc_energy_closed_form(torch.ones(100), 0.12 + 1e-13)  # within tolerance: accepted
+
+
+# --------------------------------------------------------------------------------------- edge cases
+def test_carrier_of_one_sample_is_cos_phase():
+    """length = 1 is a valid carrier (N >= 1): guards against refusing it (``length <= 1``)."""
+    c = S.carrier(1, 0.3, phase=0.5)
+    assert c.shape == (1,) and float(c[0]) == pytest.approx(math.cos(0.5), abs=1e-15)
+
+
+def test_multicarrier_of_one_sample_sums_the_messages():
+    """N = 1 messages (cos(0) = 1 for every carrier) are valid: guards against refusing N = 1."""
+    xs = torch.tensor([[2.0], [-0.5], [3.0]], dtype=torch.float64)
+    s = S.multicarrier(xs, [0.1, 0.2, 0.4])
+    assert s.shape == (1,) and float(s[0]) == pytest.approx(4.5, abs=1e-15)
+
+
+BAD_SHAPES = [
+    (lambda: S.dsb_sc_energy_closed_form(torch.ones(8, dtype=torch.complex128), 0.25),
+     TypeError, "x"),
+    (lambda: S.dsb_sc_energy_closed_form(torch.tensor(1.0), 0.0), ValueError, "x"),
+    (lambda: S.multicarrier(torch.ones(2, 8, dtype=torch.complex128), [0.1, 0.2]),
+     TypeError, "xs"),
+    (lambda: S.multicarrier_energy_closed_form(torch.ones(2, 8, dtype=torch.complex128),
+                                               [0.125, 0.25]), TypeError, "xs"),
+    (lambda: S.multicarrier(torch.ones(0, 8), []), ValueError, "xs"),
+    (lambda: S.fdm_overlap(torch.ones(0, 8), []), ValueError, "xs"),
+    (lambda: S.multicarrier(torch.ones(2, 0), [0.1, 0.2]), ValueError, "xs"),
+    (lambda: S.occupied_band(torch.ones(8, dtype=torch.complex128), 0.9), TypeError, "x"),
+    (lambda: S.occupied_band(torch.tensor(1.0), 0.9), ValueError, "x"),
+]
+
+
+@pytest.mark.parametrize("call, exc, name", BAD_SHAPES,
+                         ids=[f"{b[1].__name__}-{b[2]}-{i}" for i, b in enumerate(BAD_SHAPES)])
+def test_complex_scalar_and_empty_messages_are_refused(call, exc, name):
+    """Complex, 0-d and K = 0 / N = 0 messages must be refused, naming the argument (not crash)."""
+    assert_raises_naming(call, exc, name)
+
+
+def test_fdm_overlap_known_answer_and_scale_invariance():
+    """The normalised overlap is scale invariant: guards the norms (eq 6 ratio) and the 0 guard."""
+    n = 16
+    xs = torch.zeros(2, n, dtype=torch.float64)
+    xs[0, 0] = 1.0       # an impulse: |M_0(f)| = 1 at every bin (cos(0) = 1 at n = 0)
+    xs[1] = 1.0          # a constant on carrier 0: |M_1(f)| = n at DC, 0 elsewhere
+    # sum |M_0||M_1| / sqrt(sum |M_0|^2 sum |M_1|^2) = n / (sqrt(n) n) = 1 / sqrt(n)
+    assert S.fdm_overlap(xs, [0.0, 0.0]) == pytest.approx(0.25, rel=1e-12)
+    scale = torch.tensor([[1.0], [1.0]], dtype=torch.float64)
+    for a, b in [(1e-3, 1e-3), (1e3, 1e3), (1e-3, 1e3), (2.0, 1e-4)]:
+        scale[0, 0], scale[1, 0] = a, b
+        assert S.fdm_overlap(scale * xs, [0.0, 0.0]) == pytest.approx(0.25, rel=1e-12), (a, b)
+
+
+def test_eq12_per_carrier_with_more_streams_than_carriers(gen):
+    """P != K: the per-carrier form of eq 12 must loop over the P streams, not the K carriers."""
+    xs = S.bandlimit(torch.randn(3, 1, N, generator=gen, dtype=torch.float64), 0.03)
+    fcs = torch.tensor([[40], [120], [200]], dtype=torch.float64) / N   # disjoint bands
+    H = torch.tensor([[1.0, -0.5, 0.25], [0.3, 2.0, -1.0]], dtype=torch.float64)
+    true = energy_spectrum(S.mimo(xs, fcs, H), shift=False)
+    got = S.mimo_energy_closed_form(xs, fcs, H, per_carrier=True)
+    assert got.shape == (2, N) and rel_err(got, true) < 1e-9
+    xs2 = S.bandlimit(torch.randn(1, 2, N, generator=gen, dtype=torch.float64), 0.03)
+    fcs2 = torch.tensor([[40, 160]], dtype=torch.float64) / N
+    H2 = torch.tensor([[1.5]], dtype=torch.float64)
+    true2 = energy_spectrum(S.mimo(xs2, fcs2, H2), shift=False)
+    assert rel_err(S.mimo_energy_closed_form(xs2, fcs2, H2, per_carrier=True), true2) < 1e-9
+
+
+def test_occupied_band_reaches_nyquist():
+    """Bands above N/3 (up to Nyquist, 1/2) are reported: guards the ``n // 2`` clamp's value."""
+    assert S.occupied_band(S.carrier(64, 0.5), 0.99) == pytest.approx(0.5)
+    assert S.occupied_band(S.carrier(1000, 0.45), 0.99) == pytest.approx(0.45)
+    assert S.occupied_band(S.carrier(999, 400 / 999), 0.99) == pytest.approx(400 / 999)  # odd N
+
+
+def test_occupied_band_stays_on_the_dft_grid_when_the_cumsum_falls_short():
+    """Odd N, cumsum short of the total by rounding: the clamp must give (N//2)/N, not 1/2."""
+    n = 3 ** 10                           # odd: N/2 is not a bin, N//2 = (N - 1)/2 is
+    e0 = float(n) ** 2                    # the DC energy of a constant 1
+    x = torch.ones(n, dtype=torch.float64)
+    x[0] += math.sqrt(0.45 * math.ulp(e0) / 2)   # a click: an energy floor below 1/2 ulp of e0
+    f = S.occupied_band(x, 1.0)
+    assert 0.0 <= f <= (n // 2) / n
+    assert f * n == pytest.approx(round(f * n), abs=1e-6)   # f = m / N, m an integer

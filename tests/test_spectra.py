@@ -298,3 +298,75 @@ def test_spectrum_mean_on_cuda(rng):
     got = P.SpectrumMean(ndim=2).update(torch.as_tensor(data, device="cuda")).mean
     assert got.device.type == "cpu"
     assert np.abs(got.numpy() - P.algorithm1_reference(data)).max() < 1e-12
+
+
+# --------------------------------------------------------------------------------------- edge cases
+@pytest.mark.parametrize("bad", [np.array(["a", "b"]), np.array([1, "a"], dtype=object),
+                                 np.array(["2020-01-01"], dtype="datetime64[D]")],
+                         ids=["str", "object", "datetime"])
+def test_non_numeric_numpy_arrays_are_refused_naming_the_argument(bad):
+    """A numpy array of strings/objects/dates: a TypeError naming the argument, not torch's own."""
+    assert_raises_naming(lambda: P.energy_spectrum(bad), TypeError, "x")
+    assert_raises_naming(lambda: P.SpectrumMean(ndim=1).update(bad), TypeError, "batch")
+
+
+def test_check_int_accepts_integers_and_refuses_the_rest():
+    """The int check shared by pooling, models and volterra must refuse floats and strings."""
+    assert P._check_int(3, "order") == 3 and P._check_int(np.int64(0), "order", 0) == 0
+    for bad in (2.5, 3.0, "3", True, np.bool_(True), None):
+        assert_raises_naming(lambda b=bad: P._check_int(b, "order"), TypeError, "order")
+    assert_raises_naming(lambda: P._check_int(0, "order"), ValueError, "order")
+
+
+def test_sum_squares_float32_rows_up_to_512_are_reduced_in_float64(rng):
+    """float32 rows of <= 512 values are cast to float64 first (docstring): ~1e-16, not ~1e-7."""
+    for n in (100, 512):
+        rows = torch.from_numpy((rng.standard_normal((8, n)) + 0.5).astype(np.float32))
+        want = rows.double().square().sum(-1)
+        assert torch.allclose(P._sum_squares(rows), want, rtol=1e-14, atol=0), n
+        crows = torch.complex(rows, rows.flip(-1))                      # complex64: same rule
+        cwant = rows.double().square().sum(-1) + rows.flip(-1).double().square().sum(-1)
+        assert torch.allclose(P._sum_squares(crows), cwant, rtol=1e-14, atol=0), n
+
+
+def test_sum_squares_float32_rows_longer_than_512_use_float32_blocks(rng):
+    """Rows of > 512 float32 values (513 = 3 x 171 too) are reduced in float32 blocks of <= 512."""
+    for n in (513, 1024):
+        rows = torch.from_numpy((rng.standard_normal((8, n)) + 0.5).astype(np.float32))
+        block = max(d for d in range(1, 513) if n % d == 0)             # 171 and 512
+        parts = torch.linalg.vector_norm(rows.reshape(8, n // block, block), dim=-1)
+        want = parts.double().square().sum(-1)
+        got = P._sum_squares(rows)
+        assert torch.allclose(got, want, rtol=1e-13, atol=0), n
+        exact = rows.double().square().sum(-1)
+        assert float(((got - exact) / exact).abs().max()) < 3e-7, n      # the documented accuracy
+
+
+def test_spectrum_mean_of_faint_signals_is_not_treated_as_zero(rng):
+    """Line 4 is scale invariant: a faint (total energy < 1) spectrum is not an all-zero one."""
+    data = rng.standard_normal((4, 2, 16)) * 1e-3                      # |fft|^2 sums ~ 1e-5
+    ref = P.algorithm1_reference(data)
+    got = P.SpectrumMean(ndim=1).update(data).mean
+    assert float(np.abs(got.numpy() - ref).max()) < 1e-14
+    assert float(np.abs(ref - P.algorithm1_reference(data * 1e3)).max()) < 1e-14
+    skip = P.SpectrumMean(ndim=1, on_zero="skip").update(data)
+    assert skip.n_spectra == 8
+
+
+def test_algorithm1_reference_one_sample_and_empty_batches():
+    """N_s = 1 or C = 1 is valid (one normalised spectrum); N_s = 0 or C = 0 must be refused."""
+    x = np.array([[[1.0, 2.0, 0.0, -1.0]]])                            # N_s = C = 1
+    e = np.abs(np.fft.fft(x[0, 0])) ** 2
+    np.testing.assert_allclose(P.algorithm1_reference(x), np.fft.fftshift(e / e.sum()), rtol=1e-15)
+    for shape in ((0, 2, 8), (2, 0, 8), (0, 0, 8), (0, 1, 4, 4), (1, 0, 4, 4)):
+        assert_raises_naming(lambda s=shape: P.algorithm1_reference(np.ones(s)), ValueError,
+                             "images")
+
+
+def test_energy_contours_with_empty_bins_and_all_zero():
+    """Zero bins are valid energy (non-negative); an all-zero spectrum has no contours: refused."""
+    spec = torch.tensor([0.0, 0.5, 0.0, 0.25, 0.25], dtype=torch.float64)
+    # sorted: 0.5, 0.25, 0.25, 0, 0; cumulative fractions 0.5, 0.75, 1, 1, 1
+    assert P.energy_contours(spec, levels=(0.5, 0.6, 0.9)) == {0.5: 0.5, 0.6: 0.25, 0.9: 0.25}
+    assert P.energy_contours(np.zeros((3, 3)) + np.eye(3), levels=0.6) == {0.6: 1.0}
+    assert_raises_naming(lambda: P.energy_contours(torch.zeros(8)), ValueError, "spectrum")

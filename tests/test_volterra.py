@@ -378,3 +378,18 @@ def test_bad_inputs_raise_errors_naming_the_argument():
     assert_raises_naming(lambda: V.sigmoid_two_layer_kernels(torch.zeros(2, 2), torch.zeros(3)), ValueError, "h")
     assert_raises_naming(lambda: models.volterra_mnist_cnn(strides=()), TypeError, "strides")
     assert_raises_naming(lambda: models.volterra_mnist_cnn().first(5), ValueError, "k")
+
+
+def test_series_conv_refuses_a_weight_with_the_wrong_input_channel_count():
+    """series_conv must refuse a weight whose C1 is not the series' output channel count."""
+    series = V.identity_series(2)                                   # 2 output channels
+    for w in (torch.zeros(3, 3, 3, dtype=DT), torch.zeros(1, 1, 3, dtype=DT)):
+        assert_raises_naming(lambda w=w: V.series_conv(series, w), ValueError, "weight")
+    assert V.series_conv(series, torch.zeros(3, 2, 3, dtype=DT)).kernels[1].shape == (3, 2, 3)
+
+
+def test_sigmoid_taylor_refuses_orders_beyond_the_tabulated_z7():
+    """sigmoid_taylor(z, order > 7) must raise (terms tabulated to z^7), not return the z^7 sum."""
+    z = torch.linspace(-0.3, 0.3, 5, dtype=DT)
+    for order in (8, 9, 11):
+        assert_raises_naming(lambda o=order: V.sigmoid_taylor(z, o), ValueError, "order")
