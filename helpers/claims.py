@@ -143,47 +143,44 @@ class Criterion:
 
 
 @dataclass(frozen=True)
-class greater_than(Criterion):  # noqa: N801 - reads as a phrase: criterion=greater_than(0)
-    """Reproduced when the whole confidence interval (or the single value) lies above ``threshold``."""
+class _OneSided(Criterion):
+    """Reproduced when the whole confidence interval (or the single value) lies on the side
+    ``_above`` of ``threshold``; fewer than ``min_n`` repeats: not tested yet."""
 
     threshold: float = 0.0
     min_n: int = 1
+    _above = True
 
     @property
     def text(self) -> str:
-        return f"confidence interval above {self.threshold:.2g}" + (
+        return f"confidence interval {'above' if self._above else 'below'} {self.threshold:.2g}" + (
             f" with at least {self.min_n} repeats" if self.min_n > 1 else "")
 
     def judge(self, m: Measured) -> tuple[str, str]:
         if m.n < self.min_n:
             return "not tested yet", f"{m.n} repeat(s), the criterion needs {self.min_n}"
         lo, hi = m.interval
-        if lo > self.threshold:
-            return "reproduced", f"{m.text()}: above {self.threshold:.2g}"
-        side = "below" if hi < self.threshold else "includes"
-        return "not reproduced", f"{m.text()}: the interval {side} {self.threshold:.2g}"
+        t = self.threshold
+        side, other = ("above", "below") if self._above else ("below", "above")
+        holds, opposite = (lo > t, hi < t) if self._above else (hi < t, lo > t)
+        if holds:
+            return "reproduced", f"{m.text()}: {side} {t:.2g}"
+        where = other if opposite else "includes"
+        return "not reproduced", f"{m.text()}: the interval {where} {t:.2g}"
 
 
 @dataclass(frozen=True)
-class less_than(Criterion):  # noqa: N801
+class greater_than(_OneSided):  # noqa: N801 - reads as a phrase: criterion=greater_than(0)
+    """Reproduced when the whole confidence interval (or the single value) lies above ``threshold``."""
+
+    _above = True
+
+
+@dataclass(frozen=True)
+class less_than(_OneSided):  # noqa: N801
     """Reproduced when the whole confidence interval (or the single value) lies below ``threshold``."""
 
-    threshold: float = 0.0
-    min_n: int = 1
-
-    @property
-    def text(self) -> str:
-        return f"confidence interval below {self.threshold:.2g}" + (
-            f" with at least {self.min_n} repeats" if self.min_n > 1 else "")
-
-    def judge(self, m: Measured) -> tuple[str, str]:
-        if m.n < self.min_n:
-            return "not tested yet", f"{m.n} repeat(s), the criterion needs {self.min_n}"
-        lo, hi = m.interval
-        if hi < self.threshold:
-            return "reproduced", f"{m.text()}: below {self.threshold:.2g}"
-        side = "above" if lo > self.threshold else "includes"
-        return "not reproduced", f"{m.text()}: the interval {side} {self.threshold:.2g}"
+    _above = False
 
 
 @dataclass(frozen=True)
