@@ -30,7 +30,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .spectra import _check_bool, _check_real, _to_tensor
+from . import checks
 
 __all__ = [
     "modulating_signals",
@@ -80,18 +80,18 @@ def _check_padding_mode(mode) -> str:
 
 def _conv_inputs(x, weight, bias, nd: int):
     """Tensors for a conv: ``x`` gets a batch axis if it lacks one; dtypes are unified."""
-    w = _to_tensor(weight, "weight", allow_complex=False)
+    w = checks.tensor(weight, "weight", allow_complex=False)
     if w.ndim != nd + 2:
         layout = "(Q, P, K)" if nd == 1 else "(Q, P, K1, K2)"
         raise ValueError(f"weight must have shape {layout} (out channels, in channels, kernel), "
                          f"got shape {tuple(w.shape)}")
-    t = _to_tensor(x, "x", allow_complex=False)
+    t = checks.tensor(x, "x", allow_complex=False)
     unbatched = t.ndim == nd + 1
     if unbatched:
         t = t[None]
     if t.ndim != nd + 2:
         layout = "(B, P, N) or (P, N)" if nd == 1 else "(B, P, H, W) or (P, H, W)"
-        raise ValueError(f"x must have shape {layout}, got shape {tuple(_to_tensor(x, 'x').shape)}")
+        raise ValueError(f"x must have shape {layout}, got shape {tuple(checks.tensor(x, 'x').shape)}")
     if t.shape[1] != w.shape[1]:
         raise ValueError(f"x has {t.shape[1]} input channels but weight expects {w.shape[1]} "
                          f"(weight shape {tuple(w.shape)})")
@@ -106,7 +106,7 @@ def _unify(t: torch.Tensor, w: torch.Tensor, bias, n_out: int):
     t, w = t.to(dtype), w.to(dtype=dtype, device=t.device)
     b = None
     if bias is not None:
-        b = _to_tensor(bias, "bias", allow_complex=False).to(dtype=dtype, device=t.device)
+        b = checks.tensor(bias, "bias", allow_complex=False).to(dtype=dtype, device=t.device)
         if b.shape != (n_out,):
             raise ValueError(f"bias must have shape ({n_out},) (one per output channel), got {tuple(b.shape)}")
     return t, w, b
@@ -152,7 +152,7 @@ def modulating_signals(x, kernel_size: int, stride: int = 1, padding: int = 0,
     (s,) = _int_tuple(stride, "stride", 1, 1)
     (p,) = _int_tuple(padding, "padding", 1, 0)
     mode = _check_padding_mode(padding_mode)
-    t = _to_tensor(x, "x", allow_complex=False)
+    t = checks.tensor(x, "x", allow_complex=False)
     unbatched = t.ndim == 2
     if unbatched:
         t = t[None]
@@ -254,7 +254,7 @@ def conv_channel_matrix(weight, n, padding=0) -> torch.Tensor:
         complex128 ``(N, Q, P)`` (or ``(H, W, Q, P)``) in the unshifted order of ``torch.fft.fft``
         (``f = torch.fft.fftfreq(N)``); ``torch.fft.fftshift(H, dim=0)`` centres it.
     """
-    w = _to_tensor(weight, "weight", allow_complex=False).detach().to("cpu", torch.float64)
+    w = checks.tensor(weight, "weight", allow_complex=False).detach().to("cpu", torch.float64)
     if w.ndim not in (3, 4):
         raise ValueError(f"weight must have shape (Q, P, K) or (Q, P, K1, K2), got shape {tuple(w.shape)}")
     nd = w.ndim - 2
@@ -288,7 +288,7 @@ def carrier_reading(weight, n_fft: int = 256) -> dict[str, torch.Tensor]:
       ``mean_f |W_qp(f)|^2`` on a grid of at least ``K`` bins, Parseval);
     * ``freqs`` ``(n_fft//2 + 1,)`` and ``gain`` ``(Q, P, n_fft//2 + 1)``: the whole ``|W_qp(f)|``.
     """
-    w = _to_tensor(weight, "weight", allow_complex=False).detach().to("cpu", torch.float64)
+    w = checks.tensor(weight, "weight", allow_complex=False).detach().to("cpu", torch.float64)
     if w.ndim != 3:
         raise ValueError(f"weight must have shape (Q, P, K) (a 1-D conv layer), got shape {tuple(w.shape)}")
     (n_fft,) = _int_tuple(n_fft, "n_fft", 1, 2)
@@ -316,7 +316,7 @@ def table2(weight, input_shape=None, stride: int = 1, padding: int = 0) -> list[
         input_shape: ``(S, P, N)`` of the data fed to the layer, or None (sizes shown as symbols).
         stride, padding: of the layer, for the output size.
     """
-    w = _to_tensor(weight, "weight", allow_complex=False).detach().to("cpu", torch.float64)
+    w = checks.tensor(weight, "weight", allow_complex=False).detach().to("cpu", torch.float64)
     if w.ndim != 3:
         raise ValueError(f"weight must have shape (Q, P, K) (a 1-D conv layer), got shape {tuple(w.shape)}")
     q, p, k = w.shape
@@ -362,7 +362,7 @@ def relu_as_dsb_sc(y) -> tuple[torch.Tensor, torch.Tensor]:
     Returns:
         ``(carrier, product)``: ``H(y)`` (0/1, dtype of ``y``) and ``y * H(y)``, equal to ``relu(y)``.
     """
-    t = _to_tensor(y, "y", allow_complex=False)
+    t = checks.tensor(y, "y", allow_complex=False)
     carrier = (t > 0).to(t.dtype)
     return carrier, t * carrier
 
@@ -409,17 +409,17 @@ def rectified_cosine_spectrum_closed_form(n: int, f0: float, amplitude: float = 
         float64 ``(n,)``, the unshifted ``torch.fft.fft`` order unless ``shift``.
     """
     (n,) = _int_tuple(n, "n", 1, 2)
-    f0 = _check_real(f0, "f0")
+    f0 = checks.real(f0, "f0")
     if not 0.0 < f0 <= 0.5:
         raise ValueError(f"f0 must be in (0, 0.5] cycles/sample, got {f0}")
     m0 = round(f0 * n)
     if abs(f0 * n - m0) > 1e-9:
         raise ValueError(f"f0 must lie on the DFT grid of n={n} (f0 * n an integer), got f0={f0} "
                          f"(f0 * n = {f0 * n:g})")
-    amplitude = _check_real(amplitude, "amplitude")
+    amplitude = checks.real(amplitude, "amplitude")
     if amplitude < 0:
         raise ValueError(f"amplitude must be >= 0, got {amplitude}")
-    shift = _check_bool(shift, "shift")
+    shift = checks.boolean(shift, "shift")
     c = rectified_cosine_coefficients(n_harmonics) * amplitude
     k = torch.arange(n_harmonics + 1, dtype=torch.int64)
     pos = (k * m0) % n
@@ -435,7 +435,7 @@ def rectified_cosine_spectrum_closed_form(n: int, f0: float, amplitude: float = 
 # layer energy-spectrum differences (eqs 31-36)
 # --------------------------------------------------------------------------------------------
 def _spectrum(s, name: str) -> torch.Tensor:
-    t = _to_tensor(s, name, allow_complex=False, min_ndim=1).detach().to("cpu", torch.float64)
+    t = checks.tensor(s, name, allow_complex=False, min_ndim=1).detach().to("cpu", torch.float64)
     return t
 
 

@@ -36,7 +36,7 @@ import torch
 from torch import nn
 
 from .pooling import MaxBlurPool1d, SpectralPool1d, StridedConvPool1d
-from .spectra import _check_int
+from . import checks
 
 __all__ = ["Sine", "ACTIVATIONS", "POOLS", "KeyedConfig", "pool_layer", "VGG11_CFG", "VGG1d", "vgg11_1d", "ModelConfig",
            "network_audio_1_config", "QUICK", "FULL", "SMALL_CNN_2D_CFG", "SmallCNN2d", "small_cnn_2d"]
@@ -80,7 +80,7 @@ POOLS: dict[str, type[nn.Module]] = {"max": nn.MaxPool1d, "avg": nn.AvgPool1d, "
 
 def pool_layer(pool: str, channels: int) -> nn.Module:
     """The pooling layer ``pool`` (a key of :data:`POOLS`) for ``channels`` channels; halves the length."""
-    pool = _check_choice(pool, "pool", POOLS)
+    pool = checks.choice(pool, "pool", POOLS)
     if pool in ("max", "avg"):
         return POOLS[pool](kernel_size=2, stride=2)
     if pool == "strided":
@@ -97,21 +97,6 @@ def _check_width(width) -> float:
     if not math.isfinite(width) or width <= 0:
         raise ValueError(f"width must be a positive number (channel multiplier, e.g. 0.25), got {width}")
     return width
-
-
-def _check_choice(value, name: str, choices) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a string, one of {sorted(choices)}, got {type(value).__name__}")
-    key = value.lower()
-    if key not in choices:
-        raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}")
-    return key
-
-
-def _check_bool(value, name: str) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, got {type(value).__name__}")
-    return value
 
 
 def scaled_channels(width: float, cfg=VGG11_CFG) -> list:
@@ -177,11 +162,11 @@ def vgg11_1d(width: float = 1.0, activation: str = "relu", batch_norm: bool = Tr
         e.g. ``runtime.seed_everything(seed)``, for a reproducible network).
     """
     cfg = scaled_channels(width)
-    activation = _check_choice(activation, "activation", ACTIVATIONS)
-    pool = _check_choice(pool, "pool", POOLS)
-    batch_norm = _check_bool(batch_norm, "batch_norm")
-    n_classes = _check_int(n_classes, "n_classes", 2)
-    in_channels = _check_int(in_channels, "in_channels", 1)
+    activation = checks.choice(activation, "activation", ACTIVATIONS)
+    pool = checks.choice(pool, "pool", POOLS)
+    batch_norm = checks.boolean(batch_norm, "batch_norm")
+    n_classes = checks.integer(n_classes, "n_classes", 2)
+    in_channels = checks.integer(in_channels, "in_channels", 1)
     return VGG1d(cfg, activation, batch_norm, n_classes, in_channels, pool)
 
 
@@ -249,12 +234,12 @@ def small_cnn_2d(channels=SMALL_CNN_2D_CFG, image_size: int = 28, activation: st
         raise ValueError(f"channels must contain at least one convolution (an int), got {channels!r}")
     for v in channels:
         if v != "M":
-            _check_int(v, "channels entries", 1)
-    image_size = _check_int(image_size, "image_size", 1)
-    activation = _check_choice(activation, "activation", ACTIVATIONS)
-    batch_norm = _check_bool(batch_norm, "batch_norm")
-    n_classes = _check_int(n_classes, "n_classes", 2)
-    in_channels = _check_int(in_channels, "in_channels", 1)
+            checks.integer(v, "channels entries", 1)
+    image_size = checks.integer(image_size, "image_size", 1)
+    activation = checks.choice(activation, "activation", ACTIVATIONS)
+    batch_norm = checks.boolean(batch_norm, "batch_norm")
+    n_classes = checks.integer(n_classes, "n_classes", 2)
+    in_channels = checks.integer(in_channels, "in_channels", 1)
     return SmallCNN2d(tuple(channels), image_size, activation, batch_norm, n_classes, in_channels)
 
 
@@ -272,12 +257,12 @@ class KeyedConfig:
     _key_optional: dict = {}
 
     def _check_training(self) -> None:
-        _check_int(self.seed, "seed", 0)
+        checks.integer(self.seed, "seed", 0)
         if self.subset is not None:
-            _check_int(self.subset, "subset", 1)
-        _check_int(self.epochs, "epochs", 0)
-        _check_int(self.batch_size, "batch_size", 1)
-        _check_int(self.version, "version", 0)
+            checks.integer(self.subset, "subset", 1)
+        checks.integer(self.epochs, "epochs", 0)
+        checks.integer(self.batch_size, "batch_size", 1)
+        checks.integer(self.version, "version", 0)
         if isinstance(self.lr, bool) or not isinstance(self.lr, numbers.Real) or not self.lr > 0:
             raise ValueError(f"lr must be a positive number, got {self.lr!r}")
         object.__setattr__(self, "lr", float(self.lr))
@@ -285,8 +270,8 @@ class KeyedConfig:
                 or not self.weight_decay >= 0):
             raise ValueError(f"weight_decay must be a number >= 0, got {self.weight_decay!r}")
         object.__setattr__(self, "weight_decay", float(self.weight_decay))
-        object.__setattr__(self, "optimizer", _check_choice(self.optimizer, "optimizer", ("adam", "sgd")))
-        object.__setattr__(self, "schedule", _check_choice(self.schedule, "schedule", ("onecycle", "constant")))
+        object.__setattr__(self, "optimizer", checks.choice(self.optimizer, "optimizer", ("adam", "sgd")))
+        object.__setattr__(self, "schedule", checks.choice(self.schedule, "schedule", ("onecycle", "constant")))
         if not isinstance(self.dataset, str) or not self.dataset:
             raise TypeError(f"dataset must be a dataset name (str), got {self.dataset!r}")
 
@@ -361,15 +346,15 @@ class ModelConfig(KeyedConfig):
     def __post_init__(self):
         # validate (and normalise) once, so a bad config fails before any training
         object.__setattr__(self, "width", _check_width(self.width))
-        object.__setattr__(self, "activation", _check_choice(self.activation, "activation", ACTIVATIONS))
-        object.__setattr__(self, "pool", _check_choice(self.pool, "pool", POOLS))
-        _check_bool(self.batch_norm, "batch_norm")
-        _check_int(self.n_classes, "n_classes", 2)
-        _check_int(self.in_channels, "in_channels", 1)
-        _check_int(self.crop, "crop", 32)
+        object.__setattr__(self, "activation", checks.choice(self.activation, "activation", ACTIVATIONS))
+        object.__setattr__(self, "pool", checks.choice(self.pool, "pool", POOLS))
+        checks.boolean(self.batch_norm, "batch_norm")
+        checks.integer(self.n_classes, "n_classes", 2)
+        checks.integer(self.in_channels, "in_channels", 1)
+        checks.integer(self.crop, "crop", 32)
         self._check_training()
         if self.input_norm is not None:
-            object.__setattr__(self, "input_norm", _check_choice(self.input_norm, "input_norm", ("peak", "rms")))
+            object.__setattr__(self, "input_norm", checks.choice(self.input_norm, "input_norm", ("peak", "rms")))
         if self.arch != "vgg11_1d":
             raise ValueError(f"arch must be 'vgg11_1d' (the only architecture ModelConfig builds), got {self.arch!r}")
         if self.dataset == "urbansound8k" and self.fold is None:
@@ -378,7 +363,7 @@ class ModelConfig(KeyedConfig):
             if self.dataset != "urbansound8k":
                 raise ValueError(f"fold applies to dataset 'urbansound8k' only, got fold={self.fold!r} "
                                  f"with dataset {self.dataset!r}")
-            _check_int(self.fold, "fold", 1)
+            checks.integer(self.fold, "fold", 1)
             if self.fold > 10:
                 raise ValueError(f"fold must be an UrbanSound8K fold 1-10, got {self.fold}")
 
@@ -467,8 +452,8 @@ def flowers_cnn(channels=(16, 32, 64, 128), n_classes: int = 5, dropout: float =
     if isinstance(channels, (str, bytes)) or not isinstance(channels, (tuple, list)) or not channels:
         raise TypeError(f"channels must be a non-empty tuple of ints, got {channels!r}")
     for c in channels:
-        _check_int(c, "channels entries", 1)
-    n_classes = _check_int(n_classes, "n_classes", 2)
+        checks.integer(c, "channels entries", 1)
+    n_classes = checks.integer(n_classes, "n_classes", 2)
     if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real) or not 0 <= dropout < 1:
         raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
     return FlowersCNN(tuple(int(c) for c in channels), n_classes, dropout=float(dropout))
@@ -481,7 +466,7 @@ def resnet18_imagenet(n_classes: int = 5) -> nn.Module:
     backbone with its last layer replaced by ``Linear(512, n_classes)``. The weights are downloaded
     by torchvision into its cache on first use (Colab); offline, a ``RuntimeError`` says so.
     """
-    n_classes = _check_int(n_classes, "n_classes", 2)
+    n_classes = checks.integer(n_classes, "n_classes", 2)
     from torchvision.models import ResNet18_Weights, resnet18
 
     try:
@@ -528,13 +513,13 @@ class ImageModelConfig(KeyedConfig):
     version: int = 1
 
     def __post_init__(self):
-        object.__setattr__(self, "arch", _check_choice(self.arch, "arch", IMAGE_ARCHS))
+        object.__setattr__(self, "arch", checks.choice(self.arch, "arch", IMAGE_ARCHS))
         if isinstance(self.channels, (str, bytes)) or not isinstance(self.channels, (tuple, list)) or not self.channels:
             raise TypeError(f"channels must be a non-empty tuple of ints, got {self.channels!r}")
-        object.__setattr__(self, "channels", tuple(_check_int(c, "channels entries", 1) for c in self.channels))
-        _check_int(self.image_size, "image_size", 8)
-        _check_int(self.n_classes, "n_classes", 2)
-        _check_bool(self.augment, "augment")
+        object.__setattr__(self, "channels", tuple(checks.integer(c, "channels entries", 1) for c in self.channels))
+        checks.integer(self.image_size, "image_size", 8)
+        checks.integer(self.n_classes, "n_classes", 2)
+        checks.boolean(self.augment, "augment")
         self._check_training()
         if self.arch == "flowers_cnn" and self.image_size % 2 ** len(self.channels):
             raise ValueError(f"image_size must be divisible by 2**len(channels) = {2 ** len(self.channels)}, "
@@ -598,7 +583,7 @@ class VolterraMNISTCNN(nn.Module):
         self.n_layers = len(strides)
 
     def _cut(self, k: int) -> int:
-        k = _check_int(k, "k", 0)
+        k = checks.integer(k, "k", 0)
         if k > self.n_layers:
             raise ValueError(f"k must be in 0..{self.n_layers} (layers), got {k}")
         names = list(self.features._modules)
@@ -632,14 +617,14 @@ def volterra_mnist_cnn(channels: int = 10, kernel_size: int = 3, strides=(2, 2, 
     Defaults: 10 channels, 3x3 kernels, strides (2, 2, 2, 1), sigmoid activations, none after the
     last convolution. Initialised from torch's global generator (seed it first).
     """
-    channels = _check_int(channels, "channels", 2)
-    kernel_size = _check_int(kernel_size, "kernel_size", 1)
+    channels = checks.integer(channels, "channels", 2)
+    kernel_size = checks.integer(kernel_size, "kernel_size", 1)
     if isinstance(strides, (str, bytes)) or not isinstance(strides, (tuple, list)) or not strides:
         raise TypeError(f"strides must be a non-empty tuple of ints, got {strides!r}")
-    strides = tuple(_check_int(s, "strides entries", 1) for s in strides)
-    activation = _check_choice(activation, "activation", ACTIVATIONS)
-    last_activation = _check_bool(last_activation, "last_activation")
-    in_channels = _check_int(in_channels, "in_channels", 1)
+    strides = tuple(checks.integer(s, "strides entries", 1) for s in strides)
+    activation = checks.choice(activation, "activation", ACTIVATIONS)
+    last_activation = checks.boolean(last_activation, "last_activation")
+    in_channels = checks.integer(in_channels, "in_channels", 1)
     return VolterraMNISTCNN(channels, kernel_size, strides, activation, last_activation, in_channels)
 
 

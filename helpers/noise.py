@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .spectra import _check_real
+from . import checks
 
 __all__ = ["EULER_GAMMA", "C_G", "sas", "image_snr_db", "quantize", "NoisyImages", "add_noise_at_snr",
            "saturated_fraction", "saturated_energy_share", "median_filter", "SHAPES", "shape_mask", "concentrated_noise", "geometric_power", "gsnr_db",
@@ -57,7 +57,7 @@ def _check_alpha(alpha) -> float:
 
 
 def _check_positive(value, name: str) -> float:
-    value = _check_real(value, name)
+    value = checks.real(value, name)
     if value <= 0:
         raise ValueError(f"{name} must be a positive number, got {value}")
     return value
@@ -249,7 +249,7 @@ def add_noise_at_snr(images, snr_db, alpha: float | None = None, noise=None,
         if not torch.isfinite(target).all():
             raise ValueError("snr_db must be finite (dB)")
     else:
-        target = torch.full((B,), _check_real(snr_db, "snr_db"), dtype=torch.float64)
+        target = torch.full((B,), checks.real(snr_db, "snr_db"), dtype=torch.float64)
     if (alpha is None) == (noise is None):
         raise ValueError("give exactly one of alpha (draw SaS noise) and noise (a fixed draw)")
     if noise is None:
@@ -332,7 +332,7 @@ def saturated_fraction(images, low: float = 0.0, high: float = 1.0) -> torch.Ten
     runs over the last three dims ``(C, H, W)`` (two for a grey ``(H, W)`` image).
     """
     x = _tensor(images, "images", 2)
-    low, high = _check_real(low, "low"), _check_real(high, "high")
+    low, high = checks.real(low, "low"), checks.real(high, "high")
     if not low < high:
         raise ValueError(f"low must be smaller than high, got low={low}, high={high}")
     dims = (-3, -2, -1) if x.ndim >= 3 else (-2, -1)
@@ -350,7 +350,7 @@ def saturated_energy_share(clean, noisy, low: float = 0.0, high: float = 1.0) ->
     noisy = _tensor(noisy, "noisy", 2)
     if clean.shape != noisy.shape:
         raise ValueError(f"noisy must have the shape of clean {tuple(clean.shape)}, got {tuple(noisy.shape)}")
-    low, high = _check_real(low, "low"), _check_real(high, "high")
+    low, high = checks.real(low, "low"), checks.real(high, "high")
     dims = (-3, -2, -1) if clean.ndim >= 3 else (-2, -1)
     e = (noisy.double() - clean.double()).square()
     sat = (noisy <= low) | (noisy >= high)
@@ -509,7 +509,7 @@ def clopper_pearson(errors, n, level: float = 0.95) -> tuple[torch.Tensor, torch
 
     k = _tensor(errors, "errors").double()
     n = _tensor(n, "n").double()
-    level = _check_real(level, "level")
+    level = checks.real(level, "level")
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be in (0, 1), got {level}")
     if (k < 0).any() or (k > n).any() or (n < 1).any():

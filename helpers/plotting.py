@@ -14,7 +14,8 @@ from __future__ import annotations
 import matplotlib as mpl
 import numpy as np
 
-from .spectra import _to_tensor, energy_contours, frequency_axis
+from . import checks
+from .spectra import energy_contours, frequency_axis
 
 __all__ = ["use_style", "plot_spectrum", "plot_spectrum2d", "plot_waveform", "COLORS"]
 
@@ -55,7 +56,7 @@ def use_style() -> dict:
 
 
 def _numpy(x, name: str) -> np.ndarray:
-    t = _to_tensor(x, name, allow_complex=False, check_finite=False)
+    t = checks.tensor(x, name, allow_complex=False, check_finite=False)
     return t.detach().cpu().numpy()
 
 

@@ -50,7 +50,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .layers import _int_tuple, _unify
-from .spectra import _check_bool, _check_int, _to_tensor
+from . import checks
 
 __all__ = [
     "avg_pool_as_conv",
@@ -80,14 +80,14 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 def _signal(x, name: str = "x") -> tuple[torch.Tensor, int]:
     """A real floating tensor ``(B, C, N)`` (nd=1) or ``(B, C, H, W)`` (nd=2)."""
-    t = _to_tensor(x, name, allow_complex=False)
+    t = checks.tensor(x, name, allow_complex=False)
     if t.ndim not in (3, 4):
         raise ValueError(f"{name} must have shape (B, C, N) or (B, C, H, W), got shape {tuple(t.shape)}")
     return t, t.ndim - 2
 
 
 def _signal_nd(x, name: str, nd: int) -> torch.Tensor:
-    t = _to_tensor(x, name, allow_complex=False)
+    t = checks.tensor(x, name, allow_complex=False)
     if t.ndim != nd + 2:
         layout = "(B, C, N)" if nd == 1 else "(B, C, H, W)"
         raise ValueError(f"{name} must have shape {layout}, got shape {tuple(t.shape)}")
@@ -132,8 +132,8 @@ def avg_pool_as_conv(x, kernel_size, stride=None, padding=0, ceil_mode: bool = F
     k = _int_tuple(kernel_size, "kernel_size", nd, 1)
     s = k if stride is None else _int_tuple(stride, "stride", nd, 1)
     p = _int_tuple(padding, "padding", nd, 0)
-    ceil_mode = _check_bool(ceil_mode, "ceil_mode")
-    count_include_pad = _check_bool(count_include_pad, "count_include_pad")
+    ceil_mode = checks.boolean(ceil_mode, "ceil_mode")
+    count_include_pad = checks.boolean(count_include_pad, "count_include_pad")
     if any(pi > ki // 2 for pi, ki in zip(p, k)):
         raise ValueError(f"padding must be at most half the kernel_size (as in PyTorch), got padding={p} "
                          f"for kernel_size={k}")
@@ -182,11 +182,11 @@ def box_response(kernel_size, freqs) -> torch.Tensor:
         k = _int_tuple(kernel_size, "kernel_size", 2, 1)
         if not isinstance(freqs, (tuple, list)) or len(freqs) != 2:
             raise TypeError("freqs must be a pair (f1, f2) of 1-D frequency tensors for a 2-D kernel_size")
-        f1 = _to_tensor(freqs[0], "freqs[0]", allow_complex=False).double().reshape(-1)
-        f2 = _to_tensor(freqs[1], "freqs[1]", allow_complex=False).double().reshape(-1)
+        f1 = checks.tensor(freqs[0], "freqs[0]", allow_complex=False).double().reshape(-1)
+        f2 = checks.tensor(freqs[1], "freqs[1]", allow_complex=False).double().reshape(-1)
         return box_response(k[0], f1)[:, None] * box_response(k[1], f2)[None, :]
-    k = _check_int(kernel_size, "kernel_size", 1)
-    f = _to_tensor(freqs, "freqs", allow_complex=False).double()
+    k = checks.integer(kernel_size, "kernel_size", 1)
+    f = checks.tensor(freqs, "freqs", allow_complex=False).double()
     num, den = torch.sin(math.pi * k * f), k * torch.sin(math.pi * f)
     near_int = (f - torch.round(f)).abs() < 1e-12                      # 0/0: the limit has |H| = 1
     return torch.where(near_int, torch.ones_like(f), (num / torch.where(near_int, torch.ones_like(den), den)).abs())
@@ -201,8 +201,8 @@ def crop_window(n: int, size: int) -> torch.Tensor:
     ``H[k] = 1`` for ``|k| < size/2``, ``1/2`` at ``|k| = size/2`` when ``size`` is even (the two
     Hermitian corner bins, see the module docstring), 0 elsewhere; ``size == n`` gives all ones.
     """
-    n = _check_int(n, "n", 1)
-    size = _check_int(size, "size", 1)
+    n = checks.integer(n, "n", 1)
+    size = checks.integer(size, "size", 1)
     if size > n:
         raise ValueError(f"size must be at most n (spectral pooling crops the spectrum), got size={size} > n={n}")
     if size == n:
@@ -259,7 +259,7 @@ def spectral_pool(x, size, rescale: bool = True) -> torch.Tensor:
     """
     t, nd = _signal(x)
     sz = _sizes(t, nd, size)
-    rescale = _check_bool(rescale, "rescale")
+    rescale = checks.boolean(rescale, "rescale")
     dims = tuple(range(-nd, 0))
     X = torch.fft.fftn(t, dim=dims)
     for d, m in zip(dims, sz):
@@ -360,7 +360,7 @@ def binomial_kernel(size: int) -> torch.Tensor:
     ``size = 2`` is the box ``[1, 1]/2`` (average pooling), 3 is ``[1, 2, 1]/4``, 5 ``[1, 4, 6, 4, 1]/16``;
     its response is ``|cos(pi f)|^(size-1)``, zero at the Nyquist frequency ``f = 1/2``.
     """
-    size = _check_int(size, "size", 1)
+    size = checks.integer(size, "size", 1)
     c = torch.tensor([math.comb(size - 1, k) for k in range(size)], dtype=torch.float64)
     return c / c.sum()
 
@@ -371,7 +371,7 @@ class _BlurPool(nn.Module):
     def __init__(self, stride=2, filt_size: int = 3, pad_mode: str = "reflect"):
         super().__init__()
         self.stride = _int_tuple(stride, "stride", self.nd, 1)
-        self.filt_size = _check_int(filt_size, "filt_size", 1)
+        self.filt_size = checks.integer(filt_size, "filt_size", 1)
         if pad_mode not in ("reflect", "replicate", "zeros", "circular"):
             raise ValueError(f"pad_mode must be one of 'reflect', 'replicate', 'zeros', 'circular', got {pad_mode!r}")
         self.pad_mode = pad_mode
@@ -449,7 +449,7 @@ class StridedConvPool1d(nn.Conv1d):
     the network learns its own anti-aliasing filter (or not)."""
 
     def __init__(self, channels: int):
-        channels = _check_int(channels, "channels", 1)
+        channels = checks.integer(channels, "channels", 1)
         super().__init__(channels, channels, kernel_size=3, stride=2, padding=1)
 
 
@@ -462,7 +462,7 @@ def fourier_shift(x, shift: float, dim: int = -1) -> torch.Tensor:
     ``X[k] -> X[k] exp(-2 pi i k shift / N)``; for even ``N`` the Nyquist bin gets ``cos(pi shift)``
     (its real, Hermitian part) so a real input stays real. An integer shift equals ``torch.roll``.
     """
-    t = _to_tensor(x, "x", allow_complex=False)
+    t = checks.tensor(x, "x", allow_complex=False)
     if isinstance(shift, bool) or not isinstance(shift, numbers.Real):
         raise TypeError(f"shift must be a real number of samples, got {type(shift).__name__}")
     if t.ndim == 0:
@@ -496,12 +496,12 @@ def shift_equivariance(layer, x, shift: int = 1, stride: int = 2) -> float:
     """
     if not callable(layer):
         raise TypeError(f"layer must be callable (an nn.Module or a function), got {type(layer).__name__}")
-    t = _to_tensor(x, "x", allow_complex=False)
+    t = checks.tensor(x, "x", allow_complex=False)
     if t.ndim != 3:
         raise ValueError(f"x must have shape (B, C, N), got shape {tuple(t.shape)}")
     if isinstance(shift, (bool, np.bool_)) or not isinstance(shift, numbers.Integral):
         raise TypeError(f"shift must be an int number of samples, got {type(shift).__name__}")
-    stride = _check_int(stride, "stride", 1)
+    stride = checks.integer(stride, "stride", 1)
     with torch.no_grad():
         y = layer(t)
         ys = layer(torch.roll(t, int(shift), dims=-1))
@@ -523,7 +523,7 @@ def shift_consistency(model, x, shift: int = 1) -> float:
     """
     if not callable(model):
         raise TypeError(f"model must be callable (an nn.Module), got {type(model).__name__}")
-    t = _to_tensor(x, "x", allow_complex=False)
+    t = checks.tensor(x, "x", allow_complex=False)
     if t.ndim < 2:
         raise ValueError(f"x must be a batch (B, ..., N), got shape {tuple(t.shape)}")
     if isinstance(shift, (bool, np.bool_)) or not isinstance(shift, numbers.Integral):
@@ -545,7 +545,7 @@ def zero_insert(x, factor, ndim: int = 1) -> torch.Tensor:
     energy of the original band. (A transposed convolution uses the first ``(N - 1) * factor + 1``
     samples.)
     """
-    t = _to_tensor(x, "x", allow_complex=False)
+    t = checks.tensor(x, "x", allow_complex=False)
     if isinstance(ndim, bool) or ndim not in (1, 2):
         raise ValueError(f"ndim must be 1 or 2 (dimensions to expand), got {ndim!r}")
     if t.ndim < ndim:
@@ -578,7 +578,7 @@ def transposed_conv_as_zero_insertion(x, weight, bias=None, stride=1, padding=0,
     Returns:
         Equal to ``F.conv_transpose1d`` / ``F.conv_transpose2d`` (groups 1, dilation 1).
     """
-    w = _to_tensor(weight, "weight", allow_complex=False)
+    w = checks.tensor(weight, "weight", allow_complex=False)
     if w.ndim not in (3, 4):
         raise ValueError(f"weight must have shape (C_in, C_out, k) or (C_in, C_out, k1, k2), got shape {tuple(w.shape)}")
     nd = w.ndim - 2

@@ -27,7 +27,8 @@ import numbers
 import numpy as np
 import torch
 
-from .spectra import _check_bool, _check_real, _to_tensor, energy_spectrum
+from . import checks
+from .spectra import energy_spectrum
 
 __all__ = [
     "carrier",
@@ -49,7 +50,7 @@ _GRID_TOL = 1e-9
 # argument checks (private)
 # --------------------------------------------------------------------------------------------
 def _check_fc(fc, name: str = "fc") -> float:
-    fc = _check_real(fc, name)
+    fc = checks.real(fc, name)
     if not 0.0 <= fc <= 0.5:
         raise ValueError(f"{name} must be in [0, 0.5] cycles/sample, got {fc}")
     return fc
@@ -59,7 +60,7 @@ def _check_fcs(fcs, shape: tuple[int, ...], name: str = "fcs") -> torch.Tensor:
     """fcs as a float64 CPU tensor of the given shape, every entry in [0, 0.5]."""
     if isinstance(fcs, numbers.Real) and not isinstance(fcs, bool) and len(shape) == 1 and shape[0] == 1:
         fcs = [fcs]
-    f = _to_tensor(fcs, name, allow_complex=False).detach().to("cpu", torch.float64)
+    f = checks.tensor(fcs, name, allow_complex=False).detach().to("cpu", torch.float64)
     if tuple(f.shape) != tuple(shape):
         raise ValueError(f"{name} must have shape {tuple(shape)} (one carrier per message), got {tuple(f.shape)}")
     bad = (f < 0) | (f > 0.5)
@@ -104,7 +105,7 @@ def _closed_form_sum(X: torch.Tensor, ks: torch.Tensor) -> torch.Tensor:
 
 
 def _maybe_shift(E: torch.Tensor, shift) -> torch.Tensor:
-    return torch.fft.fftshift(E, dim=-1) if _check_bool(shift, "shift") else E
+    return torch.fft.fftshift(E, dim=-1) if checks.boolean(shift, "shift") else E
 
 
 # --------------------------------------------------------------------------------------------
@@ -127,7 +128,7 @@ def carrier(length: int, fc: float, phase: float = 0.0, dtype=torch.float64) -> 
     if length < 1:
         raise ValueError(f"length must be a positive int (number of samples), got {length}")
     fc = _check_fc(fc)
-    phase = _check_real(phase, "phase")
+    phase = checks.real(phase, "phase")
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise TypeError(f"dtype must be a floating torch dtype such as torch.float64, got {dtype!r}")
     n = torch.arange(int(length), dtype=torch.float64)
@@ -144,7 +145,7 @@ def dsb_sc(x, fc: float) -> torch.Tensor:
     Returns:
         ``(..., N)`` modulated signal, dtype of ``x`` (float64 for integer input), device of ``x``.
     """
-    x = _to_tensor(x, "x", allow_complex=False, min_ndim=1)
+    x = checks.tensor(x, "x", allow_complex=False, min_ndim=1)
     fc = _check_fc(fc)
     return x * carrier(x.shape[-1], fc, dtype=x.dtype).to(x.device)
 
@@ -164,7 +165,7 @@ def dsb_sc_energy_closed_form(x, fc: float, shift: bool = False) -> torch.Tensor
     Returns:
         ``(..., N)`` real energy spectrum, float64 for float64 input.
     """
-    x = _to_tensor(x, "x", allow_complex=False, min_ndim=1)
+    x = checks.tensor(x, "x", allow_complex=False, min_ndim=1)
     fc = _check_fc(fc)
     k = _grid_index(fc, x.shape[-1])
     X = torch.fft.fft(x, dim=-1)
@@ -176,7 +177,7 @@ def dsb_sc_energy_closed_form(x, fc: float, shift: bool = False) -> torch.Tensor
 # multi-carrier (FDM): eqs 4-7
 # --------------------------------------------------------------------------------------------
 def _messages(xs, fcs, name_x="xs"):
-    xs = _to_tensor(xs, name_x, allow_complex=False)
+    xs = checks.tensor(xs, name_x, allow_complex=False)
     if xs.ndim != 2:
         raise ValueError(f"{name_x} must have shape (K, N): K messages of N samples, got shape {tuple(xs.shape)}")
     if xs.shape[0] < 1 or xs.shape[1] < 1:
@@ -256,13 +257,13 @@ def fdm_overlap(xs, fcs) -> float:
 # multi-carrier MIMO: eqs 8-12
 # --------------------------------------------------------------------------------------------
 def _mimo_inputs(xs, fcs, H):
-    xs = _to_tensor(xs, "xs", allow_complex=False)
+    xs = checks.tensor(xs, "xs", allow_complex=False)
     if xs.ndim != 3 or 0 in xs.shape:
         raise ValueError(f"xs must have shape (P, K, N): P transmit streams of K messages of N samples, "
                          f"got shape {tuple(xs.shape)}")
     p, k, _ = xs.shape
     fcs = _check_fcs(fcs, (p, k))
-    H = _to_tensor(H, "H", allow_complex=False).to(device=xs.device, dtype=xs.dtype)
+    H = checks.tensor(H, "H", allow_complex=False).to(device=xs.device, dtype=xs.dtype)
     if H.ndim != 2 or H.shape[1] != p or H.shape[0] < 1:
         raise ValueError(f"H must have shape (Q, P) with P = {p} transmit streams (xs.shape[0]), "
                          f"got shape {tuple(H.shape)}")
@@ -313,7 +314,7 @@ def mimo_energy_closed_form(xs, fcs, H, per_carrier: bool = False, shift: bool =
         ``(Q, N)`` real tensor; compare with ``energy_spectrum(mimo(xs, fcs, H), shift=False)``.
     """
     xs, fcs, H = _mimo_inputs(xs, fcs, H)
-    per_carrier = _check_bool(per_carrier, "per_carrier")
+    per_carrier = checks.boolean(per_carrier, "per_carrier")
     n = xs.shape[-1]
     if per_carrier:
         ks = torch.tensor([[_grid_index(float(fcs[p, k]), n, name=f"fcs[{p}, {k}]")
@@ -344,8 +345,8 @@ def bandlimit(x, cutoff: float) -> torch.Tensor:
     Returns:
         Real ``(..., N)``, dtype of ``x``.
     """
-    x = _to_tensor(x, "x", allow_complex=False, min_ndim=1)
-    cutoff = _check_real(cutoff, "cutoff")
+    x = checks.tensor(x, "x", allow_complex=False, min_ndim=1)
+    cutoff = checks.real(cutoff, "cutoff")
     if not 0.0 < cutoff <= 0.5:
         raise ValueError(f"cutoff must be in (0, 0.5] cycles/sample, got {cutoff}")
     n = x.shape[-1]
@@ -371,8 +372,8 @@ def occupied_band(x, energy: float = 0.99) -> float:
     Returns:
         Python float in [0, 0.5].
     """
-    x = _to_tensor(x, "x", allow_complex=False, min_ndim=1)
-    energy = _check_real(energy, "energy")
+    x = checks.tensor(x, "x", allow_complex=False, min_ndim=1)
+    energy = checks.real(energy, "energy")
     if not 0.0 < energy <= 1.0:
         raise ValueError(f"energy must be a fraction in (0, 1], got {energy}")
     n = x.shape[-1]

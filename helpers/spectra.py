@@ -26,6 +26,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import torch
 
+from . import checks
+
 __all__ = [
     "energy_spectrum",
     "frequency_axis",
@@ -41,84 +43,10 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------------------------
-# input checking shared with helpers.signals (private)
+# private helpers
 # --------------------------------------------------------------------------------------------
-def _to_tensor(x, name: str, *, allow_complex: bool = True, min_ndim: int = 0,
-               check_finite: bool = True) -> torch.Tensor:
-    """Convert ``x`` (tensor, NumPy array or nested sequence of numbers) to a floating tensor.
-
-    Integers (and NumPy integer arrays) become float64; float16/bfloat16 become float32; float32 and
-    float64 are kept. Raises TypeError naming ``name`` for anything that is not numeric.
-    """
-    if isinstance(x, (str, bytes)):
-        raise TypeError(f"{name} must be a torch.Tensor or a numpy array of numbers, got {type(x).__name__}")
-    if isinstance(x, torch.Tensor):
-        t = x
-    elif isinstance(x, np.ndarray):
-        if x.dtype.kind not in "iufc":
-            raise TypeError(f"{name} must hold numbers (int, float or complex), got numpy dtype {x.dtype}")
-        t = torch.as_tensor(np.ascontiguousarray(x))
-    elif isinstance(x, (numbers.Number, Sequence)) and not isinstance(x, bool):
-        try:
-            t = torch.as_tensor(np.asarray(x))
-        except (TypeError, ValueError, RuntimeError) as err:
-            raise TypeError(f"{name} must be a torch.Tensor or a numpy array of numbers, "
-                            f"could not convert {type(x).__name__}: {err}") from None
-    else:
-        raise TypeError(f"{name} must be a torch.Tensor or a numpy array of numbers, got {type(x).__name__}")
-    if t.dtype == torch.bool:
-        raise TypeError(f"{name} must hold numbers (int, float or complex), got dtype torch.bool")
-    if t.is_complex():
-        if not allow_complex:
-            raise TypeError(f"{name} must be real (float or int), got complex dtype {t.dtype}")
-        if t.dtype == torch.complex32:
-            t = t.to(torch.complex64)
-    elif not t.is_floating_point():
-        t = t.to(torch.float64)
-    elif t.dtype in (torch.float16, torch.bfloat16):
-        t = t.to(torch.float32)
-    if t.ndim < min_ndim:
-        raise ValueError(f"{name} must have at least {min_ndim} dimension(s), got shape {tuple(t.shape)}")
-    if check_finite and t.numel() and not bool(torch.isfinite(t).all()):
-        raise ValueError(f"{name} contains NaN or inf values")
-    return t
-
-
 def _real_dtype(t: torch.Tensor) -> torch.dtype:
     return t.real.dtype if t.is_complex() else t.dtype
-
-
-def _check_ndim(ndim) -> int:
-    if isinstance(ndim, bool) or not isinstance(ndim, (int, np.integer)):
-        raise TypeError(f"ndim must be the int 1 or 2, got {type(ndim).__name__}")
-    if int(ndim) not in (1, 2):
-        raise ValueError(f"ndim must be 1 (signals, last dim) or 2 (images, last two dims), got {ndim}")
-    return int(ndim)
-
-
-def _check_bool(value, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {type(value).__name__}")
-    return bool(value)
-
-
-def _check_int(value, name: str, minimum: int = 1) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int >= {minimum}, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value}")
-    return int(value)
-
-
-def _check_real(value, name: str) -> float:
-    if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_complex():
-        value = value.item()
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return value
 
 
 # --------------------------------------------------------------------------------------------
@@ -146,10 +74,10 @@ def energy_spectrum(x, ndim: int = 1, shift: bool = True, normalize: bool = Fals
         Real tensor with the shape of ``x``: float64 for float64 (or integer) input, float32 for
         float32; on the device of ``x``.
     """
-    ndim = _check_ndim(ndim)
-    shift = _check_bool(shift, "shift")
-    normalize = _check_bool(normalize, "normalize")
-    x = _to_tensor(x, "x", min_ndim=ndim)
+    ndim = checks.ndim(ndim)
+    shift = checks.boolean(shift, "shift")
+    normalize = checks.boolean(normalize, "normalize")
+    x = checks.tensor(x, "x", min_ndim=ndim)
     dims = tuple(range(-ndim, 0))
     X = torch.fft.fftn(x, dim=dims)
     E = X.real.square() + X.imag.square()
@@ -178,10 +106,10 @@ def frequency_axis(n: int, fs: float = 1.0, shift: bool = True) -> torch.Tensor:
         raise TypeError(f"n must be a positive int (number of samples), got {type(n).__name__}")
     if n < 1:
         raise ValueError(f"n must be a positive int (number of samples), got {n}")
-    fs = _check_real(fs, "fs")
+    fs = checks.real(fs, "fs")
     if fs <= 0:
         raise ValueError(f"fs must be a positive sample rate, got {fs}")
-    shift = _check_bool(shift, "shift")
+    shift = checks.boolean(shift, "shift")
     f = torch.fft.fftfreq(int(n), d=1.0 / fs, dtype=torch.float64)
     return torch.fft.fftshift(f) if shift else f
 
@@ -273,11 +201,11 @@ class SpectrumMean:
 
     def __init__(self, ndim: int = 1, normalize: bool = True, on_zero: str = "error",
                  compute_dtype: torch.dtype | None = None):
-        self.ndim = _check_ndim(ndim)
+        self.ndim = checks.ndim(ndim)
         if compute_dtype not in (None, torch.float32, torch.float64):
             raise ValueError(f"compute_dtype must be None, torch.float32 or torch.float64, got {compute_dtype!r}")
         self.compute_dtype = compute_dtype
-        self.normalize = _check_bool(normalize, "normalize")
+        self.normalize = checks.boolean(normalize, "normalize")
         if on_zero not in ("error", "skip"):
             raise ValueError(f"on_zero must be 'error' or 'skip', got {on_zero!r}")
         self.on_zero = on_zero
@@ -299,7 +227,7 @@ class SpectrumMean:
         The channel count and the signal/image size must stay the same across updates (ValueError
         otherwise); the batch size may change. Implements Algorithm 1, lines 1-5, for the batch.
         """
-        x = _to_tensor(batch, "batch", check_finite=False)  # NaN/inf are caught on the (small) norms
+        x = checks.tensor(batch, "batch", check_finite=False)  # NaN/inf are caught on the (small) norms
         want = self.ndim + 2
         if x.ndim != want:
             layout = "(B, C, N)" if self.ndim == 1 else "(B, C, H, W)"
@@ -446,7 +374,7 @@ def _check_levels(levels) -> tuple[float, ...]:
         raise TypeError(f"levels must be a sequence of energy fractions in (0, 1), got {type(levels).__name__}")
     out = []
     for lv in list(levels):
-        v = _check_real(lv, "levels")
+        v = checks.real(lv, "levels")
         if not 0.0 < v < 1.0:
             raise ValueError(f"levels must be energy fractions in (0, 1), got {v}")
         out.append(v)
@@ -478,7 +406,7 @@ def energy_contours(spectrum, levels=(0.6, 0.8, 0.9)) -> dict[float, float]:
         gives a lower (or equal) threshold.
     """
     levels = _check_levels(levels)
-    s = _to_tensor(spectrum, "spectrum", allow_complex=False, min_ndim=1).detach().to("cpu", torch.float64)
+    s = checks.tensor(spectrum, "spectrum", allow_complex=False, min_ndim=1).detach().to("cpu", torch.float64)
     if bool((s < 0).any()):
         raise ValueError("spectrum must be non-negative (an energy spectrum), got negative values")
     total = s.sum()
@@ -516,7 +444,7 @@ def radial_profile(spectrum2d, nbins: int | None = None) -> tuple[torch.Tensor, 
         cycles/sample; ``profile`` ``(..., nbins)`` the mean over each annulus (NaN for an empty
         annulus, which only happens when ``nbins`` is larger than the default).
     """
-    s = _to_tensor(spectrum2d, "spectrum2d", allow_complex=False, min_ndim=2)
+    s = checks.tensor(spectrum2d, "spectrum2d", allow_complex=False, min_ndim=2)
     h, w = s.shape[-2:]
     if h < 2 or w < 2:
         raise ValueError(f"spectrum2d must be at least 2 x 2 in its last two dims, got shape {tuple(s.shape)}")
@@ -541,8 +469,8 @@ def radial_profile(spectrum2d, nbins: int | None = None) -> tuple[torch.Tensor, 
 
 
 def _check_freqs(spectrum, freqs, name_spectrum="spectrum"):
-    s = _to_tensor(spectrum, name_spectrum, allow_complex=False, min_ndim=1)
-    f = _to_tensor(freqs, "freqs", allow_complex=False, min_ndim=1).to(device=s.device, dtype=s.dtype)
+    s = checks.tensor(spectrum, name_spectrum, allow_complex=False, min_ndim=1)
+    f = checks.tensor(freqs, "freqs", allow_complex=False, min_ndim=1).to(device=s.device, dtype=s.dtype)
     if f.ndim > s.ndim or tuple(s.shape[s.ndim - f.ndim:]) != tuple(f.shape):
         raise ValueError(f"freqs must have the shape of the last dim(s) of spectrum: spectrum {tuple(s.shape)}, "
                          f"freqs {tuple(f.shape)}")
@@ -589,8 +517,8 @@ def band_energy_fraction(spectrum, freqs, f_lo: float, f_hi: float) -> torch.Ten
     Returns:
         ``(...)`` tensor of fractions in [0, 1].
     """
-    f_lo = _check_real(f_lo, "f_lo")
-    f_hi = _check_real(f_hi, "f_hi")
+    f_lo = checks.real(f_lo, "f_lo")
+    f_hi = checks.real(f_hi, "f_hi")
     if f_lo < 0 or f_hi <= f_lo:
         raise ValueError(f"f_lo, f_hi must satisfy 0 <= f_lo < f_hi, got f_lo={f_lo}, f_hi={f_hi}")
     s, f, dims, total = _check_freqs(spectrum, freqs)

@@ -47,7 +47,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .spectra import _check_int
+from . import checks
 
 __all__ = ["volterra_conv", "volterra_series", "symmetrize", "compose_conv", "outer_conv", "compose_series",
            "VolterraSeries", "identity_series", "series_conv", "series_activation", "network_series",
@@ -82,8 +82,8 @@ def _per_dim(value, ndim: int, name: str, minimum: int) -> tuple[int, ...]:
     if isinstance(value, (tuple, list)):
         if len(value) != ndim:
             raise ValueError(f"{name} must be an int or a tuple of {ndim} ints, got {value!r}")
-        return tuple(_check_int(v, name, minimum) for v in value)
-    return (_check_int(value, name, minimum),) * ndim
+        return tuple(checks.integer(v, name, minimum) for v in value)
+    return (checks.integer(value, name, minimum),) * ndim
 
 
 def _kernel_blocks(kernel: torch.Tensor, order: int, ndim: int, name: str = "kernel"):
@@ -150,7 +150,7 @@ def volterra_conv(x, kernel, order: int, ndim: int = 1, mode: str = "valid", str
     Returns:
         ``(B, C_out, *T)`` with ``T = (L + 2P - K) // S + 1`` per dimension; dtype of ``x``/``kernel``.
     """
-    order = _check_int(order, "order", 0)
+    order = checks.integer(order, "order", 0)
     ndim = _ndim(ndim)
     x, kernel = _tensor(x, "x"), _tensor(kernel, "kernel")
     if x.dim() != 2 + ndim:
@@ -189,7 +189,7 @@ def _as_kernel_dict(kernels, name="kernels") -> dict:
                         f"got {type(kernels).__name__}")
     out = {}
     for n, k in items:
-        n = _check_int(n, f"{name} order", 0)
+        n = checks.integer(n, f"{name} order", 0)
         if k is not None:
             out[n] = _tensor(k, f"{name}[{n}]")
     if not out:
@@ -223,7 +223,7 @@ def symmetrize(kernel, order: int, ndim: int = 1) -> torch.Tensor:
     term iff their symmetrizations agree (this is how half the Hessian is compared).
     """
     kernel = _tensor(kernel, "kernel")
-    order = _check_int(order, "order", 0)
+    order = checks.integer(order, "order", 0)
     ndim = _ndim(ndim)
     _kernel_blocks(kernel, order, ndim)
     if order < 2:
@@ -278,7 +278,7 @@ def outer_conv(G, factors, stride: int = 1) -> torch.Tensor:
         raise ValueError(f"factors must have one tensor per axis of G (order M = {M}), got {len(factors)}")
     if M and len(set(G.shape)) != 1:
         raise ValueError(f"G must have equal sizes on all axes, got shape {tuple(G.shape)}")
-    s = _check_int(stride, "stride", 1)
+    s = checks.integer(stride, "stride", 1)
     sizes = {n for f in factors for n in f.shape}
     if len(sizes) > 1:
         raise ValueError(f"factors must share one kernel size on all axes, got shapes {[tuple(f.shape) for f in factors]}")
@@ -312,7 +312,7 @@ def compose_series(outer: dict, inner: dict, max_order: int, stride: int = 1) ->
     ``stride`` is the stride of ``inner``. Orders are truncated at ``max_order``.
     """
     outer, inner = _as_kernel_dict(outer, "outer"), _as_kernel_dict(inner, "inner")
-    max_order = _check_int(max_order, "max_order", 0)
+    max_order = checks.integer(max_order, "max_order", 0)
     result: dict[int, torch.Tensor] = {}
     inner_orders = sorted(inner)
     for m, G in outer.items():
@@ -370,7 +370,7 @@ class VolterraSeries:
 
 def identity_series(channels: int, ndim: int = 1, dtype=torch.float64) -> VolterraSeries:
     """``y = x``: order 0 zero, order 1 a unit impulse per channel (kernel size 1)."""
-    channels = _check_int(channels, "channels", 1)
+    channels = checks.integer(channels, "channels", 1)
     ndim = _ndim(ndim)
     eye = torch.eye(channels, dtype=dtype).reshape(channels, channels, *([1] * ndim))
     return VolterraSeries({0: torch.zeros(channels, dtype=dtype), 1: eye}, ndim=ndim, stride=1)
@@ -425,7 +425,7 @@ def activation_derivatives(fn: Callable, at, max_order: int) -> torch.Tensor:
     if not callable(fn):
         raise TypeError(f"fn must be a callable element-wise activation, got {type(fn).__name__}")
     at = _tensor(at, "at")
-    max_order = _check_int(max_order, "max_order", 0)
+    max_order = checks.integer(max_order, "max_order", 0)
     rows = []
     d = lambda z: fn(z)  # noqa: E731
     for j in range(max_order + 1):
@@ -458,7 +458,7 @@ def series_activation(series: VolterraSeries, fn: Callable, max_order: int) -> V
     """
     if not isinstance(series, VolterraSeries):
         raise TypeError(f"series must be a VolterraSeries, got {type(series).__name__}")
-    max_order = _check_int(max_order, "max_order", 0)
+    max_order = checks.integer(max_order, "max_order", 0)
     ks = series.kernels
     some = next(iter(ks.values()))
     C = some.shape[0]
@@ -496,7 +496,7 @@ def network_series(model: nn.Module, max_order: int, in_channels: int | None = N
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module (an nn.Sequential of convs and activations), "
                         f"got {type(model).__name__}")
-    max_order = _check_int(max_order, "max_order", 0)
+    max_order = checks.integer(max_order, "max_order", 0)
     layers = []
 
     def flatten(m):
@@ -532,7 +532,7 @@ def network_series(model: nn.Module, max_order: int, in_channels: int | None = N
 def sigmoid_taylor(z, order: int = 5) -> torch.Tensor:
     """Maclaurin polynomial of the sigmoid: ``1/2 + z/4 - z^3/48 + z^5/480 - 17 z^7/80640`` up to ``order``."""
     z = _tensor(z, "z")
-    order = _check_int(order, "order", 0)
+    order = checks.integer(order, "order", 0)
     if order > 7:
         raise ValueError(f"order must be <= 7 (terms tabulated up to z^7), got {order}")
     coefs = {0: 0.5, 1: 0.25, 3: -1 / 48, 5: 1 / 480, 7: -17 / 80640}
@@ -596,9 +596,9 @@ def receptive_field(kernel_sizes, strides, paddings=None) -> tuple[int, int, int
     ``K = 1 + sum_l (k_l - 1) prod_{j<l} s_j``, ``S = prod s_l``, ``P = sum_l p_l prod_{j<l} s_j``:
     kernels 3, 3, 3, 3 with strides 2, 2, 2, 1 give K = 3, 7, 15, 31 after 1..4 layers.
     """
-    ks = [_check_int(k, "kernel_sizes", 1) for k in kernel_sizes]
-    ss = [_check_int(s, "strides", 1) for s in strides]
-    ps = [0] * len(ks) if paddings is None else [_check_int(p, "paddings", 0) for p in paddings]
+    ks = [checks.integer(k, "kernel_sizes", 1) for k in kernel_sizes]
+    ss = [checks.integer(s, "strides", 1) for s in strides]
+    ps = [0] * len(ks) if paddings is None else [checks.integer(p, "paddings", 0) for p in paddings]
     if not (len(ks) == len(ss) == len(ps)) or not ks:
         raise ValueError(f"kernel_sizes, strides and paddings must be non-empty and of equal length, "
                          f"got {len(ks)}, {len(ss)}, {len(ps)}")
@@ -631,7 +631,7 @@ def proxy_kernels(f: Callable, x0, order: int = 2) -> dict:
     if not callable(f):
         raise TypeError(f"f must be callable (a network or function of one tensor), got {type(f).__name__}")
     x0 = _tensor(x0, "x0")
-    order = _check_int(order, "order", 0)
+    order = checks.integer(order, "order", 0)
     if order > 2:
         raise ValueError(f"order must be 0, 1 or 2 (f(0), Jacobian, half Hessian), got {order}")
     out = {0: f(x0).detach()}
@@ -663,12 +663,12 @@ def local_kernels(f: Callable, in_channels: int, kernel_size: int, stride: int =
     """
     if not callable(f):
         raise TypeError(f"f must be callable (a network mapping (B, C, *N) to (B, C_out, *T)), got {type(f).__name__}")
-    C = _check_int(in_channels, "in_channels", 1)
-    K = _check_int(kernel_size, "kernel_size", 1)
-    S = _check_int(stride, "stride", 1)
-    P = _check_int(padding, "padding", 0)
+    C = checks.integer(in_channels, "in_channels", 1)
+    K = checks.integer(kernel_size, "kernel_size", 1)
+    S = checks.integer(stride, "stride", 1)
+    P = checks.integer(padding, "padding", 0)
     nd = _ndim(ndim)
-    order = _check_int(order, "order", 0)
+    order = checks.integer(order, "order", 0)
     if order > 2:
         raise ValueError(f"order must be 0, 1 or 2 (f(0), Jacobian, half Hessian), got {order}")
     if method not in ("autograd", "fd"):
@@ -738,11 +738,11 @@ class HackingNetwork(nn.Module):
         super().__init__()
         self.ndim = _ndim(ndim)
         Conv = nn.Conv1d if self.ndim == 1 else nn.Conv2d
-        self.in_channels = _check_int(in_channels, "in_channels", 1)
-        self.out_channels = _check_int(out_channels, "out_channels", 1)
-        self.kernel_size = _check_int(kernel_size, "kernel_size", 1)
-        self.stride, self.padding = _check_int(stride, "stride", 1), _check_int(padding, "padding", 0)
-        self.rank = _check_int(rank, "rank", 0)
+        self.in_channels = checks.integer(in_channels, "in_channels", 1)
+        self.out_channels = checks.integer(out_channels, "out_channels", 1)
+        self.kernel_size = checks.integer(kernel_size, "kernel_size", 1)
+        self.stride, self.padding = checks.integer(stride, "stride", 1), checks.integer(padding, "padding", 0)
+        self.rank = checks.integer(rank, "rank", 0)
         self.order1 = Conv(self.in_channels, self.out_channels, self.kernel_size, self.stride, self.padding)
         if self.rank:
             self.a = Conv(self.in_channels, self.out_channels * self.rank, self.kernel_size, self.stride,
@@ -793,7 +793,7 @@ def fit_hacking_network(black_box: Callable, inputs, kernel_size: int, stride: i
     if x.dim() != 2 + nd:
         raise ValueError(f"inputs must have shape (N, C_in, *spatial) with {nd} spatial dimension(s), "
                          f"got {tuple(x.shape)}")
-    steps = _check_int(steps, "steps", 0)
+    steps = checks.integer(steps, "steps", 0)
     with torch.no_grad():
         y = black_box(x)
     y = _tensor(y, "black_box(inputs)")

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+from pathlib import Path
 
 import pytest
 from scipy import stats
@@ -149,3 +151,20 @@ def test_at_least_float64_tol_and_min_n_through_the_ledger(claims_dir):
     c = ledger.record("ch5-parts", statement="s", source="x", data="d",
                       criterion=claims.all_of(parts=(("a", claims.value(0.0, "e"), tol),)))
     assert c.verdict == "reproduced" and c.measured == ["a: e 0"]
+
+
+def test_scorecard_source_types_no_table_or_verdict():
+    """book/scorecard.md holds no table row and no verdict word outside its legend: every row of the
+    published chapters is generated from their ledgers (a typed "quick" or "reproduced" would go
+    stale in a full-mode build)."""
+    text = (Path(__file__).resolve().parents[1] / "book" / "scorecard.md").read_text()
+    legend, _, body = text.partition("- **chapter**")
+    assert body, "the legend's last item (chapter) is missing from book/scorecard.md"
+    rows = [line for line in body.splitlines() if line.lstrip().startswith("|")]
+    assert not rows, f"typed table rows in the scorecard source: {rows[:2]}"
+    typed = re.findall(r"(?<!not )\b(?:partly reproduced|reproduced|not tested yet)\b", body)
+    assert not typed, f"typed verdict words outside the legend: {typed}"
+    chapters = {int(n) for n in re.findall(r"<!-- CLAIMS ch(\d\d) -->", body)}
+    toc = (Path(__file__).resolve().parents[1] / "_toc.yml").read_text()
+    published = {int(n) for n in re.findall(r"notebooks/(\d\d)_", toc)}
+    assert chapters == published, (chapters, published)

@@ -310,14 +310,6 @@ def test_non_numeric_numpy_arrays_are_refused_naming_the_argument(bad):
     assert_raises_naming(lambda: P.SpectrumMean(ndim=1).update(bad), TypeError, "batch")
 
 
-def test_check_int_accepts_integers_and_refuses_the_rest():
-    """The int check shared by pooling, models and volterra must refuse floats and strings."""
-    assert P._check_int(3, "order") == 3 and P._check_int(np.int64(0), "order", 0) == 0
-    for bad in (2.5, 3.0, "3", True, np.bool_(True), None):
-        assert_raises_naming(lambda b=bad: P._check_int(b, "order"), TypeError, "order")
-    assert_raises_naming(lambda: P._check_int(0, "order"), ValueError, "order")
-
-
 def test_sum_squares_float32_rows_up_to_512_are_reduced_in_float64(rng):
     """float32 rows of <= 512 values are cast to float64 first (docstring): ~1e-16, not ~1e-7."""
     for n in (100, 512):
