@@ -31,11 +31,15 @@ test that tells them apart, or, when the two really are equivalent (a tolerance 
 matter, a branch that cannot be reached), accept the mutant: add an entry to the ``--accepted``
 file (YAML or JSON, a list, or a mapping with an ``accepted`` list)::
 
-    - {module: signals, line: 52, original: "<=", mutant: "<", reason: "fc = 0.5 is checked twice"}
+    - {module: signals, scope: _check_fc, nth: 0, original: "<=", mutant: "<",
+       reason: "fc = 0.5 is checked twice"}
 
-(optionally with ``col`` when the line has two identical candidates). Accepted mutants are not run,
-are listed separately and are left out of the score's denominator. An entry that matches no mutant
-(the line moved) is reported as stale. Mark a line ``# pragma: no mutate`` to exclude it altogether.
+``scope`` is the enclosing ``Class.function`` and ``nth`` the rank of the mutant among that
+scope's mutants with the same ``original -> mutant`` (``--list`` prints both), so the entry does
+not depend on line numbers; ``line`` (and ``col``) are accepted too, and ``--rekey`` rewrites such
+entries as scope/nth ones. Accepted mutants are not run, are listed separately and are left out of
+the score's denominator. An entry that matches no mutant is reported as stale (and
+``tests/test_mutation_tool.py`` fails on it). Mark a line ``# pragma: no mutate`` to exclude it altogether.
 
 Design
 ------
@@ -95,7 +99,7 @@ import sys
 import time
 import tokenize
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -163,6 +167,10 @@ class Mutant:
     ``line``/``col`` (1-based line, 0-based character column) say where the edit starts in the
     original file; ``original -> mutant`` is what a developer reads (and what an accepted-mutant
     entry matches); ``start``/``end``/``replacement`` are the edit itself (``end`` exclusive).
+    ``scope`` (the enclosing ``Class.function`` qualified name, ``<module>`` at top level) and
+    ``nth`` (0-based rank among the mutants of that scope with the same ``original -> mutant``)
+    locate it independently of line numbers, so an accepted entry keyed on them survives edits
+    elsewhere in the file and reformatting.
     """
 
     module: str
@@ -174,6 +182,8 @@ class Mutant:
     start: tuple[int, int]
     end: tuple[int, int]
     replacement: str
+    scope: str = "<module>"
+    nth: int = 0
 
     @property
     def where(self) -> str:
@@ -229,6 +239,7 @@ class _Collector:
             elif tok.type in (tokenize.OP, tokenize.NAME):
                 self.tokens.append(tok)
         self.starts = [tok.start for tok in self.tokens]
+        self.scopes: list[str] = []
 
     # -- positions -------------------------------------------------------------------------
     def _char(self, lineno: int, byte_col: int) -> tuple[int, int]:
@@ -270,7 +281,7 @@ class _Collector:
         # Keep the line count: a multi-line span becomes its replacement plus blank lines.
         replacement += "\n" * (end[0] - start[0])
         self.mutants.append(Mutant(self.module, start[0], start[1], kind, original, mutant,
-                                   start, end, replacement))
+                                   start, end, replacement, ".".join(self.scopes) or "<module>"))
 
     def _token_swap(self, kind: str, tok, new: str) -> None:
         self._add(kind, tok.start, tok.end, new, tok.string, new)
@@ -292,6 +303,14 @@ class _Collector:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             self._function(node)
             return
+        if isinstance(node, ast.ClassDef):
+            for child in [*node.decorator_list, *node.bases, *node.keywords]:
+                self.visit(child)
+            self.scopes.append(node.name)
+            for stmt in node.body:
+                self.visit(stmt)
+            self.scopes.pop()
+            return
         if isinstance(node, ast.AnnAssign):
             self.visit(node.target)
             if node.value is not None:
@@ -309,6 +328,7 @@ class _Collector:
         for default in [*node.args.defaults, *node.args.kw_defaults]:
             if default is not None:
                 self.visit(default)
+        self.scopes.append(node.name)
         for stmt in node.body:
             self.visit(stmt)
         last = node.body[-1]
@@ -318,6 +338,7 @@ class _Collector:
             start, end = self._start(last.value), self._end(last.value)
             self._add("return", start, end, "None",
                       "return " + _abbrev(self._text(start, end)), "return None")
+        self.scopes.pop()
 
     def _raise(self, node: ast.Raise) -> None:
         if node.exc is None:
@@ -416,7 +437,14 @@ def enumerate_mutants(source: str, module: str = "module") -> list[Mutant]:
     unique: dict[tuple, Mutant] = {}
     for m in collector.mutants:
         unique.setdefault((m.start, m.end, m.replacement), m)
-    return sorted(unique.values(), key=lambda m: (m.start, m.end, m.kind, m.replacement))
+    ordered = sorted(unique.values(), key=lambda m: (m.start, m.end, m.kind, m.replacement))
+    rank: dict[tuple, int] = {}
+    out = []
+    for m in ordered:
+        key = (m.scope, m.original, m.mutant)
+        out.append(replace(m, nth=rank.get(key, 0)))
+        rank[key] = rank.get(key, 0) + 1
+    return out
 
 
 def apply_mutant(source: str, mutant: Mutant) -> str:
@@ -463,7 +491,8 @@ def select_mutants(mutants: Sequence[Mutant], limit: int | None, seed: int,
 # accepted (equivalent or harmless) mutants
 # ================================================================================================
 def load_accepted(path: Path) -> list[dict]:
-    """Entries ``{module, line, original, mutant, reason[, col]}`` from a YAML or JSON file."""
+    """Entries ``{module, original, mutant, reason}`` with either ``scope`` (and ``nth``, default 0:
+    see :class:`Mutant`) or ``line`` (and ``col``), from a YAML or JSON file."""
     text = path.read_text()
     if path.suffix.lower() in (".yaml", ".yml"):
         import yaml
@@ -484,12 +513,15 @@ def load_accepted(path: Path) -> list[dict]:
         raise TypeError(f"{path}: expected a list of accepted mutants, got {type(data).__name__}")
     entries = []
     for i, entry in enumerate(data):
-        missing = [k for k in ("module", "line", "original", "mutant", "reason")
+        where = "scope" if isinstance(entry, dict) and "scope" in entry else "line"
+        missing = [k for k in ("module", where, "original", "mutant", "reason")
                    if not isinstance(entry, dict) or entry.get(k) in (None, "")]
         if missing:
             raise ValueError(f"{path}: entry {i} lacks {', '.join(missing)}: {entry!r}")
         module = re.sub(r"\.py$", "", str(entry["module"]).strip()).split("/")[-1]
-        entries.append({**entry, "module": module, "line": int(entry["line"]),
+        located = ({"scope": str(entry["scope"]).strip(), "nth": int(entry.get("nth", 0))}
+                   if where == "scope" else {"line": int(entry["line"])})
+        entries.append({**entry, "module": module, **located,
                         "original": str(entry["original"]).strip(),
                         "mutant": str(entry["mutant"]).strip()})
     return entries
@@ -497,11 +529,41 @@ def load_accepted(path: Path) -> list[dict]:
 
 def accepted_entry(mutant: Mutant, entries: Iterable[dict]) -> dict | None:
     for e in entries:
-        if (e["module"] == mutant.module and e["line"] == mutant.line
-                and e["original"] == mutant.original and e["mutant"] == mutant.mutant
-                and ("col" not in e or int(e["col"]) == mutant.col)):
+        if (e["module"] != mutant.module or e["original"] != mutant.original
+                or e["mutant"] != mutant.mutant):
+            continue
+        if "scope" in e:
+            if e["scope"] == mutant.scope and e["nth"] == mutant.nth:
+                return e
+        elif e["line"] == mutant.line and ("col" not in e or int(e["col"]) == mutant.col):
             return e
     return None
+
+
+def rekey_accepted(path: Path) -> int:
+    """Rewrite the accepted file with every entry keyed on ``scope``/``nth`` instead of
+    ``line``/``col`` (run before reformatting a module); returns the number of entries rekeyed.
+    Raises ValueError naming any entry that matches no mutant of the current source."""
+    import yaml
+
+    entries = load_accepted(path)
+    mutants = {m: enumerate_mutants((HELPERS / f"{m}.py").read_text(), m)
+               for m in {e["module"] for e in entries}}
+    out, changed = [], 0
+    for e in entries:
+        hit = [m for m in mutants[e["module"]] if accepted_entry(m, [e]) is e]
+        if not hit:
+            where = e.get("scope", e.get("line"))
+            raise ValueError(f"{path}: accepted entry {e['module']}:{where} "
+                             f"{e['original']} -> {e['mutant']} matches no mutant")
+        m = hit[0]
+        changed += "scope" not in e
+        out.append({"module": e["module"], "scope": m.scope, "nth": m.nth,
+                    "original": e["original"], "mutant": e["mutant"], "reason": e["reason"]})
+    header = [ln for ln in path.read_text().splitlines() if ln.startswith("#")]
+    body = yaml.safe_dump(out, sort_keys=False, width=100, allow_unicode=True)
+    path.write_text("\n".join(header) + "\n" + body)
+    return changed
 
 
 # ================================================================================================
@@ -674,6 +736,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--lines", type=int, nargs="+", default=None, metavar="LINE",
                    help="only the mutants on these source lines (all of them, no sampling): "
                         "re-check survivors after writing the tests that should kill them")
+    p.add_argument("--rekey", action="store_true",
+                   help="rewrite the --accepted file keyed on scope/nth (layout-free) and exit")
     p.add_argument("--list", action="store_true",
                    help="print the selected mutants and exit without running anything")
     args = p.parse_args(argv)
@@ -690,6 +754,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     wall0 = time.monotonic()
     os.chdir(ROOT)
     try:
+        if args.rekey:
+            if not args.accepted:
+                print("mutation: --rekey needs --accepted FILE", file=sys.stderr)
+                return 2
+            print(f"mutation: rekeyed {rekey_accepted(args.accepted)} entries of {args.accepted}")
+            return 0
         entries = load_accepted(args.accepted) if args.accepted else []
     except (OSError, ValueError, TypeError) as exc:
         print(f"mutation: cannot read --accepted: {exc}", file=sys.stderr)
@@ -724,11 +794,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{module}: {len(plans[module])} mutants selected, "
                   f"{discarded[module]} discarded (do not compile)")
             for m in plans[module]:
-                print(f"  {m.describe():<44} [{m.kind}, col {m.col}]  {_context(sources, m)}")
+                print(f"  {m.describe():<44} [{m.kind}, col {m.col}, {m.scope}#{m.nth}]  "
+                      f"{_context(sources, m)}")
         for m, entry in accepted:
             print(f"accepted: {m.describe():<44} {entry['reason']}")
         for e in stale:
-            print(f"stale accepted entry: {e['module']}.py:{e['line']}  "
+            print(f"stale accepted entry: {e['module']}.py:{e.get('scope', e.get('line'))}  "
                   f"{e['original']} -> {e['mutant']}")
         return 0
 
@@ -826,7 +897,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if stale:
         print(f"\nwarning: {len(stale)} accepted entries match no mutant (line moved?):")
         for e in stale:
-            print(f"  {e['module']}.py:{e['line']}  {e['original']} -> {e['mutant']}")
+            print(f"  {e['module']}.py:{e.get('scope', e.get('line'))}  "
+                  f"{e['original']} -> {e['mutant']}")
     wall = time.monotonic() - wall0
     print(f"\noverall mutation score: {overall} % ({tot['killed']} killed + {tot['timeout']} timed "
           f"out of {tot['mutants']}); wall time {wall:.1f} s"

@@ -133,3 +133,54 @@ def test_accepted_entries_match(mut, mutants, tmp_path):
     path.write_text('[{"module": "toy", "line": 7, "original": "+", "mutant": "-"}]')
     with pytest.raises(ValueError, match="reason"):
         mut.load_accepted(path)
+
+
+def test_scope_and_nth_locate_a_mutant_independently_of_lines(mut, mutants, tmp_path):
+    """An entry keyed on scope/nth still matches after lines are inserted above and the function
+    is reformatted; nth counts the same original -> mutant within one scope."""
+    (m,) = find(mutants, 7, "+", "-")
+    assert (m.scope, m.nth) == ("add", 0)
+    lt = [x for x in mutants if x.scope == "check" and (x.original, x.mutant) == ("<", "<=")]
+    assert [x.nth for x in lt] == list(range(len(lt))) and len(lt) >= 1
+    path = tmp_path / "accepted.yaml"
+    path.write_text("- {module: toy, scope: add, nth: 0, original: '+', mutant: '-', reason: r}\n")
+    (entry,) = mut.load_accepted(path)
+    moved = mut.enumerate_mutants("X = 1\n\n\n" + SOURCE.replace(
+        "    return a + b", "    return (\n        a + b\n    )"), "toy")
+    hits = [x for x in moved if mut.accepted_entry(x, [entry]) is entry]
+    assert len(hits) == 1 and hits[0].line == 11
+    other = [x for x in moved if x.scope == "check" and x.original == "<"]
+    assert other and all(mut.accepted_entry(x, [entry]) is None for x in other)
+
+
+def test_rekey_turns_line_entries_into_scope_entries(mut, tmp_path, monkeypatch):
+    helpers = tmp_path / "helpers"
+    helpers.mkdir()
+    (helpers / "toy.py").write_text(SOURCE)
+    monkeypatch.setattr(mut, "HELPERS", helpers)
+    path = tmp_path / "accepted.yaml"
+    path.write_text("# header kept\n- {module: toy, line: 7, original: '+', mutant: '-', "
+                    "reason: demo}\n")
+    assert mut.rekey_accepted(path) == 1
+    text = path.read_text()
+    assert text.startswith("# header kept\n") and "scope: add" in text and "line:" not in text
+    (entry,) = mut.load_accepted(path)
+    assert entry["scope"] == "add" and entry["nth"] == 0 and entry["reason"] == "demo"
+    path.write_text("- {module: toy, line: 99, original: '+', mutant: '-', reason: demo}\n")
+    with pytest.raises(ValueError, match="matches no mutant"):
+        mut.rekey_accepted(path)
+
+
+def test_every_accepted_entry_of_the_repository_matches_a_mutant(mut):
+    """scripts/mutation_accepted.yaml goes stale when the code it describes changes: fail then,
+    so the entry is re-examined instead of silently accepting nothing (or something else)."""
+    entries = mut.load_accepted(SCRIPT.parent / "mutation_accepted.yaml")
+    by_module = {}
+    for e in entries:
+        if e["module"] not in by_module:
+            by_module[e["module"]] = mut.enumerate_mutants(
+                (mut.HELPERS / f"{e['module']}.py").read_text(), e["module"])
+    stale = [f"{e['module']}:{e.get('scope', e.get('line'))} {e['original']} -> {e['mutant']}"
+             for e in entries
+             if not any(mut.accepted_entry(m, [e]) is e for m in by_module[e["module"]])]
+    assert not stale, f"stale entries in scripts/mutation_accepted.yaml: {stale}"
