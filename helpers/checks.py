@@ -43,7 +43,8 @@ def tensor(x, name: str, *, allow_complex: bool = True, min_ndim: int = 0,
 
     Integers (and NumPy integer arrays) become float64; float16/bfloat16 become float32; float32
     and float64 are kept. Raises TypeError naming ``name`` for anything that is not numeric.
-    ``promote=False`` keeps the dtype as given; ``sequences=False`` accepts only a tensor or a NumPy
+    ``promote=False`` keeps the dtype as given (a list of Python floats: torch's default dtype,
+    as ``torch.as_tensor`` gives); ``sequences=False`` accepts only a tensor or a NumPy
     array (no lists or scalars); ``check_finite=False`` lets NaN and inf through.
     """
     import torch
@@ -60,7 +61,7 @@ def tensor(x, name: str, *, allow_complex: bool = True, min_ndim: int = 0,
         t = torch.as_tensor(np.ascontiguousarray(x))
     elif sequences and isinstance(x, (numbers.Number, Sequence)) and not isinstance(x, bool):
         try:
-            t = torch.as_tensor(np.asarray(x))
+            t = torch.as_tensor(np.asarray(x) if promote else x)
         except (TypeError, ValueError, RuntimeError) as err:
             raise TypeError(f"{name} must be {what}, "
                             f"could not convert {type(x).__name__}: {err}") from None
