@@ -106,18 +106,21 @@ def boolean(value, name: str) -> bool:
 
 
 def _int_range(minimum, maximum) -> str:
+    if minimum is None:
+        return "an int" if maximum is None else f"an int <= {maximum}"
     if maximum is not None:
         return f"an int in [{minimum}, {maximum}]"
     return "a positive int" if minimum == 1 else f"an int >= {minimum}"
 
 
-def integer(value, name: str, minimum: int = 1, maximum: int | None = None, *, note: str = "",
-            type_error: type[Exception] = TypeError) -> int:
-    """An int (Python or NumPy; not bool) in ``[minimum, maximum]``, as ``int``."""
+def integer(value, name: str, minimum: int | None = 1, maximum: int | None = None, *,
+            note: str = "", type_error: type[Exception] = TypeError) -> int:
+    """An int (Python or NumPy; not bool) in ``[minimum, maximum]`` (``None``: no bound), as
+    ``int``."""
     expected = _int_range(minimum, maximum) + note
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise type_error(f"{name} must be {expected}, got {type(value).__name__}")
-    if value < minimum or (maximum is not None and value > maximum):
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
         raise ValueError(f"{name} must be {expected}, got {value}")
     return int(value)
 
