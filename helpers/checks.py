@@ -157,9 +157,10 @@ def real(value, name: str, minimum: float | None = None, maximum: float | None =
     return value
 
 
-def positive(value, name: str, *, note: str = "") -> float:
+def positive(value, name: str, *, note: str = "",
+             type_error: type[Exception] = TypeError) -> float:
     """A finite real number > 0, as ``float``."""
-    value = real(value, name, note=note)
+    value = real(value, name, note=note, type_error=type_error)
     if not value > 0:
         raise ValueError(f"{name} must be a positive number{note}, got {value}")
     return value
