@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import runtime
+from . import checks, runtime
 
 __all__ = ["VERDICTS", "Measured", "value", "sample", "paired", "Criterion", "greater_than",
            "less_than", "at_least", "at_most", "all_of", "float64_tol", "Claim", "Ledger", "claims_dir", "read_chapter",
@@ -64,8 +64,7 @@ class Measured:
             raise ValueError(f"{self.what}: values must hold at least one number, got none")
         if not all(math.isfinite(v) for v in self.values):
             raise ValueError(f"{self.what}: values must be finite numbers, got {self.values}")
-        if not 0 < self.level < 1:
-            raise ValueError(f"level must be in (0, 1), got {self.level!r}")
+        checks.real(self.level, "level", above=0.0, below=1.0)
 
     @property
     def n(self) -> int:
@@ -204,8 +203,7 @@ class at_least(Criterion):  # noqa: N801
 def float64_tol(n: int, eps_factor: float = 1.0) -> float:
     """The rounding bound of a float64 identity over ``n`` terms: ``eps_factor * n * eps``
     (``eps = 2**-52``), the tolerance the book states for its float64 checks."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive int (number of terms), got {n!r}")
+    n = checks.integer(n, "n", note=" (number of terms)", type_error=ValueError)
     return float(eps_factor) * int(n) * float(np.finfo(np.float64).eps)
 
 
@@ -312,20 +310,17 @@ class Ledger:
             raise ValueError(f"id must be a short identifier such as 'ch3-mirror', got {id!r}")
         if id in self.claims:
             raise ValueError(f"claim {id!r} is recorded twice in chapter {self.chapter}")
-        if not isinstance(criterion, Criterion):
-            raise TypeError(f"criterion must be a claims criterion (greater_than, at_most, ...), "
-                            f"got {type(criterion).__name__}")
-        if not isinstance(tested, bool):
-            raise TypeError(f"tested must be True or False, got {tested!r}")
+        checks.instance(criterion, "criterion", Criterion,
+                        "a claims criterion (greater_than, at_most, ...)")
+        tested = checks.boolean(tested, "tested")
         labels = None
         if isinstance(criterion, all_of):
             ms = [m for _, m, _ in criterion.parts]
             labels = [label for label, _, _ in criterion.parts]
             verdict, reason = criterion.judge_parts()
         else:
-            if not isinstance(measured, Measured):
-                raise TypeError(f"measured must be a claims.Measured (value, sample, paired), got "
-                                f"{type(measured).__name__}")
+            checks.instance(measured, "measured", Measured,
+                            "a claims.Measured (value, sample, paired)")
             ms = [measured]
             verdict, reason = criterion.judge(measured)
         if verdict == "not tested yet":  # the criterion's own budget (e.g. min_n repeats)

@@ -51,7 +51,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from . import integrity, runtime
+from . import checks, integrity, runtime
 from .integrity import DatasetCorrupt
 
 __all__ = [
@@ -181,7 +181,7 @@ class _Clips(_Dataset):
         Every clip is brought to ``length`` samples by :func:`fix_length` (centre crop of longer
         clips, symmetric zero padding of shorter ones). Labels: ``self.labels[indices]``.
         """
-        length = _positive_int(length, "length")
+        length = checks.integer(length, "length")
         indices = range(len(self)) if indices is None else indices
         clips = [fix_length(self.waveform(int(i)), length) for i in indices]
         if not clips:
@@ -246,7 +246,7 @@ class UrbanSound8K(_Clips):
         self.labels = torch.as_tensor(labels, dtype=torch.int64)
         self.folds = torch.as_tensor(folds, dtype=torch.int64)
         self.recordings = torch.as_tensor(recordings, dtype=torch.int64)
-        self.sample_rate = _positive_int(sample_rate, "sample_rate")
+        self.sample_rate = checks.integer(sample_rate, "sample_rate")
 
     def waveform(self, i: int) -> torch.Tensor:
         """Clip ``i`` as float32 ``(n,)``, mono at ``sample_rate`` (a copy of the cached decode)."""
@@ -325,7 +325,7 @@ def fix_length(x: torch.Tensor, length: int) -> torch.Tensor:
     shorter ones are zero-padded with ``(length - n) // 2`` zeros before and the rest after.
     """
     x = torch.as_tensor(x)
-    length = _positive_int(length, "length")
+    length = checks.integer(length, "length")
     n = x.shape[-1]
     if n >= length:
         start = (n - length) // 2
@@ -383,11 +383,7 @@ class Source:
 
 
 def _source(name) -> Source:
-    if not isinstance(name, str):
-        raise TypeError(f"name must be a dataset name (str), got {type(name).__name__}")
-    if name not in SOURCES:
-        raise ValueError(f"name must be one of {sorted(SOURCES)}, got {name!r}")
-    return SOURCES[name]
+    return SOURCES[checks.choice(name, "name", SOURCES, note=" (a dataset name)")]
 
 
 def sources(name: str) -> dict:
@@ -420,12 +416,12 @@ def load(name: str, split: str = "train", mode: str | None = None, subset: int |
     verification, :class:`DatasetCorrupt` when the copy found is damaged (see :func:`verify`).
     """
     src = _source(name)
-    if split not in src.splits:
-        raise ValueError(f"split must be one of {src.splits} for {name!r}, got {split!r}")
-    _check_subset(subset)
-    seed = _check_seed(seed)
-    if not isinstance(download, bool):
-        raise TypeError(f"download must be True or False, got {download!r}")
+    name = src.name
+    split = checks.choice(split, "split", src.splits, note=f" for {name!r}", type_error=ValueError)
+    if subset is not None:
+        subset = checks.integer(subset, "subset", note=" (number of items) or None")
+    seed = checks.integer(seed, "seed", 0)
+    download = checks.boolean(download, "download")
     unknown = sorted(set(options) - set(src.options))
     if unknown:
         raise TypeError(f"unexpected keyword argument(s) {unknown} for {name!r}; "
@@ -459,8 +455,9 @@ def stratified_indices(targets, subset: int, seed: int = 0) -> np.ndarray:
     Same targets, size and seed: same indices; a class's draw does not depend on other classes.
     """
     y = np.asarray(torch.as_tensor(targets).cpu(), dtype=np.int64)
-    _check_subset(subset)
-    seed = _check_seed(seed)
+    if subset is not None:
+        subset = checks.integer(subset, "subset", note=" (number of items) or None")
+    seed = checks.integer(seed, "seed", 0)
     if subset > len(y):
         raise ValueError(f"subset={subset} exceeds the {len(y)} items available")
     labels, counts = np.unique(y, return_counts=True)
@@ -470,31 +467,6 @@ def stratified_indices(targets, subset: int, seed: int = 0) -> np.ndarray:
     picks = [np.flatnonzero(y == c)[np.random.default_rng([seed, int(c)]).permutation(n_c)[:q]]
              for c, n_c, q in zip(labels, counts, quota)]
     return np.sort(np.concatenate(picks)).astype(np.int64)
-
-
-def _check_subset(subset) -> None:
-    if subset is None:
-        return
-    if isinstance(subset, bool) or not isinstance(subset, (int, np.integer)):
-        raise TypeError(f"subset must be a positive int or None, got {type(subset).__name__} {subset!r}")
-    if subset < 1:
-        raise ValueError(f"subset must be a positive int (number of items) or None, got {subset}")
-
-
-def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int >= 0, got {type(seed).__name__} {seed!r}")
-    if seed < 0:
-        raise ValueError(f"seed must be an int >= 0, got {seed}")
-    return int(seed)
-
-
-def _positive_int(value, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{what} must be a positive int, got {type(value).__name__} {value!r}")
-    if value < 1:
-        raise ValueError(f"{what} must be a positive int, got {value}")
-    return int(value)
 
 
 # ------------------------------------------------------------------------------- finding sources
@@ -546,8 +518,8 @@ def verify(name: str, split: str, folder, origin: str = "(data directory)"):
     the files, what was expected and how to repair the copy.
     """
     src = _source(name)
-    if split not in src.splits:
-        raise ValueError(f"split must be one of {src.splits} for {name!r}, got {split!r}")
+    name = src.name
+    split = checks.choice(split, "split", src.splits, note=f" for {name!r}", type_error=ValueError)
     folder = Path(folder)
     cache = runtime.cache_dir()
     if "(data directory" not in origin:  # the cache: <cache>/datasets/<name>/<cache_path>
@@ -601,8 +573,7 @@ def _data_base(root) -> Path | None:
     """The data directory: ``root`` if given (must be a folder), else ``$CMT_DATA`` or None."""
     if root is None:
         return runtime.data_dir()
-    if not isinstance(root, (str, os.PathLike)):
-        raise TypeError(f"root must be a folder path (str or Path) or None, got {type(root).__name__}")
+    checks.instance(root, "root", (str, os.PathLike), "a folder path (str or Path)", optional=True)
     if not Path(root).expanduser().is_dir():
         raise ValueError(f"root must be an existing folder, got {str(root)!r}")
     return Path(root).expanduser().resolve()
@@ -683,9 +654,8 @@ def download(url: str, dest: Path, sha256: str | None, *, md5: str | None = None
         raise ValueError(f"sha256 must be 64 hexadecimal digits or None, got {sha256!r}")
     if md5 is not None and not (isinstance(md5, str) and re.fullmatch(r"[0-9a-fA-F]{32}", md5)):
         raise ValueError(f"md5 must be 32 hexadecimal digits or None, got {md5!r}")
-    if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-    chunk = _positive_int(chunk, "chunk")
+    timeout = checks.positive(timeout, "timeout", note=" of seconds", type_error=ValueError)
+    chunk = checks.integer(chunk, "chunk")
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
@@ -885,15 +855,13 @@ def _urbansound8k_fold(split: str, fold=None) -> int:
         return k
     if fold is None:
         return 10
-    if isinstance(fold, bool) or not isinstance(fold, (int, np.integer)) or not 1 <= fold <= 10:
-        raise ValueError(f"fold must be an int from 1 to 10 (an official UrbanSound8K fold), "
-                         f"got {fold!r}")
-    return int(fold)
+    return checks.integer(fold, "fold", 1, 10, note=" (an official UrbanSound8K fold)",
+                          type_error=ValueError)
 
 
 def _check_urbansound8k(split: str, fold=None, sample_rate: int = 8000) -> None:
     _urbansound8k_fold(split, fold)
-    _positive_int(sample_rate, "sample_rate")
+    checks.integer(sample_rate, "sample_rate")
 
 
 def _urbansound8k_rows(folder: Path, strict: bool = False) -> list[tuple[int, str, int, int, Path]]:

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
+from . import checks
+
 __all__ = ["DatasetCorrupt", "Expected", "MANIFEST_DIR", "SEAL", "scan", "file_digest",
            "verify", "seal", "read_seal", "repository_copies", "write_manifest"]
 
@@ -81,8 +83,8 @@ class Expected:
     def __post_init__(self):
         if (self.files and self.counts) or not (self.part or self.files or self.counts):
             raise ValueError(f"Expected {self.label!r}: give exactly one of files= or counts=")
-        if self.kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
+        object.__setattr__(self, "kind", checks.choice(self.kind, "kind", KINDS,
+                                                       type_error=ValueError))
 
     def restrict(self, keep: Callable[[str], bool]) -> "Expected":
         """The part of this copy whose paths (files) or folders (counts) satisfy ``keep``."""
@@ -132,8 +134,7 @@ def file_digest(path, kind: str = "sha256") -> str:
     """Hex digest of a file: ``sha256`` / ``md5`` of its bytes, ``md5-idx`` of its decompressed
     bytes when it ends in ``.gz`` (else of its bytes). Raises :class:`ValueError` for a ``.gz``
     that does not decompress (reported as a damaged file by :func:`verify`)."""
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    kind = checks.choice(kind, "kind", KINDS, type_error=ValueError)
     h = hashlib.sha256() if kind == "sha256" else hashlib.md5()
     path = Path(path)
     opener = gzip.open if kind == "md5-idx" and path.name.endswith(".gz") else open

@@ -22,11 +22,9 @@ spectra of ``helpers.spectra.SpectrumMean`` (``psi`` of eqs 17, 18, 26).
 from __future__ import annotations
 
 import math
-import numbers
 from collections import namedtuple
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -58,26 +56,6 @@ PADDING_MODES = ("zeros", "circular")
 # --------------------------------------------------------------------------------------------
 # argument checks (private)
 # --------------------------------------------------------------------------------------------
-def _int_tuple(value, name: str, n: int, minimum: int) -> tuple[int, ...]:
-    if isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be an int or a tuple of {n} ints, got bool")
-    if isinstance(value, numbers.Integral):
-        value = (int(value),) * n
-    if not isinstance(value, (tuple, list)) or len(value) != n or not all(
-            isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value):
-        raise TypeError(f"{name} must be an int or a tuple of {n} ints, got {value!r}")
-    value = tuple(int(v) for v in value)
-    if any(v < minimum for v in value):
-        raise ValueError(f"{name} must be >= {minimum}, got {value if n > 1 else value[0]}")
-    return value
-
-
-def _check_padding_mode(mode) -> str:
-    if mode not in PADDING_MODES:
-        raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {mode!r}")
-    return mode
-
-
 def _conv_inputs(x, weight, bias, nd: int):
     """Tensors for a conv: ``x`` gets a batch axis if it lacks one; dtypes are unified."""
     w = checks.tensor(weight, "weight", allow_complex=False)
@@ -148,10 +126,10 @@ def modulating_signals(x, kernel_size: int, stride: int = 1, padding: int = 0,
     Returns:
         ``(B, P, K, L)`` (or ``(P, K, L)``) with ``L = (N + 2 padding - K) // stride + 1``.
     """
-    (k,) = _int_tuple(kernel_size, "kernel_size", 1, 1)
-    (s,) = _int_tuple(stride, "stride", 1, 1)
-    (p,) = _int_tuple(padding, "padding", 1, 0)
-    mode = _check_padding_mode(padding_mode)
+    (k,) = checks.int_tuple(kernel_size, "kernel_size", 1, 1)
+    (s,) = checks.int_tuple(stride, "stride", 1, 1)
+    (p,) = checks.int_tuple(padding, "padding", 1, 0)
+    mode = checks.choice(padding_mode, "padding_mode", PADDING_MODES, type_error=ValueError)
     t = checks.tensor(x, "x", allow_complex=False)
     unbatched = t.ndim == 2
     if unbatched:
@@ -211,9 +189,9 @@ def conv2d_as_mimo(x, weight, bias=None, stride=1, padding=0, padding_mode: str 
         stride, padding: int or pair of ints; ``padding_mode`` ``"zeros"`` or ``"circular"``.
     """
     t, w, b, unbatched = _conv_inputs(x, weight, bias, 2)
-    s1, s2 = _int_tuple(stride, "stride", 2, 1)
-    p1, p2 = _int_tuple(padding, "padding", 2, 0)
-    mode = _check_padding_mode(padding_mode)
+    s1, s2 = checks.int_tuple(stride, "stride", 2, 1)
+    p1, p2 = checks.int_tuple(padding, "padding", 2, 0)
+    mode = checks.choice(padding_mode, "padding_mode", PADDING_MODES, type_error=ValueError)
     q_out, p_in, k1, k2 = w.shape
     t = _pad(t, (p2, p2, p1, p1), mode)
     h, wd = t.shape[-2:]
@@ -258,8 +236,8 @@ def conv_channel_matrix(weight, n, padding=0) -> torch.Tensor:
     if w.ndim not in (3, 4):
         raise ValueError(f"weight must have shape (Q, P, K) or (Q, P, K1, K2), got shape {tuple(w.shape)}")
     nd = w.ndim - 2
-    sizes = _int_tuple(n, "n", nd, 1)
-    pads = _int_tuple(padding, "padding", nd, 0)
+    sizes = checks.int_tuple(n, "n", nd, 1)
+    pads = checks.int_tuple(padding, "padding", nd, 0)
     kernel = w.shape[2:]
     # H(f) = sum_k w[k] e^{+j 2 pi f (k - pad)} = conj(DFT_n(w placed at k)) * e^{-j 2 pi f pad}
     if any(kd > nd_ for kd, nd_ in zip(kernel, sizes)):
@@ -291,7 +269,7 @@ def carrier_reading(weight, n_fft: int = 256) -> dict[str, torch.Tensor]:
     w = checks.tensor(weight, "weight", allow_complex=False).detach().to("cpu", torch.float64)
     if w.ndim != 3:
         raise ValueError(f"weight must have shape (Q, P, K) (a 1-D conv layer), got shape {tuple(w.shape)}")
-    (n_fft,) = _int_tuple(n_fft, "n_fft", 1, 2)
+    (n_fft,) = checks.int_tuple(n_fft, "n_fft", 1, 2)
     if n_fft < w.shape[-1]:
         raise ValueError(f"n_fft must be at least the kernel size {w.shape[-1]}, got {n_fft}")
     gain = torch.fft.rfft(w, n=n_fft, dim=-1).abs()
@@ -320,13 +298,12 @@ def table2(weight, input_shape=None, stride: int = 1, padding: int = 0) -> list[
     if w.ndim != 3:
         raise ValueError(f"weight must have shape (Q, P, K) (a 1-D conv layer), got shape {tuple(w.shape)}")
     q, p, k = w.shape
-    (stride,) = _int_tuple(stride, "stride", 1, 1)
-    (padding,) = _int_tuple(padding, "padding", 1, 0)
+    (stride,) = checks.int_tuple(stride, "stride", 1, 1)
+    (padding,) = checks.int_tuple(padding, "padding", 1, 0)
     if input_shape is None:
         s_txt, n_txt, out_txt = "S", "N", f"{q} x ((N + {2 * padding} - {k}) // {stride} + 1)"
     else:
-        if not isinstance(input_shape, (tuple, list, torch.Size)) or len(input_shape) != 3:
-            raise TypeError(f"input_shape must be a tuple (S, P, N), got {input_shape!r}")
+        checks.sequence(input_shape, "input_shape", "a tuple (S, P, N)", length=3)
         s, p_in, n = (int(v) for v in input_shape)
         if p_in != p:
             raise ValueError(f"input_shape has {p_in} channels but weight expects {p}")
@@ -376,7 +353,7 @@ def rectified_cosine_coefficients(n_harmonics: int) -> torch.Tensor:
     This is ReLU (eq 22) applied to a pure carrier: the output has energy at DC and at even harmonics
     that the input did not have -- the spectrum moves.
     """
-    (n_harmonics,) = _int_tuple(n_harmonics, "n_harmonics", 1, 0)
+    (n_harmonics,) = checks.int_tuple(n_harmonics, "n_harmonics", 1, 0)
     k = torch.arange(n_harmonics + 1, dtype=torch.float64)
     c = torch.zeros_like(k)
     even = (k % 2 == 0) & (k >= 2)
@@ -408,17 +385,13 @@ def rectified_cosine_spectrum_closed_form(n: int, f0: float, amplitude: float = 
     Returns:
         float64 ``(n,)``, the unshifted ``torch.fft.fft`` order unless ``shift``.
     """
-    (n,) = _int_tuple(n, "n", 1, 2)
-    f0 = checks.real(f0, "f0")
-    if not 0.0 < f0 <= 0.5:
-        raise ValueError(f"f0 must be in (0, 0.5] cycles/sample, got {f0}")
+    (n,) = checks.int_tuple(n, "n", 1, 2)
+    f0 = checks.real(f0, "f0", above=0.0, maximum=0.5, note=" cycles/sample")
     m0 = round(f0 * n)
     if abs(f0 * n - m0) > 1e-9:
         raise ValueError(f"f0 must lie on the DFT grid of n={n} (f0 * n an integer), got f0={f0} "
                          f"(f0 * n = {f0 * n:g})")
-    amplitude = checks.real(amplitude, "amplitude")
-    if amplitude < 0:
-        raise ValueError(f"amplitude must be >= 0, got {amplitude}")
+    amplitude = checks.real(amplitude, "amplitude", minimum=0.0)
     shift = checks.boolean(shift, "shift")
     c = rectified_cosine_coefficients(n_harmonics) * amplitude
     k = torch.arange(n_harmonics + 1, dtype=torch.int64)
@@ -476,7 +449,7 @@ def to_grid(spectrum, n: int) -> torch.Tensor:
     s = _spectrum(spectrum, "spectrum")
     if s.ndim != 1:
         raise ValueError(f"spectrum must be 1-D (N,), got shape {tuple(s.shape)}")
-    (n,) = _int_tuple(n, "n", 1, 1)
+    (n,) = checks.int_tuple(n, "n", 1, 1)
     big_n = s.shape[0]
     if n == big_n:
         return s.clone()
@@ -498,9 +471,8 @@ def to_grid(spectrum, n: int) -> torch.Tensor:
 
 
 def _accumulate(diffs, n, name: str) -> torch.Tensor:
-    if isinstance(diffs, (torch.Tensor, np.ndarray)) or not isinstance(diffs, Sequence) or not diffs:
-        raise TypeError(f"{name} must be a non-empty list of 1-D spectrum differences (one per layer), "
-                        f"got {type(diffs).__name__}")
+    checks.sequence(diffs, name, "a non-empty list of 1-D spectrum differences (one per layer)",
+                    nonempty=True)
     ds = [_spectrum(d, f"{name}[{i}]") for i, d in enumerate(diffs)]
     if any(d.ndim != 1 for d in ds):
         raise ValueError(f"{name} must hold 1-D spectrum differences, got shapes {[tuple(d.shape) for d in ds]}")
@@ -537,15 +509,13 @@ def layer_differences(results: Mapping, pairs) -> dict[str, list]:
     Returns:
         ``{"blocks": [(conv, act), ...], "cdiff": [...], "adiff": [...]}``.
     """
-    if not isinstance(results, Mapping):
-        raise TypeError(f"results must be a dict name -> (psi_in, psi_out), got {type(results).__name__}")
+    checks.instance(results, "results", Mapping, "a dict name -> (psi_in, psi_out)")
     pairs = list(pairs)
     if not pairs:
         raise ValueError("pairs must name at least one (conv_name, act_name) block")
     out = {"blocks": [], "cdiff": [], "adiff": []}
     for pair in pairs:
-        if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
-            raise TypeError(f"pairs must hold (conv_name, act_name) tuples, got {pair!r}")
+        checks.sequence(pair, "pairs", "a list of (conv_name, act_name) tuples", length=2)
         conv, act = pair
         for name in pair:
             if name not in results:

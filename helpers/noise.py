@@ -29,7 +29,6 @@ All functions take and return torch tensors; randomness comes only from the ``ge
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 import torch
@@ -48,59 +47,22 @@ C_G = math.exp(EULER_GAMMA)
 
 # ------------------------------------------------------------------------------------------ checks
 def _check_alpha(alpha) -> float:
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
-        raise TypeError(f"alpha must be a real number in (0, 2], got {type(alpha).__name__}")
-    alpha = float(alpha)
-    if not (0.0 < alpha <= 2.0):
-        raise ValueError(f"alpha must be in (0, 2] (stability index), got {alpha}")
-    return alpha
+    """The stability index of a SaS law: a real number in (0, 2]."""
+    return checks.real(alpha, "alpha", above=0.0, maximum=2.0, note=" (stability index)")
 
 
-def _check_positive(value, name: str) -> float:
-    value = checks.real(value, name)
-    if value <= 0:
-        raise ValueError(f"{name} must be a positive number, got {value}")
-    return value
-
-
-def _check_shape(shape) -> tuple[int, ...]:
-    if isinstance(shape, bool):
-        raise TypeError(f"shape must be an int or a tuple of ints, got {shape!r}")
-    if isinstance(shape, numbers.Integral):
-        shape = (shape,)
-    if not isinstance(shape, (tuple, list, torch.Size)):
-        raise TypeError(f"shape must be an int or a tuple of ints, got {type(shape).__name__}")
-    out = []
-    for s in shape:
-        if isinstance(s, bool) or not isinstance(s, numbers.Integral):
-            raise TypeError(f"shape must contain ints only, got {shape!r}")
-        if s < 0:
-            raise ValueError(f"shape must contain sizes >= 0, got {tuple(shape)}")
-        out.append(int(s))
-    return tuple(out)
-
-
-def _check_generator(generator):
-    if generator is not None and not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
+def _odd_size(size, what: str, type_error: type[Exception] = TypeError) -> int:
+    """A window side: an odd positive int."""
+    size = checks.integer(size, "size", note=f" (odd: {what})", type_error=type_error)
+    if size % 2 == 0:
+        raise ValueError(f"size must be an odd positive int ({what}), got {size}")
+    return size
 
 
 def _tensor(x, name: str, min_ndim: int = 0) -> torch.Tensor:
-    if isinstance(x, torch.Tensor):
-        t = x
-    else:
-        try:
-            import numpy as np
-            if not isinstance(x, (np.ndarray, list, tuple, numbers.Real)) or isinstance(x, bool):
-                raise TypeError
-            t = torch.as_tensor(x)
-        except (TypeError, ValueError):
-            raise TypeError(f"{name} must be a torch.Tensor (or array), got {type(x).__name__}") from None
-    if t.is_complex():
-        raise TypeError(f"{name} must be real, got a complex tensor")
-    if t.ndim < min_ndim:
-        raise ValueError(f"{name} must have at least {min_ndim} dimensions, got shape {tuple(t.shape)}")
-    return t
+    """A real tensor as given (dtype kept; NaN and inf allowed: heavy-tailed draws hold them)."""
+    return checks.tensor(x, name, allow_complex=False, min_ndim=min_ndim, check_finite=False,
+                         promote=False)
 
 
 # ---------------------------------------------------------------------------------- alpha-stable
@@ -128,12 +90,12 @@ def sas(shape, alpha: float, scale: float = 1.0, generator: torch.Generator | No
             produces values beyond float32's range now and then; those become +-inf in float32).
         device: torch device of the result.
     """
-    shape = _check_shape(shape)
+    shape = checks.int_tuple(shape, "shape", None, 0)
     alpha = _check_alpha(alpha)
-    scale = _check_positive(scale, "scale")
-    _check_generator(generator)
-    if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
-        raise TypeError(f"dtype must be a floating torch.dtype, got {dtype!r}")
+    scale = checks.positive(scale, "scale")
+    checks.instance(generator, "generator", torch.Generator, "a torch.Generator",
+                    optional=True)
+    checks.floating_dtype(dtype)
     f64 = torch.float64
     u = torch.rand(shape, generator=generator, dtype=f64)
     v = math.pi * (u - 0.5)                                                   # U[-pi/2, pi/2)
@@ -174,8 +136,7 @@ def image_snr_db(clean, noisy) -> torch.Tensor:
 def quantize(images, levels: int = 255) -> torch.Tensor:
     """Clip to [0, 1] and round to the grid ``k / levels`` (``levels = 255``: an 8-bit image)."""
     images = _tensor(images, "images")
-    if isinstance(levels, bool) or not isinstance(levels, numbers.Integral) or levels < 1:
-        raise ValueError(f"levels must be a positive int (255 for 8-bit images), got {levels!r}")
+    levels = checks.integer(levels, "levels", note=" (255 for 8-bit images)", type_error=ValueError)
     return torch.round(images.clamp(0.0, 1.0) * levels) / levels
 
 
@@ -261,11 +222,10 @@ def add_noise_at_snr(images, snr_db, alpha: float | None = None, noise=None,
             raise ValueError(f"noise must have the shape of images {tuple(x.shape)}, got {tuple(z.shape)}")
     z = torch.nan_to_num(z.to(torch.float64), nan=0.0).clamp(-1e30, 1e30).to(device=x.device, dtype=x.dtype)
     target = target.to(x.device)
-    if levels is not None and (isinstance(levels, bool) or not isinstance(levels, numbers.Integral) or levels < 1):
-        raise ValueError(f"levels must be a positive int or None, got {levels!r}")
-    tol_db = _check_positive(tol_db, "tol_db")
-    if isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral) or max_iter < 1:
-        raise ValueError(f"max_iter must be a positive int, got {max_iter!r}")
+    if levels is not None:
+        levels = checks.integer(levels, "levels", note=" or None", type_error=ValueError)
+    tol_db = checks.positive(tol_db, "tol_db")
+    max_iter = checks.integer(max_iter, "max_iter", type_error=ValueError)
 
     # Work with g(u) = log E(e^u) - log E*, u = log s, E the noise energy of the clipped, quantised
     # image and E* the energy of the target: g is non-decreasing and nearly linear (slope 2 while
@@ -361,8 +321,7 @@ def median_filter(images, size: int = 3) -> torch.Tensor:
     """``size x size`` median filter of each channel (edge-replicating padding): the image-side version of
     the classic impulsive-noise receiver (a median before the decision). ``(..., H, W)`` in and out."""
     x = _tensor(images, "images", 2)
-    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1 or size % 2 == 0:
-        raise ValueError(f"size must be an odd positive int (window side), got {size!r}")
+    size = _odd_size(size, "window side", type_error=ValueError)
     if size == 1:
         return x.clone()
     shape = x.shape
@@ -384,14 +343,8 @@ def shape_mask(kind: str, size: int) -> torch.Tensor:
     salt-and-pepper limit). Rhombus: ``|i - c| + |j - c| <= c``; triangle: row ``i`` covers
     ``|j - c| <= i c / (size - 1)``, with ``c = (size - 1) / 2``.
     """
-    if not isinstance(kind, str):
-        raise TypeError(f"kind must be one of {SHAPES}, got {type(kind).__name__}")
-    if kind not in SHAPES:
-        raise ValueError(f"kind must be one of {SHAPES}, got {kind!r}")
-    if isinstance(size, bool) or not isinstance(size, numbers.Integral):
-        raise TypeError(f"size must be an odd positive int, got {type(size).__name__}")
-    if size < 1 or size % 2 == 0:
-        raise ValueError(f"size must be an odd positive int (side of the bounding box), got {size}")
+    kind = checks.choice(kind, "kind", SHAPES)
+    size = _odd_size(size, "side of the bounding box")
     c = (size - 1) / 2
     i = torch.arange(size, dtype=torch.float64)[:, None]
     j = torch.arange(size, dtype=torch.float64)[None, :]
@@ -416,7 +369,8 @@ def concentrated_noise(noise, kind: str, size: int, generator: torch.Generator |
     """
     z = _tensor(noise, "noise", 4)
     mask = shape_mask(kind, size)
-    _check_generator(generator)
+    checks.instance(generator, "generator", torch.Generator, "a torch.Generator",
+                    optional=True)
     if size == 1:
         return z.clone()
     area = float(mask.sum())
@@ -438,7 +392,7 @@ def geometric_power(alpha: float, scale: float = 1.0) -> float:
     (Gaussian, alpha = 2, variance ``sigma^2 = 2 scale^2``: ``S0^2 = sigma^2 / (2 C_g)``.)
     """
     alpha = _check_alpha(alpha)
-    scale = _check_positive(scale, "scale")
+    scale = checks.positive(scale, "scale")
     return C_G ** (1.0 / alpha - 1.0) * scale
 
 
@@ -449,7 +403,7 @@ def gsnr_db(amplitude: float, alpha: float, scale: float) -> float:
     does not (Tsihrintzis & Nikias 1995). The factor ``2 C_g`` normalises it so that for Gaussian
     noise (alpha = 2) GSNR equals the ordinary ``A^2 / sigma^2 = 2 Eb/N0`` of BPSK.
     """
-    amplitude = _check_positive(amplitude, "amplitude")
+    amplitude = checks.positive(amplitude, "amplitude")
     s0 = geometric_power(alpha, scale)
     return 10.0 * math.log10(amplitude ** 2 / (2.0 * C_G * s0 ** 2))
 
@@ -460,7 +414,7 @@ def scale_for_gsnr(snr_db, alpha: float, amplitude: float = 1.0) -> torch.Tensor
     if not torch.isfinite(snr).all():
         raise ValueError("snr_db must be finite (dB)")
     alpha = _check_alpha(alpha)
-    amplitude = _check_positive(amplitude, "amplitude")
+    amplitude = checks.positive(amplitude, "amplitude")
     s0 = amplitude / torch.sqrt(2.0 * C_G * 10.0 ** (snr / 10.0))
     return s0 / C_G ** (1.0 / alpha - 1.0)
 
@@ -509,9 +463,7 @@ def clopper_pearson(errors, n, level: float = 0.95) -> tuple[torch.Tensor, torch
 
     k = _tensor(errors, "errors").double()
     n = _tensor(n, "n").double()
-    level = checks.real(level, "level")
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"level must be in (0, 1), got {level}")
+    level = checks.real(level, "level", above=0.0, below=1.0)
     if (k < 0).any() or (k > n).any() or (n < 1).any():
         raise ValueError("errors must lie in [0, n] and n must be >= 1")
     a = (1.0 - level) / 2.0
@@ -567,16 +519,13 @@ def ber_montecarlo(snr_db, alpha: float, n_bits: int, generator: torch.Generator
     if not torch.isfinite(snr).all():
         raise ValueError("snr_db must be finite (dB)")
     alpha = _check_alpha(alpha)
-    if isinstance(n_bits, bool) or not isinstance(n_bits, numbers.Integral) or n_bits < 1:
-        raise ValueError(f"n_bits must be a positive int, got {n_bits!r}")
-    if isinstance(samples_per_bit, bool) or not isinstance(samples_per_bit, numbers.Integral) or samples_per_bit < 1:
-        raise ValueError(f"samples_per_bit must be a positive int, got {samples_per_bit!r}")
-    if receiver not in RECEIVERS:
-        raise ValueError(f"receiver must be one of {RECEIVERS}, got {receiver!r}")
-    clip_level = _check_positive(clip_level, "clip_level")
-    _check_generator(generator)
-    if isinstance(chunk, bool) or not isinstance(chunk, numbers.Integral) or chunk < 1:
-        raise ValueError(f"chunk must be a positive int, got {chunk!r}")
+    n_bits = checks.integer(n_bits, "n_bits", type_error=ValueError)
+    samples_per_bit = checks.integer(samples_per_bit, "samples_per_bit", type_error=ValueError)
+    receiver = checks.choice(receiver, "receiver", RECEIVERS, type_error=ValueError)
+    clip_level = checks.positive(clip_level, "clip_level")
+    checks.instance(generator, "generator", torch.Generator, "a torch.Generator",
+                    optional=True)
+    chunk = checks.integer(chunk, "chunk", type_error=ValueError)
     L = int(samples_per_bit)
     c = scale_for_gsnr(snr, alpha)                                       # (K,)
     errors = torch.zeros(snr.numel(), dtype=torch.int64)

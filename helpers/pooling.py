@@ -42,14 +42,12 @@ that.
 from __future__ import annotations
 
 import math
-import numbers
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .layers import _int_tuple, _unify
+from .layers import _unify
 from . import checks
 
 __all__ = [
@@ -129,9 +127,9 @@ def avg_pool_as_conv(x, kernel_size, stride=None, padding=0, ceil_mode: bool = F
         The pooled tensor, equal to ``F.avg_pool1d`` / ``F.avg_pool2d`` with the same arguments.
     """
     t, nd = _signal(x)
-    k = _int_tuple(kernel_size, "kernel_size", nd, 1)
-    s = k if stride is None else _int_tuple(stride, "stride", nd, 1)
-    p = _int_tuple(padding, "padding", nd, 0)
+    k = checks.int_tuple(kernel_size, "kernel_size", nd, 1)
+    s = k if stride is None else checks.int_tuple(stride, "stride", nd, 1)
+    p = checks.int_tuple(padding, "padding", nd, 0)
     ceil_mode = checks.boolean(ceil_mode, "ceil_mode")
     count_include_pad = checks.boolean(count_include_pad, "count_include_pad")
     if any(pi > ki // 2 for pi, ki in zip(p, k)):
@@ -179,9 +177,9 @@ def box_response(kernel_size, freqs) -> torch.Tensor:
         ``|H|``, shape ``freqs.shape`` (1-D) or ``(len(f1), len(f2))`` (2-D), float64.
     """
     if isinstance(kernel_size, (tuple, list)):
-        k = _int_tuple(kernel_size, "kernel_size", 2, 1)
-        if not isinstance(freqs, (tuple, list)) or len(freqs) != 2:
-            raise TypeError("freqs must be a pair (f1, f2) of 1-D frequency tensors for a 2-D kernel_size")
+        k = checks.int_tuple(kernel_size, "kernel_size", 2, 1)
+        checks.sequence(freqs, "freqs", "a pair (f1, f2) of 1-D frequency tensors for a 2-D "
+                        "kernel_size", length=2)
         f1 = checks.tensor(freqs[0], "freqs[0]", allow_complex=False).double().reshape(-1)
         f2 = checks.tensor(freqs[1], "freqs[1]", allow_complex=False).double().reshape(-1)
         return box_response(k[0], f1)[:, None] * box_response(k[1], f2)[None, :]
@@ -233,7 +231,7 @@ def _crop_axis(X: torch.Tensor, size: int, dim: int) -> torch.Tensor:
 
 
 def _sizes(x: torch.Tensor, nd: int, size, name: str = "size") -> tuple[int, ...]:
-    sz = _int_tuple(size, name, nd, 1)
+    sz = checks.int_tuple(size, name, nd, 1)
     have = tuple(x.shape[2:])
     if any(m > n for m, n in zip(sz, have)):
         raise ValueError(f"{name} must be at most the input size {have} (spectral pooling crops), got {sz}")
@@ -278,8 +276,8 @@ def spectral_pool_kernel(n, size) -> torch.Tensor:
     pairs) it is the outer product of the two 1-D kernels, shape ``(n1, n2)``.
     """
     if isinstance(n, (tuple, list)) or isinstance(size, (tuple, list)):
-        nn_ = _int_tuple(n, "n", 2, 1)
-        ss = _int_tuple(size, "size", 2, 1)
+        nn_ = checks.int_tuple(n, "n", 2, 1)
+        ss = checks.int_tuple(size, "size", 2, 1)
         return spectral_pool_kernel(nn_[0], ss[0])[:, None] * spectral_pool_kernel(nn_[1], ss[1])[None, :]
     H = crop_window(n, size)
     return torch.fft.ifft(H.to(torch.complex128)).real
@@ -323,8 +321,8 @@ class _SpectralPool(nn.Module):
         if (size is None) == (factor is None):
             raise ValueError(f"give exactly one of size (output size) and factor (reduction), got size={size!r}, "
                              f"factor={factor!r}")
-        self.size = None if size is None else _int_tuple(size, "size", self.nd, 1)
-        self.factor = None if factor is None else _int_tuple(factor, "factor", self.nd, 1)
+        self.size = None if size is None else checks.int_tuple(size, "size", self.nd, 1)
+        self.factor = None if factor is None else checks.int_tuple(factor, "factor", self.nd, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.size is not None:
@@ -370,11 +368,10 @@ class _BlurPool(nn.Module):
 
     def __init__(self, stride=2, filt_size: int = 3, pad_mode: str = "reflect"):
         super().__init__()
-        self.stride = _int_tuple(stride, "stride", self.nd, 1)
+        self.stride = checks.int_tuple(stride, "stride", self.nd, 1)
         self.filt_size = checks.integer(filt_size, "filt_size", 1)
-        if pad_mode not in ("reflect", "replicate", "zeros", "circular"):
-            raise ValueError(f"pad_mode must be one of 'reflect', 'replicate', 'zeros', 'circular', got {pad_mode!r}")
-        self.pad_mode = pad_mode
+        self.pad_mode = checks.choice(pad_mode, "pad_mode", ("reflect", "replicate", "zeros",
+                                                             "circular"), type_error=ValueError)
         k = binomial_kernel(self.filt_size)
         kernel = k if self.nd == 1 else k[:, None] * k[None, :]
         self.register_buffer("kernel", kernel.float(), persistent=False)
@@ -463,8 +460,7 @@ def fourier_shift(x, shift: float, dim: int = -1) -> torch.Tensor:
     (its real, Hermitian part) so a real input stays real. An integer shift equals ``torch.roll``.
     """
     t = checks.tensor(x, "x", allow_complex=False)
-    if isinstance(shift, bool) or not isinstance(shift, numbers.Real):
-        raise TypeError(f"shift must be a real number of samples, got {type(shift).__name__}")
+    shift = checks.real(shift, "shift", note=" of samples")
     if t.ndim == 0:
         raise ValueError("x must have at least one dimension")
     n = t.shape[dim]
@@ -494,13 +490,11 @@ def shift_equivariance(layer, x, shift: int = 1, stride: int = 2) -> float:
         shift: input shift in samples (int, may be negative).
         stride: the layer's overall down-sampling factor.
     """
-    if not callable(layer):
-        raise TypeError(f"layer must be callable (an nn.Module or a function), got {type(layer).__name__}")
+    checks.function(layer, "layer", "callable (an nn.Module or a function)")
     t = checks.tensor(x, "x", allow_complex=False)
     if t.ndim != 3:
         raise ValueError(f"x must have shape (B, C, N), got shape {tuple(t.shape)}")
-    if isinstance(shift, (bool, np.bool_)) or not isinstance(shift, numbers.Integral):
-        raise TypeError(f"shift must be an int number of samples, got {type(shift).__name__}")
+    shift = checks.integer(shift, "shift", None, note=" number of samples")
     stride = checks.integer(stride, "stride", 1)
     with torch.no_grad():
         y = layer(t)
@@ -521,13 +515,11 @@ def shift_consistency(model, x, shift: int = 1) -> float:
     ``model`` maps ``x`` (``(B, ...)``) to logits ``(B, classes)``; it is run without gradients in its
     current mode (call ``model.eval()`` first).
     """
-    if not callable(model):
-        raise TypeError(f"model must be callable (an nn.Module), got {type(model).__name__}")
+    checks.function(model, "model", "callable (an nn.Module)")
     t = checks.tensor(x, "x", allow_complex=False)
     if t.ndim < 2:
         raise ValueError(f"x must be a batch (B, ..., N), got shape {tuple(t.shape)}")
-    if isinstance(shift, (bool, np.bool_)) or not isinstance(shift, numbers.Integral):
-        raise TypeError(f"shift must be an int number of samples, got {type(shift).__name__}")
+    shift = checks.integer(shift, "shift", None, note=" number of samples")
     with torch.no_grad():
         a = model(t).argmax(-1)
         b = model(torch.roll(t, int(shift), dims=-1)).argmax(-1)
@@ -546,11 +538,10 @@ def zero_insert(x, factor, ndim: int = 1) -> torch.Tensor:
     samples.)
     """
     t = checks.tensor(x, "x", allow_complex=False)
-    if isinstance(ndim, bool) or ndim not in (1, 2):
-        raise ValueError(f"ndim must be 1 or 2 (dimensions to expand), got {ndim!r}")
+    ndim = checks.integer(ndim, "ndim", 1, 2, note=" (dimensions to expand)", type_error=ValueError)
     if t.ndim < ndim:
         raise ValueError(f"x must have at least {ndim} dimension(s), got shape {tuple(t.shape)}")
-    f = _int_tuple(factor, "factor", ndim, 1)
+    f = checks.int_tuple(factor, "factor", ndim, 1)
     shape = list(t.shape)
     for i, fi in enumerate(f):
         shape[t.ndim - ndim + i] *= fi
@@ -587,9 +578,9 @@ def transposed_conv_as_zero_insertion(x, weight, bias=None, stride=1, padding=0,
         raise ValueError(f"x has {t.shape[1]} channels but weight expects C_in = {w.shape[0]} "
                          f"(weight shape {tuple(w.shape)})")
     t, w, b = _unify(t, w, bias, n_out=w.shape[1])
-    s = _int_tuple(stride, "stride", nd, 1)
-    p = _int_tuple(padding, "padding", nd, 0)
-    op = _int_tuple(output_padding, "output_padding", nd, 0)
+    s = checks.int_tuple(stride, "stride", nd, 1)
+    p = checks.int_tuple(padding, "padding", nd, 0)
+    op = checks.int_tuple(output_padding, "output_padding", nd, 0)
     if any(o >= si for o, si in zip(op, s)):
         raise ValueError(f"output_padding must be smaller than stride, got output_padding={op}, stride={s}")
     k = tuple(w.shape[2:])

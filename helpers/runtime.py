@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from . import checks
+
 MODES = ("quick", "full")
 ENV_MODE = "CMT_MODE"
 ENV_DATA = "CMT_DATA"
@@ -44,17 +46,15 @@ def resolve_mode(mode: str | None = None) -> str:
         source = f"environment variable {ENV_MODE}"
     if mode is None:
         return "full" if _cuda_available() else "quick"
-    if not isinstance(mode, str) or mode.lower() not in MODES:
-        raise ValueError(f"mode (from {source}) must be one of {MODES} or None, got {mode!r}")
-    return mode.lower()
+    return checks.choice(mode, f"mode (from {source})", MODES, note=" or None",
+                         type_error=ValueError)
 
 
 def resolve_device(device: str | None = None) -> str:
     """Return a torch device string: the argument, else ``"cuda"`` when available, else ``"cpu"``."""
     if device is None or device == "":
         return "cuda" if _cuda_available() else "cpu"
-    if not isinstance(device, str):
-        raise TypeError(f"device must be a string such as 'cpu' or 'cuda', got {type(device).__name__}")
+    checks.instance(device, "device", str, "a string such as 'cpu' or 'cuda'")
     if device.startswith("cuda") and not _cuda_available():
         raise ValueError(f"device={device!r} was asked for but CUDA is not available on this machine")
     if not (device == "cpu" or device.startswith("cuda") or device == "mps"):
@@ -64,11 +64,7 @@ def resolve_device(device: str | None = None) -> str:
 
 def seed_everything(seed: int) -> int:
     """Seed Python, NumPy and torch (CPU and CUDA) and ask torch for deterministic kernels."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    if seed < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
-    seed = int(seed)
+    seed = checks.integer(seed, "seed", 0)
     random.seed(seed)
     np.random.seed(seed % 2**32)
     import torch
@@ -124,8 +120,7 @@ class Run:
         asks (``quick`` / ``full``). The first is the chapter's own ``seed``, so seed 0's networks
         are shared with every chapter that trains the same configuration."""
         n = self.pick(quick, full)
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"the number of seeds must be a positive int, got {n!r}")
+        n = checks.integer(n, "the number of seeds", type_error=ValueError)
         return [self.seed + k for k in range(n)]
 
     def banner(self) -> str:

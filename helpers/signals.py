@@ -24,7 +24,6 @@ from __future__ import annotations
 import math
 import numbers
 
-import numpy as np
 import torch
 
 from . import checks
@@ -50,10 +49,7 @@ _GRID_TOL = 1e-9
 # argument checks (private)
 # --------------------------------------------------------------------------------------------
 def _check_fc(fc, name: str = "fc") -> float:
-    fc = checks.real(fc, name)
-    if not 0.0 <= fc <= 0.5:
-        raise ValueError(f"{name} must be in [0, 0.5] cycles/sample, got {fc}")
-    return fc
+    return checks.real(fc, name, minimum=0.0, maximum=0.5, note=" cycles/sample")
 
 
 def _check_fcs(fcs, shape: tuple[int, ...], name: str = "fcs") -> torch.Tensor:
@@ -123,14 +119,10 @@ def carrier(length: int, fc: float, phase: float = 0.0, dtype=torch.float64) -> 
     Returns:
         Tensor ``(length,)``.
     """
-    if isinstance(length, bool) or not isinstance(length, (int, np.integer)):
-        raise TypeError(f"length must be a positive int (number of samples), got {type(length).__name__}")
-    if length < 1:
-        raise ValueError(f"length must be a positive int (number of samples), got {length}")
+    length = checks.integer(length, "length", note=" (number of samples)")
     fc = _check_fc(fc)
     phase = checks.real(phase, "phase")
-    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise TypeError(f"dtype must be a floating torch dtype such as torch.float64, got {dtype!r}")
+    checks.floating_dtype(dtype)
     n = torch.arange(int(length), dtype=torch.float64)
     return torch.cos(2 * math.pi * fc * n + phase).to(dtype)
 
@@ -346,9 +338,7 @@ def bandlimit(x, cutoff: float) -> torch.Tensor:
         Real ``(..., N)``, dtype of ``x``.
     """
     x = checks.tensor(x, "x", allow_complex=False, min_ndim=1)
-    cutoff = checks.real(cutoff, "cutoff")
-    if not 0.0 < cutoff <= 0.5:
-        raise ValueError(f"cutoff must be in (0, 0.5] cycles/sample, got {cutoff}")
+    cutoff = checks.real(cutoff, "cutoff", above=0.0, maximum=0.5, note=" cycles/sample")
     n = x.shape[-1]
     X = torch.fft.rfft(x, dim=-1)
     m = torch.arange(X.shape[-1], device=x.device)
@@ -373,9 +363,7 @@ def occupied_band(x, energy: float = 0.99) -> float:
         Python float in [0, 0.5].
     """
     x = checks.tensor(x, "x", allow_complex=False, min_ndim=1)
-    energy = checks.real(energy, "energy")
-    if not 0.0 < energy <= 1.0:
-        raise ValueError(f"energy must be a fraction in (0, 1], got {energy}")
+    energy = checks.real(energy, "energy", above=0.0, maximum=1.0, note=" (a fraction)")
     n = x.shape[-1]
     E = energy_spectrum(x.reshape(-1, n).to(torch.float64), shift=False).sum(dim=0)  # (N,)
     m = torch.arange(n)

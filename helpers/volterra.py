@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import numbers
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -58,24 +57,8 @@ __all__ = ["volterra_conv", "volterra_series", "symmetrize", "compose_conv", "ou
 
 # ------------------------------------------------------------------------------------- checks
 def _tensor(x, name: str) -> torch.Tensor:
-    if isinstance(x, torch.Tensor):
-        return x
-    try:
-        import numpy as np
-
-        if isinstance(x, np.ndarray):
-            return torch.from_numpy(x)
-    except ImportError:  # pragma: no cover
-        pass
-    raise TypeError(f"{name} must be a torch.Tensor (or NumPy array), got {type(x).__name__}")
-
-
-def _ndim(ndim) -> int:
-    if isinstance(ndim, bool) or not isinstance(ndim, numbers.Integral):
-        raise TypeError(f"ndim must be 1 (signals) or 2 (images), got {type(ndim).__name__}")
-    if ndim not in (1, 2):
-        raise ValueError(f"ndim must be 1 (signals) or 2 (images), got {ndim}")
-    return int(ndim)
+    """A tensor or NumPy array as given (no lists; dtype kept, complex and non-finite allowed)."""
+    return checks.tensor(x, name, sequences=False, promote=False, check_finite=False)
 
 
 def _per_dim(value, ndim: int, name: str, minimum: int) -> tuple[int, ...]:
@@ -151,13 +134,12 @@ def volterra_conv(x, kernel, order: int, ndim: int = 1, mode: str = "valid", str
         ``(B, C_out, *T)`` with ``T = (L + 2P - K) // S + 1`` per dimension; dtype of ``x``/``kernel``.
     """
     order = checks.integer(order, "order", 0)
-    ndim = _ndim(ndim)
+    ndim = checks.ndim(ndim)
     x, kernel = _tensor(x, "x"), _tensor(kernel, "kernel")
     if x.dim() != 2 + ndim:
         raise ValueError(f"x must have shape (B, C_in, *spatial) with {ndim} spatial dimension(s) "
                          f"({2 + ndim} dims) for ndim={ndim}, got shape {tuple(x.shape)}")
-    if mode not in ("valid", "full"):
-        raise ValueError(f"mode must be 'valid' or 'full', got {mode!r}")
+    mode = checks.choice(mode, "mode", ("valid", "full"), type_error=ValueError)
     C_out, C_in, K = _kernel_blocks(kernel, order, ndim)
     stride = _per_dim(stride, ndim, "stride", 1)
     padding = _per_dim(padding, ndim, "padding", 0)
@@ -205,7 +187,7 @@ def volterra_series(x, kernels, ndim: int = 1, mode: str = "valid", stride=1, pa
     broadcasts over it. A series with only an order-0 term returns ``(B, C_out, 1, ...)``.
     """
     kernels = _as_kernel_dict(kernels)
-    ndim = _ndim(ndim)
+    ndim = checks.ndim(ndim)
     out = None
     for n in sorted(kernels, reverse=True):                          # highest order first: fixes the grid
         term = volterra_conv(x, kernels[n], n, ndim=ndim, mode=mode, stride=stride, padding=padding)
@@ -224,7 +206,7 @@ def symmetrize(kernel, order: int, ndim: int = 1) -> torch.Tensor:
     """
     kernel = _tensor(kernel, "kernel")
     order = checks.integer(order, "order", 0)
-    ndim = _ndim(ndim)
+    ndim = checks.ndim(ndim)
     _kernel_blocks(kernel, order, ndim)
     if order < 2:
         return kernel.clone()
@@ -248,7 +230,7 @@ def compose_conv(h, g, stride=1, ndim: int = 1) -> torch.Tensor:
     of size ``K1 + s (K2 - 1)`` and stride ``s s_g`` (receptive fields 3, 7, 15, 31 for four kernels of
     size 3 with strides 2, 2, 2, 1). Bias-free; for biases and activations use :func:`network_series`.
     """
-    ndim = _ndim(ndim)
+    ndim = checks.ndim(ndim)
     h, g = _tensor(h, "h"), _tensor(g, "g")
     _kernel_blocks(h, 1, ndim, "h")
     _kernel_blocks(g, 1, ndim, "g")
@@ -270,8 +252,7 @@ def outer_conv(G, factors, stride: int = 1) -> torch.Tensor:
     ``G``: shape ``(K_G,) * M``; ``factors``: M tensors of shapes ``(K_i,) * n_i``, all ``K_i`` equal.
     """
     G = _tensor(G, "G")
-    if isinstance(factors, torch.Tensor) or not isinstance(factors, (list, tuple)):
-        raise TypeError(f"factors must be a list of tensors, got {type(factors).__name__}")
+    checks.sequence(factors, "factors", "a list of tensors")
     factors = [_tensor(f, f"factors[{i}]") for i, f in enumerate(factors)]
     M = G.dim()
     if len(factors) != M:
@@ -343,7 +324,7 @@ class VolterraSeries:
     padding: tuple = field(default=None)
 
     def __post_init__(self):
-        self.ndim = _ndim(self.ndim)
+        self.ndim = checks.ndim(self.ndim)
         self.kernels = _as_kernel_dict(self.kernels)
         self.stride = _per_dim(self.stride, self.ndim, "stride", 1)
         self.padding = _per_dim(0 if self.padding is None else self.padding, self.ndim, "padding", 0)
@@ -371,7 +352,7 @@ class VolterraSeries:
 def identity_series(channels: int, ndim: int = 1, dtype=torch.float64) -> VolterraSeries:
     """``y = x``: order 0 zero, order 1 a unit impulse per channel (kernel size 1)."""
     channels = checks.integer(channels, "channels", 1)
-    ndim = _ndim(ndim)
+    ndim = checks.ndim(ndim)
     eye = torch.eye(channels, dtype=dtype).reshape(channels, channels, *([1] * ndim))
     return VolterraSeries({0: torch.zeros(channels, dtype=dtype), 1: eye}, ndim=ndim, stride=1)
 
@@ -383,8 +364,7 @@ def series_conv(series: VolterraSeries, weight, bias=None, stride=1, padding=0) 
     Order n: ``H_n'[c2, (c0, rho_1), ..., (c0, rho_n)] = sum_{c1, sigma} w[c2, c1, sigma] H_n[c1, rho_1 - S sigma, ...]``
     (every block shifted by the same ``S sigma``, ``S`` the series' stride), of size ``K + S (Kw - 1)``.
     """
-    if not isinstance(series, VolterraSeries):
-        raise TypeError(f"series must be a VolterraSeries, got {type(series).__name__}")
+    checks.instance(series, "series", VolterraSeries, "a VolterraSeries")
     nd = series.ndim
     w = _tensor(weight, "weight")
     _kernel_blocks(w, 1, nd, "weight")
@@ -422,8 +402,7 @@ def series_conv(series: VolterraSeries, weight, bias=None, stride=1, padding=0) 
 
 def activation_derivatives(fn: Callable, at, max_order: int) -> torch.Tensor:
     """``fn^(j)(at) / j!`` for ``j = 0..max_order`` (rows) at every entry of ``at`` (columns), by nested ``torch.func.grad``."""
-    if not callable(fn):
-        raise TypeError(f"fn must be a callable element-wise activation, got {type(fn).__name__}")
+    checks.function(fn, "fn", "a callable element-wise activation")
     at = _tensor(at, "at")
     max_order = checks.integer(max_order, "max_order", 0)
     rows = []
@@ -456,8 +435,7 @@ def series_activation(series: VolterraSeries, fn: Callable, max_order: int) -> V
     products of series taken order by order, truncated at ``max_order``. Exact when ``fn`` is a
     polynomial of degree ``d`` and ``max_order`` covers every product.
     """
-    if not isinstance(series, VolterraSeries):
-        raise TypeError(f"series must be a VolterraSeries, got {type(series).__name__}")
+    checks.instance(series, "series", VolterraSeries, "a VolterraSeries")
     max_order = checks.integer(max_order, "max_order", 0)
     ks = series.kernels
     some = next(iter(ks.values()))
@@ -493,9 +471,8 @@ def network_series(model: nn.Module, max_order: int, in_channels: int | None = N
     truncated at ``max_order``. For polynomial activations the series is exact once ``max_order``
     reaches the network's degree; for sigmoid it is the small-input approximation of Li et al. (2021).
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module (an nn.Sequential of convs and activations), "
-                        f"got {type(model).__name__}")
+    checks.instance(model, "model", nn.Module,
+                    "a torch.nn.Module (an nn.Sequential of convs and activations)")
     max_order = checks.integer(max_order, "max_order", 0)
     layers = []
 
@@ -532,9 +509,7 @@ def network_series(model: nn.Module, max_order: int, in_channels: int | None = N
 def sigmoid_taylor(z, order: int = 5) -> torch.Tensor:
     """Maclaurin polynomial of the sigmoid: ``1/2 + z/4 - z^3/48 + z^5/480 - 17 z^7/80640`` up to ``order``."""
     z = _tensor(z, "z")
-    order = checks.integer(order, "order", 0)
-    if order > 7:
-        raise ValueError(f"order must be <= 7 (terms tabulated up to z^7), got {order}")
+    order = checks.integer(order, "order", 0, 7, note=" (terms tabulated up to z^7)")
     coefs = {0: 0.5, 1: 0.25, 3: -1 / 48, 5: 1 / 480, 7: -17 / 80640}
     return sum(c * z ** n for n, c in coefs.items() if n <= order) + 0 * z
 
@@ -551,7 +526,7 @@ def _outer(*vs: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def _check_vec(v, name):
+def _kernel_vector(v, name):
     v = _tensor(v, name)
     if v.dim() != 1 or v.numel() == 0:
         raise ValueError(f"{name} must be a non-empty 1-D kernel (K,), got shape {tuple(v.shape)}")
@@ -567,7 +542,7 @@ def sigmoid_two_layer_kernels(h, g) -> dict:
     kernel is the outer product ``h (x) h (x) h``). Kernels in true-convolution orientation, shapes
     ``()``, ``(K,)``, ``(K, K)``, ``(K, K, K)`` with ``K = len(h) + len(g) - 1``.
     """
-    h, g = _check_vec(h, "h"), _check_vec(g, "g")
+    h, g = _kernel_vector(h, "h"), _kernel_vector(g, "g")
     K = len(h) + len(g) - 1
     return {0: g.sum() / 2, 1: _full1d(g, h) / 4, 2: torch.zeros(K, K, dtype=h.dtype),
             3: -outer_conv(g, [_outer(h, h, h)]) / 48}
@@ -581,7 +556,7 @@ def sigmoid_three_layer_kernels(h, g, f) -> dict:
     where ``sigmoid' = s(1 - s)`` and ``sigmoid'' = s(1 - s)(1 - 2s)``, ``s = sigmoid(c)``
     (Li et al. 2021, sec 4.1, the three-layer case).
     """
-    h, g, f = _check_vec(h, "h"), _check_vec(g, "g"), _check_vec(f, "f")
+    h, g, f = _kernel_vector(h, "h"), _kernel_vector(g, "g"), _kernel_vector(f, "f")
     c = g.sum() / 2
     s = torch.sigmoid(c)
     d1, d2 = s * (1 - s), s * (1 - s) * (1 - 2 * s)
@@ -628,12 +603,9 @@ def proxy_kernels(f: Callable, x0, order: int = 2) -> dict:
     ``f(x0 + d) = H_0 + <H_1, d> + <H_2, d d> + O(|d|^3)``; with ``x0 = 0`` these are the
     Volterra kernels of Li et al. (2021) in the input's own indexing (no flip, no cropping).
     """
-    if not callable(f):
-        raise TypeError(f"f must be callable (a network or function of one tensor), got {type(f).__name__}")
+    checks.function(f, "f", "callable (a network or function of one tensor)")
     x0 = _tensor(x0, "x0")
-    order = checks.integer(order, "order", 0)
-    if order > 2:
-        raise ValueError(f"order must be 0, 1 or 2 (f(0), Jacobian, half Hessian), got {order}")
+    order = checks.integer(order, "order", 0, 2, note=" (f(0), Jacobian, half Hessian)")
     out = {0: f(x0).detach()}
     if order >= 1:
         out[1] = torch.func.jacrev(f)(x0).detach()
@@ -661,18 +633,14 @@ def local_kernels(f: Callable, in_channels: int, kernel_size: int, stride: int =
     Returns a :class:`VolterraSeries` with the network's stride and padding, so that ``series(x)``
     is the proxy of ``f`` (equal to ``f`` away from the borders for a polynomial network).
     """
-    if not callable(f):
-        raise TypeError(f"f must be callable (a network mapping (B, C, *N) to (B, C_out, *T)), got {type(f).__name__}")
+    checks.function(f, "f", "callable (a network mapping (B, C, *N) to (B, C_out, *T))")
     C = checks.integer(in_channels, "in_channels", 1)
     K = checks.integer(kernel_size, "kernel_size", 1)
     S = checks.integer(stride, "stride", 1)
     P = checks.integer(padding, "padding", 0)
-    nd = _ndim(ndim)
-    order = checks.integer(order, "order", 0)
-    if order > 2:
-        raise ValueError(f"order must be 0, 1 or 2 (f(0), Jacobian, half Hessian), got {order}")
-    if method not in ("autograd", "fd"):
-        raise ValueError(f"method must be 'autograd' or 'fd', got {method!r}")
+    nd = checks.ndim(ndim)
+    order = checks.integer(order, "order", 0, 2, note=" (f(0), Jacobian, half Hessian)")
+    method = checks.choice(method, "method", ("autograd", "fd"), type_error=ValueError)
     p = -(-(P + K) // S)                                   # output position whose window starts at >= K
     start = S * p - P
     N = start + 2 * K + S
@@ -736,7 +704,7 @@ class HackingNetwork(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, padding: int = 0,
                  ndim: int = 1, rank: int = 0):
         super().__init__()
-        self.ndim = _ndim(ndim)
+        self.ndim = checks.ndim(ndim)
         Conv = nn.Conv1d if self.ndim == 1 else nn.Conv2d
         self.in_channels = checks.integer(in_channels, "in_channels", 1)
         self.out_channels = checks.integer(out_channels, "out_channels", 1)
@@ -786,10 +754,9 @@ def fit_hacking_network(black_box: Callable, inputs, kernel_size: int, stride: i
     windows; with ``rank > 0`` the rank-R order-2 term is then trained with Adam (``steps``, ``lr``,
     mini-batches of ``batch_size`` signals) on the residual MSE together with the order-(0, 1) part.
     """
-    if not callable(black_box):
-        raise TypeError(f"black_box must be callable (forward calls only), got {type(black_box).__name__}")
+    checks.function(black_box, "black_box", "callable (forward calls only)")
     x = _tensor(inputs, "inputs")
-    nd = _ndim(ndim)
+    nd = checks.ndim(ndim)
     if x.dim() != 2 + nd:
         raise ValueError(f"inputs must have shape (N, C_in, *spatial) with {nd} spatial dimension(s), "
                          f"got {tuple(x.shape)}")
