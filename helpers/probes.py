@@ -181,9 +181,10 @@ class LayerSpectra:
 
     # running ----------------------------------------------------------------------------
     def run(self, loader, device: str | None = None, max_batches: int | None = None,
-            loss=None) -> dict:
+            loss=None, as_spectra: bool = False) -> dict:
         """Feed ``loader``'s inputs (a tensor per batch, or ``(inputs, labels, ...)``) through the model
-        in eval mode (its previous mode is restored) and return :attr:`results`.
+        in eval mode (its previous mode is restored) and return :attr:`results` (tensors), or
+        :attr:`spectra` (:class:`helpers.spectra.Spectrum` values) with ``as_spectra=True``.
 
         Backward direction: ``loss(outputs, labels)`` (``labels`` is ``None`` for tensor batches)
         gives a scalar whose gradient is taken with respect to the batch's inputs only, so the
@@ -195,6 +196,7 @@ class LayerSpectra:
             raise TypeError(f"loader must be an iterable of batches (e.g. a DataLoader), got {type(loader).__name__}")
         if max_batches is not None:
             max_batches = checks.integer(max_batches, "max_batches")
+        as_spectra = checks.boolean(as_spectra, "as_spectra")
         backward = self.direction == "backward"
         loss = checks.function(loss, "loss", "a callable loss(outputs, labels) -> scalar",
                                optional=not backward)
@@ -223,7 +225,7 @@ class LayerSpectra:
             self.model.train(was_training)
             if temporary:
                 self.remove()
-        return self.results
+        return self.spectra if as_spectra else self.results
 
     def _means(self, spectrum: bool) -> dict:
         def get(acc):
@@ -255,8 +257,9 @@ def activation_balance(model: nn.Module, loader, max_batches: int | None = None,
     ``AADIFF ~ -lambda ACDIFF`` (``layers.fit_lambda``, eq 36).
 
     Returns:
-        ``{"results", "pairs", "cdiff", "adiff", "acdiff", "aadiff", "fit"}``: the probed
-        ``{name: (psi_in, psi_out)}``, the ``(conv, act)`` names, the per-block lists, the two
+        ``{"results", "spectra", "pairs", "cdiff", "adiff", "acdiff", "aadiff", "fit"}``: the probed
+        ``{name: (psi_in, psi_out)}`` (tensors; as ``spectra.Spectrum`` values under
+        ``"spectra"``), the ``(conv, act)`` names, the per-block lists, the two
         accumulated curves and the :class:`helpers.layers.LambdaFit`.
     """
     from . import layers
@@ -265,8 +268,9 @@ def activation_balance(model: nn.Module, loader, max_batches: int | None = None,
     names = [name for pair in pairs for name in pair]
     with LayerSpectra(model, names) as ls:
         results = ls.run(loader, max_batches=max_batches)
+        spectra = ls.spectra
     diffs = layers.layer_differences(results, pairs)
     ac = layers.acdiff(diffs["cdiff"], n)
     aa = layers.aadiff(diffs["adiff"], n)
-    return {"results": results, "pairs": pairs, "cdiff": diffs["cdiff"], "adiff": diffs["adiff"],
-            "acdiff": ac, "aadiff": aa, "fit": layers.fit_lambda(ac, aa)}
+    return {"results": results, "spectra": spectra, "pairs": pairs, "cdiff": diffs["cdiff"],
+            "adiff": diffs["adiff"], "acdiff": ac, "aadiff": aa, "fit": layers.fit_lambda(ac, aa)}

@@ -241,6 +241,10 @@ def test_forward_spectra_are_spectrum_values_equal_to_the_direct_spectrum():
                                rtol=1e-13, atol=0)
     torch.testing.assert_close(s_out.freqs, spectra.frequency_axis(40, fs=8000.0))
     assert torch.equal(ls.results["0"][1], s_out.values)
+    again = probes.LayerSpectra(model, ["0"], normalize=False).run([x], as_spectra=True)
+    torch.testing.assert_close(again["0"][1].values, s_out.values, rtol=0, atol=0)
+    out = probes.activation_balance(nn.Sequential(conv, nn.ReLU()), [x])
+    assert torch.equal(out["spectra"]["1"][1].values, out["results"]["1"][1])
 
 
 def test_backward_probe_records_the_gradient_at_the_output_in_closed_form():

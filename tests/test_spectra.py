@@ -451,6 +451,16 @@ def test_spectrum_radial_profile_of_an_isotropic_spectrum():
     assert s.df == (1 / 32, 1 / 32) and s.n == (32, 32) and s.dc_index == (16, 16)
 
 
+def test_spectrum_mean_over_leading_dims(rng):
+    x = torch.as_tensor(rng.standard_normal((3, 4, 16)))
+    s = P.Spectrum.of(x, fs=2.0)
+    assert torch.equal(s.mean().values, s.values.mean(dim=(0, 1))) and s.mean().fs == 2.0
+    assert torch.equal(s.mean(0).values, s.values.mean(dim=0)) and s.mean(-1).shape == (3, 16)
+    assert s.mean().mean().shape == (16,)
+    assert_raises_naming(lambda: s.mean(2), ValueError, "dim")
+    assert_raises_naming(lambda: s.mean(1.0), TypeError, "dim")
+
+
 def test_spectrum_is_immutable_and_methods_return_new_spectra():
     s = P.Spectrum(torch.ones(4, dtype=torch.float64), fs=2.0)
     with pytest.raises(AttributeError, match="immutable"):
