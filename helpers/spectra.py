@@ -749,10 +749,11 @@ class Spectrum:
         if self._ndim == 2:
             v = self._values if self._shift else torch.fft.fftshift(self._values)
             return plotting.plot_spectrum2d(ax, v, **kw)
-        keep = self.freqs != 0 if self._dc_dropped else torch.ones_like(self.freqs, dtype=torch.bool)
+        f = self.freqs
+        keep = f != 0 if self._dc_dropped else torch.ones_like(f, dtype=torch.bool)
         unit = "cycles/sample" if self._fs is None else "Hz"
         kw.setdefault("xlabel", f"frequency ({unit})")
-        return plotting.plot_spectrum(ax, self.freqs[keep], self._values[keep], **kw)
+        return plotting.plot_spectrum(ax, f[keep], self._values[keep], **kw)
 
 
 def relative_error(a, b) -> float:
