@@ -161,9 +161,7 @@ def plot_waveform(ax, x, fs, label=None, **kw):
     y = _numpy(x, "x")
     if y.ndim != 1:
         raise ValueError(f"x must be a 1-D signal (N,), got shape {y.shape}")
-    if isinstance(fs, bool) or not isinstance(fs, (int, float, np.integer, np.floating)) or not fs > 0:
-        raise ValueError(f"fs must be a positive sample rate in Hz, got {fs!r}")
-    t = np.arange(len(y)) / float(fs)
+    t = np.arange(len(y)) / checks.positive(fs, "fs")
     (line,) = ax.plot(t, y, label=label, **kw)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("amplitude")

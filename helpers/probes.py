@@ -4,7 +4,11 @@
 *output* of every hooked layer are turned into energy spectra and added to a
 :class:`helpers.spectra.SpectrumMean` each -- ``psi^x`` and ``psi^y`` of eqs 17-18 for a convolution,
 ``psi^y`` and ``psi^a`` of eqs 18 and 26 for an activation -- without keeping any activation in
-memory. ``results`` is ``{name: (mean_in, mean_out)}``, ready for ``layers.layer_differences``.
+memory. ``results`` is ``{name: (mean_in, mean_out)}``, ready for ``layers.layer_differences``;
+``spectra`` gives the same means as :class:`helpers.spectra.Spectrum` values that carry their
+frequency grid. With
+``direction="backward"`` the hooks record the spectra of the gradients ``dL/dx`` and ``dL/dy``
+instead (full backward hooks), e.g. during training.
 
     with probes.LayerSpectra(model, probes.layer_names(model, "conv")) as ls:
         ls.run(test_loader)
@@ -21,8 +25,8 @@ from collections.abc import Iterable
 import torch
 from torch import nn
 
-from . import runtime
-from .spectra import SpectrumMean
+from . import checks, runtime
+from .spectra import Spectrum, SpectrumMean
 
 __all__ = ["LayerSpectra", "layer_names", "conv_act_pairs", "activation_balance", "KINDS"]
 
@@ -49,8 +53,7 @@ def layer_names(model: nn.Module, kind: str = "conv") -> list[str]:
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    kind = checks.choice(kind, "kind", KINDS)
     types = {"conv": _CONV, "act": _act_types(), "pool": _POOL, "bn": _BN}[kind]
     return [name for name, m in model.named_modules() if name and isinstance(m, types)]
 
@@ -69,7 +72,7 @@ def conv_act_pairs(model: nn.Module) -> list[tuple[str, str]]:
 
 
 class LayerSpectra:
-    """Context manager: stream the input and output spectra of named layers (eqs 15-20, 26).
+    """Context manager: stream the spectra of named layers, forward or backward (eqs 15-20, 26).
 
     Args:
         model: the network (its mode is not changed; call ``model.eval()`` first for a trained one --
@@ -83,18 +86,33 @@ class LayerSpectra:
         compute_dtype: FFT precision passed to ``spectra.SpectrumMean`` (``None``: its default, which
             follows the activations' dtype -- float32 for a float32 network -- so normalised means
             sum to 1 within ~1e-7; ``torch.float64`` for exact sums).
+        direction: ``"forward"`` (default) records each layer's input ``x`` and output ``y``;
+            ``"backward"`` records the gradients flowing back through it, ``dL/dx`` and ``dL/dy``
+            (full backward hooks), for every backward pass run while the hooks are on -- a training
+            loop's ``loss.backward()`` inside the ``with`` block, or :meth:`run` with a ``loss``.
+        fs: sample rate of the signals the layers see, carried by the :class:`Spectrum` values of
+            :attr:`spectra` (``None``: cycles/sample of each layer's own grid).
 
-    Hooks are registered on ``__enter__`` (a forward pre-hook for the input -- it runs before an
-    in-place layer could overwrite it -- and a forward hook for the output) and removed on
-    ``__exit__``. Only the first positional input of a layer is used.
+    Forward: hooks are registered on ``__enter__`` (a forward pre-hook for the input -- it runs
+    before an in-place layer could overwrite it -- and a forward hook for the output) and removed on
+    ``__exit__``. Only the first positional input of a layer is used. Backward: one full backward
+    hook per layer, whose ``grad_output[0]`` is ``dL/dy`` and ``grad_input[0]`` ``dL/dx`` (``None``,
+    and not recorded, when nothing before the layer needs a gradient; :meth:`run` makes the network
+    input require one so every layer gets both). PyTorch refuses full backward hooks on a layer
+    whose output a later in-place operation modifies (e.g. ``ReLU(inplace=True)`` after a conv).
 
     Attributes:
-        results: ``{name: (mean_in, mean_out)}``, fftshift-centred float64 CPU tensors.
+        results: ``{name: (mean_in, mean_out)}``, fftshift-centred float64 CPU tensors (backward:
+            of ``dL/dx`` and ``dL/dy``; an entry with nothing recorded is ``None``).
+        spectra: the same as :class:`helpers.spectra.Spectrum` values, with their grids.
         accumulators: ``{name: (SpectrumMean, SpectrumMean)}``.
     """
 
+    DIRECTIONS = ("forward", "backward")
+
     def __init__(self, model: nn.Module, layers: list[str], ndim: int = 1, normalize: bool = True,
-                 on_zero: str = "skip", compute_dtype: torch.dtype | None = None):
+                 on_zero: str = "skip", compute_dtype: torch.dtype | None = None,
+                 direction: str = "forward", fs: float | None = None):
         if not isinstance(model, nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
         if isinstance(layers, str) or not isinstance(layers, Iterable):
@@ -111,6 +129,9 @@ class LayerSpectra:
                                  f"e.g. {[n for n in modules if n][:6]}")
         if len(set(layers)) != len(layers):
             raise ValueError(f"layers has duplicate names: {layers}")
+        self.direction = checks.choice(direction, "direction", self.DIRECTIONS)
+        self.fs = None if fs is None else checks.positive(fs, "fs")
+        self.ndim = checks.ndim(ndim)
         self.model, self.layers, self._modules = model, layers, modules
         options = {} if compute_dtype is None else {"compute_dtype": compute_dtype}
         self.accumulators = {name: (SpectrumMean(ndim, normalize, on_zero, **options),
@@ -130,13 +151,23 @@ class LayerSpectra:
                 self.accumulators[name][1].update(output.detach())
         return hook
 
+    def _backward_hook(self, name):
+        def hook(module, grad_input, grad_output):
+            for acc, grads in zip(self.accumulators[name], (grad_input, grad_output)):
+                if grads and isinstance(grads[0], torch.Tensor):
+                    acc.update(grads[0].detach())
+        return hook
+
     def __enter__(self) -> "LayerSpectra":
         if self._handles:
             raise RuntimeError("LayerSpectra is already active (hooks registered)")
         for name in self.layers:
             m = self._modules[name]
-            self._handles.append(m.register_forward_pre_hook(self._pre_hook(name)))
-            self._handles.append(m.register_forward_hook(self._hook(name)))
+            if self.direction == "backward":
+                self._handles.append(m.register_full_backward_hook(self._backward_hook(name)))
+            else:
+                self._handles.append(m.register_forward_pre_hook(self._pre_hook(name)))
+                self._handles.append(m.register_forward_hook(self._hook(name)))
         return self
 
     def __exit__(self, *exc) -> None:
@@ -149,18 +180,26 @@ class LayerSpectra:
         self._handles = []
 
     # running ----------------------------------------------------------------------------
-    @torch.no_grad()
-    def run(self, loader, device: str | None = None, max_batches: int | None = None) -> dict:
+    def run(self, loader, device: str | None = None, max_batches: int | None = None,
+            loss=None, as_spectra: bool = False) -> dict:
         """Feed ``loader``'s inputs (a tensor per batch, or ``(inputs, labels, ...)``) through the model
-        in eval mode (its previous mode is restored) and return :attr:`results`.
+        in eval mode (its previous mode is restored) and return :attr:`results` (tensors), or
+        :attr:`spectra` (:class:`helpers.spectra.Spectrum` values) with ``as_spectra=True``.
 
-        Works inside the ``with`` block; called outside it, it registers the hooks for the run only.
+        Backward direction: ``loss(outputs, labels)`` (``labels`` is ``None`` for tensor batches)
+        gives a scalar whose gradient is taken with respect to the batch's inputs only, so the
+        hooks see every layer's ``dL/dx`` and ``dL/dy`` and the parameters' ``.grad`` stay as
+        they were. Works inside the ``with`` block; called outside it, it registers the hooks for
+        the run only.
         """
         if isinstance(loader, (str, bytes)) or not isinstance(loader, Iterable):
             raise TypeError(f"loader must be an iterable of batches (e.g. a DataLoader), got {type(loader).__name__}")
-        if max_batches is not None and (isinstance(max_batches, bool) or not isinstance(max_batches, int)
-                                        or max_batches < 1):
-            raise ValueError(f"max_batches must be a positive int or None, got {max_batches!r}")
+        if max_batches is not None:
+            max_batches = checks.integer(max_batches, "max_batches")
+        as_spectra = checks.boolean(as_spectra, "as_spectra")
+        backward = self.direction == "backward"
+        loss = checks.function(loss, "loss", "a callable loss(outputs, labels) -> scalar",
+                               optional=not backward)
         device = runtime.resolve_device(device) if device is not None else next(
             (p.device for p in self.model.parameters()), torch.device("cpu"))
         temporary = not self._handles
@@ -169,21 +208,41 @@ class LayerSpectra:
         was_training = self.model.training
         self.model.eval()
         try:
-            for i, batch in enumerate(loader):
-                if max_batches is not None and i >= max_batches:
-                    break
-                x = batch[0] if isinstance(batch, (tuple, list)) else batch
-                self.model(x.to(device))
+            with torch.set_grad_enabled(backward):
+                for i, batch in enumerate(loader):
+                    if max_batches is not None and i >= max_batches:
+                        break
+                    pair = isinstance(batch, (tuple, list))
+                    x = (batch[0] if pair else batch).to(device)
+                    if not backward:
+                        self.model(x)
+                        continue
+                    x = x.detach().requires_grad_(True)
+                    labels = batch[1] if pair and len(batch) > 1 else None
+                    labels = labels.to(device) if isinstance(labels, torch.Tensor) else labels
+                    torch.autograd.grad(loss(self.model(x), labels), x)
         finally:
             self.model.train(was_training)
             if temporary:
                 self.remove()
-        return self.results
+        return self.spectra if as_spectra else self.results
+
+    def _means(self, spectrum: bool) -> dict:
+        def get(acc):
+            if self.direction == "backward" and acc.n_spectra == 0:
+                return None
+            return acc.spectrum(self.fs) if spectrum else acc.mean
+        return {name: (get(a), get(b)) for name, (a, b) in self.accumulators.items()}
 
     @property
     def results(self) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
         """``{name: (mean_in, mean_out)}``: the fftshift-centred mean spectra so far."""
-        return {name: (a.mean, b.mean) for name, (a, b) in self.accumulators.items()}
+        return self._means(spectrum=False)
+
+    @property
+    def spectra(self) -> dict[str, tuple[Spectrum, Spectrum]]:
+        """``{name: (mean_in, mean_out)}`` as :class:`helpers.spectra.Spectrum` values."""
+        return self._means(spectrum=True)
 
 
 def activation_balance(model: nn.Module, loader, max_batches: int | None = None,
@@ -198,8 +257,9 @@ def activation_balance(model: nn.Module, loader, max_batches: int | None = None,
     ``AADIFF ~ -lambda ACDIFF`` (``layers.fit_lambda``, eq 36).
 
     Returns:
-        ``{"results", "pairs", "cdiff", "adiff", "acdiff", "aadiff", "fit"}``: the probed
-        ``{name: (psi_in, psi_out)}``, the ``(conv, act)`` names, the per-block lists, the two
+        ``{"results", "spectra", "pairs", "cdiff", "adiff", "acdiff", "aadiff", "fit"}``: the probed
+        ``{name: (psi_in, psi_out)}`` (tensors; as ``spectra.Spectrum`` values under
+        ``"spectra"``), the ``(conv, act)`` names, the per-block lists, the two
         accumulated curves and the :class:`helpers.layers.LambdaFit`.
     """
     from . import layers
@@ -208,8 +268,9 @@ def activation_balance(model: nn.Module, loader, max_batches: int | None = None,
     names = [name for pair in pairs for name in pair]
     with LayerSpectra(model, names) as ls:
         results = ls.run(loader, max_batches=max_batches)
+        spectra = ls.spectra
     diffs = layers.layer_differences(results, pairs)
     ac = layers.acdiff(diffs["cdiff"], n)
     aa = layers.aadiff(diffs["adiff"], n)
-    return {"results": results, "pairs": pairs, "cdiff": diffs["cdiff"], "adiff": diffs["adiff"],
-            "acdiff": ac, "aadiff": aa, "fit": layers.fit_lambda(ac, aa)}
+    return {"results": results, "spectra": spectra, "pairs": pairs, "cdiff": diffs["cdiff"],
+            "adiff": diffs["adiff"], "acdiff": ac, "aadiff": aa, "fit": layers.fit_lambda(ac, aa)}

@@ -12,6 +12,10 @@ The book's one place for |DFT|^2 and what is built on it:
 * :func:`frequency_axis`, :func:`radial_frequency`, :func:`radial_profile`,
   :func:`spectral_centroid`, :func:`band_energy_fraction` -- axes and summaries later chapters use
   to put a number on an "energy spectrum shift".
+* :class:`Spectrum` -- an energy spectrum that carries its frequency grid and sample rate, with the
+  summaries above as methods (``drop_dc``, ``normalized``, ``centroid``, ``band_share``,
+  ``radial_profile``, ``plot``), in the spirit of ThinkDSP's ``Spectrum``.
+* :func:`relative_error` -- ``||a - b|| / ||b||``, for tensors or spectra on the same grid.
 
 Conventions. Tensors in, tensors out (NumPy arrays are converted with ``torch.as_tensor``).
 Frequencies are in cycles/sample, in [-1/2, 1/2), unless a sample rate ``fs`` is given.
@@ -39,6 +43,8 @@ __all__ = [
     "radial_profile",
     "spectral_centroid",
     "band_energy_fraction",
+    "Spectrum",
+    "relative_error",
 ]
 
 
@@ -102,27 +108,23 @@ def frequency_axis(n: int, fs: float = 1.0, shift: bool = True) -> torch.Tensor:
     ``torch.fft.fftfreq`` order ``[0, 1, ..., -1] / n``. With a sample rate ``fs`` (e.g. Hz) the
     values are multiplied by ``fs``.
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"n must be a positive int (number of samples), got {type(n).__name__}")
-    if n < 1:
-        raise ValueError(f"n must be a positive int (number of samples), got {n}")
-    fs = checks.real(fs, "fs")
-    if fs <= 0:
-        raise ValueError(f"fs must be a positive sample rate, got {fs}")
+    n = checks.integer(n, "n")
+    fs = checks.positive(fs, "fs")
     shift = checks.boolean(shift, "shift")
     f = torch.fft.fftfreq(int(n), d=1.0 / fs, dtype=torch.float64)
     return torch.fft.fftshift(f) if shift else f
 
 
-def radial_frequency(h: int, w: int, shift: bool = True) -> torch.Tensor:
+def radial_frequency(h: int, w: int, shift: bool = True, fs: float = 1.0) -> torch.Tensor:
     """Radial frequency ``sqrt(fy^2 + fx^2)`` of each bin of an ``(h, w)`` 2-D DFT, float64 ``(h, w)``.
 
     Per-axis normalised frequencies in cycles/sample (``fy = k/h``, ``fx = l/w``, as in the
-    ``alpha / N1``, ``beta / N2`` of Wu et al. 2022, eq 39), so non-square inputs work.
+    ``alpha / N1``, ``beta / N2`` of Wu et al. 2022, eq 39), so non-square inputs work; times
+    ``fs`` (samples per unit length, the same along both axes) when given.
     ``shift=True`` matches an fftshift-centred spectrum (DC at ``(h//2, w//2)``).
     """
-    fy = frequency_axis(h, shift=shift)
-    fx = frequency_axis(w, shift=shift)
+    fy = frequency_axis(h, fs=fs, shift=shift)
+    fx = frequency_axis(w, fs=fs, shift=shift)
     return torch.sqrt(fy[:, None] ** 2 + fx[None, :] ** 2)
 
 
@@ -206,9 +208,7 @@ class SpectrumMean:
             raise ValueError(f"compute_dtype must be None, torch.float32 or torch.float64, got {compute_dtype!r}")
         self.compute_dtype = compute_dtype
         self.normalize = checks.boolean(normalize, "normalize")
-        if on_zero not in ("error", "skip"):
-            raise ValueError(f"on_zero must be 'error' or 'skip', got {on_zero!r}")
-        self.on_zero = on_zero
+        self.on_zero = checks.choice(on_zero, "on_zero", ("error", "skip"))
         self.count = 0
         self.n_spectra = 0
         self._sum: torch.Tensor | None = None  # float64, unshifted, half spectrum for real input
@@ -309,6 +309,10 @@ class SpectrumMean:
             s = _full_from_half(s, self._shape[-1], self.ndim)
         m = s / self.n_spectra
         return torch.fft.fftshift(m, dim=tuple(range(-self.ndim, 0))).cpu()
+
+    def spectrum(self, fs: float | None = None) -> "Spectrum":
+        """:attr:`mean` as a centred :class:`Spectrum` with its grid (``fs``: its sample rate)."""
+        return Spectrum(self.mean, ndim=self.ndim, shift=True, fs=fs)
 
 
 def mean_energy_spectrum(batches: Iterable, ndim: int = 1, normalize: bool = True) -> torch.Tensor:
@@ -450,11 +454,7 @@ def radial_profile(spectrum2d, nbins: int | None = None) -> tuple[torch.Tensor, 
         raise ValueError(f"spectrum2d must be at least 2 x 2 in its last two dims, got shape {tuple(s.shape)}")
     if nbins is None:
         nbins = min(h, w) // 2 + 1
-    if isinstance(nbins, bool) or not isinstance(nbins, (int, np.integer)):
-        raise TypeError(f"nbins must be an int >= 2 or None, got {type(nbins).__name__}")
-    if nbins < 2:
-        raise ValueError(f"nbins must be an int >= 2 or None, got {nbins}")
-    nbins = int(nbins)
+    nbins = checks.integer(nbins, "nbins", minimum=2)
     dr = 0.5 / (nbins - 1)
     r = radial_frequency(h, w, shift=True)
     k = torch.round(r / dr).to(torch.long).reshape(-1)
@@ -525,3 +525,252 @@ def band_energy_fraction(spectrum, freqs, f_lo: float, f_hi: float) -> torch.Ten
     a = f.abs()
     inside = (a >= f_lo) & ((a < f_hi) | (f_hi >= float(a.max())))
     return (s * inside).sum(dim=dims) / total
+
+
+# --------------------------------------------------------------------------------------------
+# a spectrum that carries its grid
+# --------------------------------------------------------------------------------------------
+class Spectrum:
+    """An energy spectrum with its frequency grid: values, ``ndim``, centring and sample rate.
+
+    ``Spectrum.of(x)`` computes one (:func:`energy_spectrum`); ``SpectrumMean.spectrum()`` and
+    ``probes.LayerSpectra.spectra`` return them. The grid is never passed around separately:
+    :attr:`freqs` is built, once, by :func:`frequency_axis` (1-D) or :func:`radial_frequency` (2-D),
+    and the summaries delegate to :func:`spectral_centroid`, :func:`band_energy_fraction` and
+    :func:`radial_profile`, so each formula has one definition.
+
+    Args:
+        values: real tensor/array ``(..., N)`` (``ndim=1``) or ``(..., H, W)`` (``ndim=2``); leading
+            (batch, channel) dims are kept and every method works per leading index. Not copied:
+            a Spectrum is immutable (its attributes cannot be set), so do not modify ``values``
+            in place either.
+        ndim: 1 or 2, the number of trailing frequency dims.
+        shift: the values are fftshift-centred (DC at index ``N // 2``), as
+            ``energy_spectrum(shift=True)`` gives; ``False`` for the ``torch.fft`` order (DC first).
+        fs: sample rate (e.g. Hz); frequencies are then in its unit. ``None``: cycles/sample.
+
+    ``numpy.asarray(spectrum)`` and :attr:`values` give the numbers, so numeric code keeps working.
+    """
+
+    __slots__ = ("_values", "_ndim", "_shift", "_fs", "_dc_dropped", "_freqs")
+
+    def __init__(self, values, ndim: int = 1, shift: bool = True, fs: float | None = None,
+                 dc_dropped: bool = False):
+        ndim = checks.ndim(ndim)
+        values = checks.tensor(values, "values", allow_complex=False, min_ndim=ndim)
+        for name, value in (("_values", values), ("_ndim", ndim),
+                            ("_shift", checks.boolean(shift, "shift")),
+                            ("_fs", None if fs is None else checks.positive(fs, "fs")),
+                            ("_dc_dropped", checks.boolean(dc_dropped, "dc_dropped")),
+                            ("_freqs", None)):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"Spectrum is immutable: cannot set {name!r} "
+                             f"(methods return new spectra)")
+
+    @classmethod
+    def of(cls, x, ndim: int = 1, fs: float | None = None, shift: bool = True,
+           normalize: bool = False) -> "Spectrum":
+        """The energy spectrum ``|DFT|^2`` of ``x`` over its last ``ndim`` dims
+        (:func:`energy_spectrum`)."""
+        return cls(energy_spectrum(x, ndim=ndim, shift=shift, normalize=normalize),
+                   ndim=ndim, shift=shift, fs=fs)
+
+    def _like(self, values, dc_dropped=None) -> "Spectrum":
+        return Spectrum(values, self._ndim, self._shift, self._fs,
+                        self._dc_dropped if dc_dropped is None else dc_dropped)
+
+    # the numbers and the grid ----------------------------------------------------------
+    @property
+    def values(self) -> torch.Tensor:
+        """The energy values, ``(..., N)`` or ``(..., H, W)``."""
+        return self._values
+
+    def __array__(self, dtype=None, copy=None):
+        a = self._values.detach().cpu().numpy()
+        return a if dtype is None else a.astype(dtype)
+
+    @property
+    def ndim(self) -> int:
+        return self._ndim
+
+    @property
+    def shift(self) -> bool:
+        return self._shift
+
+    @property
+    def fs(self) -> float | None:
+        return self._fs
+
+    @property
+    def dc_dropped(self) -> bool:
+        """Whether :meth:`drop_dc` zeroed the DC bin (:meth:`plot` then leaves it out)."""
+        return self._dc_dropped
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self._values.shape)
+
+    @property
+    def n(self) -> int | tuple[int, int]:
+        """Bins of the grid: ``N`` (1-D) or ``(H, W)`` (2-D)."""
+        grid = self.shape[-self._ndim:]
+        return grid[0] if self._ndim == 1 else grid
+
+    @property
+    def freqs(self) -> torch.Tensor:
+        """The frequency of each bin, float64, in the order of :attr:`values`: ``(N,)`` from
+        :func:`frequency_axis`, or the ``(H, W)`` radial frequencies of :func:`radial_frequency`;
+        in the unit of :attr:`fs` (cycles/sample when ``fs`` is None). Built once."""
+        if self._freqs is None:
+            fs = 1.0 if self._fs is None else self._fs
+            if self._ndim == 1:
+                f = frequency_axis(self.n, fs=fs, shift=self._shift)
+            else:
+                f = radial_frequency(*self.n, shift=self._shift, fs=fs)
+            object.__setattr__(self, "_freqs", f.to(self._values.device))
+        return self._freqs
+
+    @property
+    def df(self) -> float | tuple[float, float]:
+        """Bin spacing ``fs / N`` (``1 / N`` without ``fs``); ``(fs / H, fs / W)`` in 2-D."""
+        fs = 1.0 if self._fs is None else self._fs
+        return fs / self.n if self._ndim == 1 else (fs / self.n[0], fs / self.n[1])
+
+    @property
+    def dc_index(self) -> tuple[int, ...]:
+        """Index of the DC bin within the grid dims: ``(N // 2,)`` / ``(H // 2, W // 2)`` when
+        centred, zeros otherwise."""
+        grid = self.shape[-self._ndim:]
+        return tuple(g // 2 if self._shift else 0 for g in grid)
+
+    def __repr__(self) -> str:
+        unit = "cycles/sample" if self._fs is None else f"fs={self._fs:g}"
+        return (f"Spectrum(shape={self.shape}, ndim={self._ndim}, shift={self._shift}, {unit}"
+                f"{', DC dropped' if self._dc_dropped else ''})")
+
+    def same_grid(self, other: "Spectrum", name: str = "other") -> "Spectrum":
+        """``other`` if it is a Spectrum on this grid (same ``ndim``, bins, centring and ``fs``);
+        TypeError / ValueError naming ``name`` otherwise."""
+        if not isinstance(other, Spectrum):
+            raise TypeError(f"{name} must be a Spectrum, got {type(other).__name__}")
+        for what, mine, theirs in (("ndim", self._ndim, other._ndim), ("n", self.n, other.n),
+                                   ("shift", self._shift, other._shift),
+                                   ("fs", self._fs, other._fs)):
+            if mine != theirs:
+                raise ValueError(f"{name} is on another grid: {name} has {what}={theirs!r}, "
+                                 f"this spectrum {what}={mine!r}")
+        return other
+
+    # summaries ---------------------------------------------------------------------------
+    @property
+    def _dims(self) -> tuple[int, ...]:
+        return tuple(range(-self._ndim, 0))
+
+    def total(self) -> torch.Tensor:
+        """Total energy per leading index, ``(...)``."""
+        return self._values.sum(dim=self._dims)
+
+    def mean(self, dim: int | None = None) -> "Spectrum":
+        """The average over the leading dim ``dim`` (e.g. 0: over a batch), or over all leading dims
+        (``None``: one spectrum, e.g. a channel average as in Wu et al. 2022, eq 40)."""
+        lead = self._values.ndim - self._ndim
+        if dim is None:
+            dims = tuple(range(lead))
+        else:
+            dim = checks.integer(dim, "dim", minimum=-lead if lead else 0)
+            if not -lead <= dim < lead:
+                raise ValueError(f"dim must index a leading (not a frequency) dim, one of "
+                                 f"{list(range(lead))}, got {dim}")
+            dims = (dim % lead,)
+        return self._like(self._values.mean(dim=dims) if dims else self._values)
+
+    def drop_dc(self) -> "Spectrum":
+        """The same spectrum with the DC bin (``f = 0``) set to **zero**; shape and grid unchanged.
+
+        Zeroing rather than removing keeps every spectrum on its DFT grid (2-D ones stay 2-D), and
+        the summaries that follow see exactly the other bins: the centroid, band shares and
+        :meth:`normalized` equal those computed on the spectrum without its DC bin. :meth:`plot`
+        leaves the bin out.
+        """
+        v = self._values.clone()
+        v[(Ellipsis,) + self.dc_index] = 0
+        return self._like(v, dc_dropped=True)
+
+    def normalized(self) -> "Spectrum":
+        """Divided by :meth:`total`, so each leading index sums to 1 (ValueError if all zero)."""
+        total = self.total()
+        if bool((total <= 0).any()):
+            raise ValueError("spectrum has an all-zero (or negative-total) entry; it cannot be "
+                             "normalized to unit total energy")
+        return self._like(self._values / total.reshape(total.shape + (1,) * self._ndim))
+
+    def centroid(self) -> torch.Tensor:
+        """Energy-weighted mean |frequency| per leading index (:func:`spectral_centroid`),
+        in the unit of :attr:`fs`."""
+        return spectral_centroid(self._values, self.freqs)
+
+    def band_share(self, lo: float, hi: float) -> torch.Tensor:
+        """Share of the energy in ``lo <= |f| < hi`` per leading index
+        (:func:`band_energy_fraction`; radial ``|f|`` in 2-D); edges in the unit of :attr:`fs`."""
+        return band_energy_fraction(self._values, self.freqs, lo, hi)
+
+    def radial_profile(self, nbins: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """2-D only: ``(radii, profile)``, the mean over annuli of equal radial frequency
+        (:func:`radial_profile`); ``radii`` in the unit of :attr:`fs`."""
+        if self._ndim != 2:
+            raise ValueError("radial_profile needs a 2-D spectrum (ndim=2), this one has ndim=1")
+        v = self._values if self._shift else torch.fft.fftshift(self._values, dim=self._dims)
+        radii, profile = radial_profile(v, nbins)
+        return (radii if self._fs is None else radii * self._fs), profile
+
+    def relative_error(self, other) -> float:
+        """``||self - other|| / ||other||`` (:func:`relative_error`; ``other`` is the reference)."""
+        return relative_error(self, other)
+
+    def plot(self, ax=None, **kw):
+        """Draw with :func:`helpers.plotting.plot_spectrum` (1-D, against :attr:`freqs`; the DC bin
+        left out after :meth:`drop_dc`) or :func:`helpers.plotting.plot_spectrum2d` (2-D).
+
+        ``ax``: a matplotlib Axes (default: the current one); ``**kw`` go to the plotting function
+        (``label``, ``db``, ``color``, ... in 1-D; ``contours``, ``log``, ``title`` in 2-D).
+        Only a single spectrum (no leading dims) can be drawn. Returns the artist.
+        """
+        from . import plotting  # plotting imports this module
+
+        if self._values.ndim != self._ndim:
+            raise ValueError(f"plot draws one spectrum: values must have shape (N,) or (H, W), "
+                             f"got {self.shape}; index the leading dims first")
+        if ax is None:
+            import matplotlib.pyplot as plt
+
+            ax = plt.gca()
+        if self._ndim == 2:
+            v = self._values if self._shift else torch.fft.fftshift(self._values)
+            return plotting.plot_spectrum2d(ax, v, **kw)
+        f = self.freqs
+        keep = f != 0 if self._dc_dropped else torch.ones_like(f, dtype=torch.bool)
+        unit = "cycles/sample" if self._fs is None else "Hz"
+        kw.setdefault("xlabel", f"frequency ({unit})")
+        return plotting.plot_spectrum(ax, f[keep], self._values[keep], **kw)
+
+
+def relative_error(a, b) -> float:
+    """``||a - b|| / ||b||`` (Frobenius norms; ``b`` is the reference), as a float.
+
+    ``a`` and ``b``: tensors/arrays of one shape, or :class:`Spectrum` values -- two spectra must be
+    on the same grid (ValueError naming ``b`` otherwise). Complex inputs use ``|a - b|``. Computed
+    in the inputs' precision (no cast), as ``float((a - b).norm() / b.norm())`` would be.
+    """
+    if isinstance(a, Spectrum) and isinstance(b, Spectrum):
+        a.same_grid(b, "b")
+    a = checks.tensor(a.values if isinstance(a, Spectrum) else a, "a")
+    b = checks.tensor(b.values if isinstance(b, Spectrum) else b, "b")
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must have the same shape, got {tuple(a.shape)} and "
+                         f"{tuple(b.shape)}")
+    den = b.norm()
+    if not den > 0:
+        raise ValueError("b is all zero: the relative error ||a - b|| / ||b|| is undefined")
+    return float((a - b).norm() / den)

@@ -70,3 +70,19 @@ def test_plotting_bad_input():
         plotting.plot_waveform(ax, np.ones(8), fs=0)
     with pytest.raises(TypeError, match="ax"):
         plotting.plot_waveform("axes", np.ones(8), fs=1)
+
+
+def test_spectrum_plot_draws_through_the_plotting_helpers():
+    fig, (a1, a2, a3) = plt.subplots(1, 3)
+    x = signals.dsb_sc(torch.randn(400, dtype=torch.float64), 0.25)
+    s = spectra.Spectrum.of(x + 1.0, fs=8000)
+    line = s.plot(a1, label="m")
+    assert a1.get_xlabel() == "frequency (Hz)" and len(line.get_xdata()) == 400
+    np.testing.assert_allclose(line.get_xdata(), spectra.frequency_axis(400, fs=8000).numpy())
+    dropped = s.drop_dc().normalized().plot(a2, db=False)
+    assert len(dropped.get_xdata()) == 399 and 0.0 not in dropped.get_xdata(), "DC left out"
+    assert a2.get_ylabel() == "energy"
+    im = spectra.Spectrum.of(torch.randn(8, 8), ndim=2).plot(a3, contours=None)
+    assert a3.get_xlabel().startswith("horizontal frequency") and im.get_array().shape == (8, 8)
+    plt.sca(a1)
+    assert spectra.Spectrum.of(torch.randn(16)).plot() in a1.lines

@@ -219,5 +219,86 @@ def test_run_refuses_a_loader_that_is_not_an_iterable_of_batches(loader):
 @pytest.mark.parametrize("max_batches", [True, False, 1.5, 2.0, "2", -1])
 def test_run_refuses_a_max_batches_that_is_not_a_positive_int(max_batches):
     """max_batches must be a positive int or None: bools, floats and strings are refused by name."""
-    with pytest.raises(ValueError, match=r"\bmax_batches\b"):
+    with pytest.raises((TypeError, ValueError), match=r"\bmax_batches\b"):
         probes.LayerSpectra(_tiny(), ["0"]).run(_batches(2), max_batches=max_batches)
+
+
+# ----------------------------------------------------------------------- Spectrum values, backward
+def test_forward_spectra_are_spectrum_values_equal_to_the_direct_spectrum():
+    """spectra[name] has grid and fs; values: the averaged energy_spectrum of the output."""
+    torch.manual_seed(3)
+    conv = nn.Conv1d(2, 3, 5, padding=2).double()
+    x = torch.randn(4, 2, 40, dtype=torch.float64)
+    model = nn.Sequential(conv)
+    ls = probes.LayerSpectra(model, ["0"], normalize=False, fs=8000.0)
+    ls.run([x])
+    s_in, s_out = ls.spectra["0"]
+    assert isinstance(s_out, spectra.Spectrum) and s_out.fs == 8000.0 and s_out.shift
+    with torch.no_grad():
+        want = spectra.energy_spectrum(conv(x)).mean(dim=(0, 1))
+    torch.testing.assert_close(s_out.values, want, rtol=1e-13, atol=0)
+    torch.testing.assert_close(s_in.values, spectra.energy_spectrum(x).mean(dim=(0, 1)),
+                               rtol=1e-13, atol=0)
+    torch.testing.assert_close(s_out.freqs, spectra.frequency_axis(40, fs=8000.0))
+    assert torch.equal(ls.results["0"][1], s_out.values)
+    again = probes.LayerSpectra(model, ["0"], normalize=False).run([x], as_spectra=True)
+    torch.testing.assert_close(again["0"][1].values, s_out.values, rtol=0, atol=0)
+    out = probes.activation_balance(nn.Sequential(conv, nn.ReLU()), [x])
+    assert torch.equal(out["spectra"]["1"][1].values, out["results"]["1"][1])
+
+
+def test_backward_probe_records_the_gradient_at_the_output_in_closed_form():
+    """y = conv(x), L = sum(w * y): dL/dy = w, so the recorded spectrum is energy_spectrum(w)."""
+    torch.manual_seed(4)
+    model = nn.Sequential(nn.Conv1d(2, 3, 5, padding=2)).double()
+    x = torch.randn(1, 2, 48, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(1, 3, 48, dtype=torch.float64)
+    with probes.LayerSpectra(model, ["0"], normalize=False, direction="backward") as ls:
+        (w * model(x)).sum().backward()
+    assert all(not m._backward_hooks for m in model.modules()), "hooks come off"
+    g_in, g_out = ls.spectra["0"]
+    torch.testing.assert_close(g_out.values, spectra.energy_spectrum(w).mean(dim=(0, 1)),
+                               rtol=1e-14, atol=0)
+    # dL/dx is the transposed convolution of w: compare with autograd's own gradient
+    torch.testing.assert_close(g_in.values, spectra.energy_spectrum(x.grad).mean(dim=(0, 1)),
+                               rtol=1e-14, atol=0)
+    assert ls.accumulators["0"][1].count == 1
+
+
+def test_backward_run_takes_a_loss_and_leaves_parameter_grads_alone():
+    model = _tiny().double()
+    batches = [(torch.randn(3, 2, 32, dtype=torch.float64), torch.zeros(3, dtype=torch.long))]
+    g = torch.Generator().manual_seed(0)
+    w = torch.randn(3, 4, 16, dtype=torch.float64, generator=g)
+    ls = probes.LayerSpectra(model, ["3", "4"], normalize=False, direction="backward",
+                             compute_dtype=torch.float64)
+    res = ls.run(batches, loss=lambda out, labels: (w * out).sum())
+    assert all(p.grad is None for p in model.parameters())
+    # the Tanh output gradient is w; the conv output gradient is w * (1 - tanh^2)
+    torch.testing.assert_close(res["4"][1], spectra.energy_spectrum(w).mean(dim=(0, 1)),
+                               rtol=1e-13, atol=0)
+    with torch.no_grad():
+        y = model[:4](batches[0][0])
+    want = spectra.energy_spectrum(w * (1 - torch.tanh(y) ** 2)).mean(dim=(0, 1))
+    torch.testing.assert_close(res["3"][1], want, rtol=1e-12, atol=0)
+    torch.testing.assert_close(res["4"][0], res["3"][1])   # conv output = tanh input
+    with pytest.raises(TypeError, match=r"\bloss\b"):
+        ls.run(batches)
+
+
+@pytest.mark.filterwarnings("ignore:Full backward hook is firing")
+def test_backward_input_gradient_of_a_leaf_input_is_none():
+    model = nn.Sequential(nn.Conv1d(1, 1, 3)).double()
+    with probes.LayerSpectra(model, ["0"], direction="backward") as ls:
+        model(torch.randn(2, 1, 16, dtype=torch.float64)).square().sum().backward()
+    assert ls.results["0"][0] is None and ls.spectra["0"][1].n == 14
+
+
+@pytest.mark.parametrize("kw, exc, word", [
+    ({"direction": "sideways"}, ValueError, "direction"),
+    ({"direction": 1}, TypeError, "direction"),
+    ({"fs": 0.0}, ValueError, "fs"),
+])
+def test_new_options_name_the_argument(kw, exc, word):
+    with pytest.raises(exc, match=rf"\b{word}\b"):
+        probes.LayerSpectra(_tiny(), ["0"], **kw)

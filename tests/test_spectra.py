@@ -362,3 +362,159 @@ def test_energy_contours_with_empty_bins_and_all_zero():
     assert P.energy_contours(spec, levels=(0.5, 0.6, 0.9)) == {0.5: 0.5, 0.6: 0.25, 0.9: 0.25}
     assert P.energy_contours(np.zeros((3, 3)) + np.eye(3), levels=0.6) == {0.6: 1.0}
     assert_raises_naming(lambda: P.energy_contours(torch.zeros(8)), ValueError, "spectrum")
+
+
+# ---------------------------------------------------------------------------------- Spectrum
+def test_spectrum_of_a_pure_tone_sits_at_plus_minus_f_on_the_grid_with_fs():
+    fs, n, f0 = 8000.0, 800, 1000.0
+    t = torch.arange(n, dtype=torch.float64) / fs
+    s = P.Spectrum.of(torch.cos(2 * np.pi * f0 * t), fs=fs)
+    assert s.fs == fs and s.ndim == 1 and s.n == n and s.df == fs / n
+    peaks = s.freqs[s.values > 1e-9 * s.values.max()]
+    assert peaks.tolist() == [-f0, f0]
+    # Parseval: the two bins hold N^2 / 4 each
+    np.testing.assert_allclose(s.values[s.values > 1].numpy(), [n ** 2 / 4] * 2, rtol=1e-13)
+    assert float(s.centroid()) == pytest.approx(f0, rel=1e-13)
+    assert float(s.band_share(900, 1100)) == pytest.approx(1.0, abs=1e-15)
+    torch.testing.assert_close(s.freqs, P.frequency_axis(n, fs=fs), rtol=0, atol=0)
+    unshifted = P.Spectrum.of(torch.cos(2 * np.pi * f0 * t), fs=fs, shift=False)
+    assert unshifted.freqs[unshifted.values > 1].tolist() == [f0, -f0]
+    assert s.freqs is s.freqs, "the grid is built once"
+
+
+def test_spectrum_centroid_of_a_known_spectrum_and_values_access():
+    # energy 1 at |f| = 1/8 and 3 at |f| = 1/4 (both sides): centroid (2/8 + 6/4) / 8 = 0.21875
+    v = torch.zeros(8, dtype=torch.float64)
+    f = P.frequency_axis(8)
+    v[f.abs() == 0.125] = 1.0
+    v[f == 0.25] = 3.0
+    v[f == -0.25] = 3.0
+    s = P.Spectrum(v)
+    assert float(s.centroid()) == pytest.approx(0.21875, rel=1e-15)
+    assert float(s.total()) == 8.0
+    assert np.asarray(s).tolist() == v.tolist() and s.values is v
+    assert float(P.Spectrum(v, fs=16.0).centroid()) == pytest.approx(16 * 0.21875, rel=1e-15)
+
+
+def test_band_share_of_white_noise_is_the_band_width(rng):
+    x = torch.as_tensor(rng.standard_normal((400, 1024)))
+    s = P.Spectrum.of(x)
+    share = s.band_share(0.1, 0.3)
+    assert share.shape == (400,)
+    assert float(share.mean()) == pytest.approx(0.4, abs=0.005)   # two-sided band 2 x 0.2
+    f = P.frequency_axis(1024)
+    torch.testing.assert_close(share, P.band_energy_fraction(s.values, f, 0.1, 0.3))
+
+
+def test_drop_dc_then_normalized_sums_to_one_and_matches_removing_the_bin(rng):
+    x = torch.as_tensor(rng.standard_normal((3, 2, 65))) + 5.0   # a large DC
+    s = P.Spectrum.of(x)
+    d = s.drop_dc()
+    assert d.shape == s.shape and d.dc_dropped and not s.dc_dropped
+    assert bool((d.values[..., 32] == 0).all()) and bool((s.values[..., 32] > 0).all())
+    u = d.normalized()
+    assert u.shape == (3, 2, 65)
+    np.testing.assert_allclose(u.total().numpy(), 1.0, rtol=0, atol=1e-15)
+    # the same numbers as the inline "mask DC, divide by the rest"
+    f = P.frequency_axis(65)
+    ac = f != 0
+    rest = s.values[..., ac]
+    want = rest / rest.sum(-1, keepdim=True)
+    np.testing.assert_allclose(u.values[..., ac].numpy(), want.numpy(), rtol=1e-14)
+    np.testing.assert_allclose(d.centroid().numpy(), P.spectral_centroid(rest, f[ac]).numpy(),
+                               rtol=1e-14)
+    # unshifted: DC is bin 0; 2-D: DC at (H//2, W//2)
+    assert float(P.Spectrum.of(x, shift=False).drop_dc().values[..., 0].abs().max()) == 0.0
+    s2 = P.Spectrum.of(torch.as_tensor(rng.standard_normal((6, 7))) + 1.0, ndim=2).drop_dc()
+    assert s2.values[3, 3] == 0 and float(s2.freqs[3, 3]) == 0.0
+    np.testing.assert_allclose(float(s2.normalized().total()), 1.0, rtol=0, atol=1e-15)
+
+
+def test_spectrum_radial_profile_of_an_isotropic_spectrum():
+    # E = exp(-rho / 0.1), rho = |f| rounded to the annulus grid dr = 1/32: constant on each
+    # annulus, so the profile is exp(-radius / 0.1) exactly
+    h = w = 32
+    r = P.radial_frequency(h, w)
+    s = P.Spectrum(torch.exp(-torch.round(r * 32) / 32 / 0.1), ndim=2)
+    radii, prof = s.radial_profile()
+    assert radii.shape == (17,) and prof.shape == (17,)
+    assert float(prof[0]) == 1.0
+    np.testing.assert_allclose(prof.numpy(), torch.exp(-radii / 0.1).numpy(), rtol=1e-14)
+    assert bool((prof.diff() < 0).all()), "decreasing in |f|"
+    # the same as the function on the centred values; an unshifted spectrum is centred first
+    torch.testing.assert_close(prof, P.radial_profile(s.values)[1])
+    u = P.Spectrum(torch.fft.ifftshift(s.values), ndim=2, shift=False)
+    torch.testing.assert_close(u.radial_profile()[1], prof)
+    torch.testing.assert_close(u.freqs, torch.fft.ifftshift(r))
+    radii_fs, _ = P.Spectrum(s.values, ndim=2, fs=28.0).radial_profile()
+    torch.testing.assert_close(radii_fs, 28.0 * radii)
+    assert s.df == (1 / 32, 1 / 32) and s.n == (32, 32) and s.dc_index == (16, 16)
+
+
+def test_spectrum_mean_over_leading_dims(rng):
+    x = torch.as_tensor(rng.standard_normal((3, 4, 16)))
+    s = P.Spectrum.of(x, fs=2.0)
+    assert torch.equal(s.mean().values, s.values.mean(dim=(0, 1))) and s.mean().fs == 2.0
+    assert torch.equal(s.mean(0).values, s.values.mean(dim=0)) and s.mean(-1).shape == (3, 16)
+    assert s.mean().mean().shape == (16,)
+    assert_raises_naming(lambda: s.mean(2), ValueError, "dim")
+    assert_raises_naming(lambda: s.mean(1.0), TypeError, "dim")
+
+
+def test_spectrum_is_immutable_and_methods_return_new_spectra():
+    s = P.Spectrum(torch.ones(4, dtype=torch.float64), fs=2.0)
+    with pytest.raises(AttributeError, match="immutable"):
+        s.fs = 3.0
+    n = s.normalized()
+    assert n is not s and n.fs == 2.0 and float(s.total()) == 4.0 and float(n.total()) == 1.0
+    assert "Spectrum(shape=(4,)" in repr(s)
+
+
+def test_spectrum_mean_gives_a_spectrum(rng):
+    x = torch.as_tensor(rng.standard_normal((5, 2, 16)))
+    acc = P.SpectrumMean().update(x)
+    s = acc.spectrum(fs=8000)
+    assert isinstance(s, P.Spectrum) and s.fs == 8000.0 and torch.equal(s.values, acc.mean)
+    np.testing.assert_allclose(float(s.total()), 1.0, rtol=1e-14)
+
+
+def test_relative_error_for_tensors_and_spectra(rng):
+    a = torch.as_tensor(rng.standard_normal(32))
+    b = torch.as_tensor(rng.standard_normal(32))
+    assert P.relative_error(a, b) == float((a - b).norm() / b.norm())
+    sa, sb = P.Spectrum.of(a), P.Spectrum.of(b)
+    assert sa.relative_error(sb) == float((sa.values - sb.values).norm() / sb.values.norm())
+    assert P.relative_error(sa, sb.values) == sa.relative_error(sb)
+    z = torch.as_tensor(rng.standard_normal(8) + 1j * rng.standard_normal(8))
+    want = float((z - z.conj()).abs().norm() / z.abs().norm())
+    assert P.relative_error(z, z.conj()) == pytest.approx(want)
+
+
+_S = P.Spectrum.of
+
+
+@pytest.mark.parametrize("call, exc, name", [
+    (lambda: P.relative_error(_S(torch.ones(8)), _S(torch.ones(9))), ValueError, "b"),
+    (lambda: P.relative_error(_S(torch.ones(8), fs=2.0), _S(torch.ones(8))), ValueError, "fs"),
+    (lambda: P.relative_error(_S(torch.ones(4, 4)), _S(torch.ones(4, 4), ndim=2)), ValueError,
+     "ndim"),
+    (lambda: P.relative_error(_S(torch.ones(8)), _S(torch.ones(8), shift=False)), ValueError,
+     "shift"),
+    (lambda: P.relative_error(torch.ones(3), torch.ones(4)), ValueError, "b"),
+    (lambda: P.relative_error(torch.ones(3), torch.zeros(3)), ValueError, "b"),
+    (lambda: P.relative_error("a", torch.ones(3)), TypeError, "a"),
+    (lambda: P.Spectrum(torch.ones(4)).same_grid(torch.ones(4)), TypeError, "other"),
+    (lambda: P.Spectrum("x"), TypeError, "values"),
+    (lambda: P.Spectrum(torch.ones(4), ndim=2), ValueError, "values"),
+    (lambda: P.Spectrum(torch.ones(4), ndim=3), ValueError, "ndim"),
+    (lambda: P.Spectrum(torch.ones(4), fs=-1.0), ValueError, "fs"),
+    (lambda: P.Spectrum(torch.ones(4), fs="8k"), TypeError, "fs"),
+    (lambda: P.Spectrum(torch.ones(4), shift=1), TypeError, "shift"),
+    (lambda: P.Spectrum(torch.ones(4)).radial_profile(), ValueError, "ndim"),
+    (lambda: P.Spectrum(torch.zeros(4)).normalized(), ValueError, "normalized"),
+    (lambda: P.Spectrum(torch.ones(4)).band_share(0.3, 0.1), ValueError, "f_hi"),
+    (lambda: P.Spectrum(torch.ones(2, 4)).plot(), ValueError, "values"),
+    (lambda: P.Spectrum.of(torch.ones(4), ndim=2), ValueError, "x"),
+])
+def test_spectrum_errors_name_the_argument(call, exc, name):
+    assert_raises_naming(call, exc, name)
