@@ -61,8 +61,9 @@ def _numpy(x, name: str) -> np.ndarray:
 
 
 def _check_ax(ax):
-    if not hasattr(ax, "plot") or not hasattr(ax, "set_xlabel"):
-        raise TypeError(f"ax must be a matplotlib Axes (e.g. from plt.subplots()), got {type(ax).__name__}")
+    from matplotlib.axes import Axes
+
+    checks.instance(ax, "ax", Axes, "a matplotlib Axes (e.g. from plt.subplots())")
 
 
 def plot_spectrum(ax, freqs, energy, label=None, db=True, xlabel="frequency (cycles/sample)", **kw):

@@ -25,7 +25,7 @@ Spectra are fftshift-centred (DC at index ``n // 2``) when ``shift=True``.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 import numpy as np
 import torch
@@ -374,10 +374,11 @@ def algorithm1_reference(images: np.ndarray) -> np.ndarray:
 def _check_levels(levels) -> tuple[float, ...]:
     if isinstance(levels, numbers.Real) and not isinstance(levels, bool):
         levels = (levels,)
-    if isinstance(levels, (str, bytes)) or not isinstance(levels, (Sequence, np.ndarray, torch.Tensor)):
-        raise TypeError(f"levels must be a sequence of energy fractions in (0, 1), got {type(levels).__name__}")
+    if isinstance(levels, (np.ndarray, torch.Tensor)):
+        levels = levels.reshape(-1).tolist()
+    checks.sequence(levels, "levels", "a sequence of energy fractions in (0, 1)")
     out = []
-    for lv in list(levels):
+    for lv in levels:
         v = checks.real(lv, "levels")
         if not 0.0 < v < 1.0:
             raise ValueError(f"levels must be energy fractions in (0, 1), got {v}")

@@ -24,9 +24,6 @@ HELPERS = Path(__file__).resolve().parents[1] / "helpers"
 EXCLUDED = {
     "models.py",
     "train.py",
-    "spectra.py",
-    "probes.py",
-    "plotting.py",
     "nets",
 }
 
