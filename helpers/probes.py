@@ -32,7 +32,7 @@ _BN = (nn.BatchNorm1d, nn.BatchNorm2d)
 
 
 def _act_types() -> tuple[type, ...]:
-    from .models import ACTIVATIONS
+    from .nets import ACTIVATIONS
 
     return tuple(set(ACTIVATIONS.values()) | {nn.LeakyReLU, nn.GELU, nn.SiLU, nn.Softplus, nn.PReLU})
 
