@@ -21,7 +21,7 @@ from . import NetConfig, int_tuple, register
 from .audio import ACTIVATIONS
 
 __all__ = ["SMALL_CNN_2D_CFG", "SmallCNN2d", "small_cnn_2d", "MNIST_MEAN", "MNIST_STD",
-           "VolterraMNISTCNN", "volterra_mnist_cnn", "mnist_tensors", "MNISTConfig",
+           "VolterraMNISTCNN", "volterra_mnist_cnn", "standardise_mnist", "mnist_tensors", "MNISTConfig",
            "mnist_config"]
 
 #: The small image CNN of chapter 2: two 3x3 convolutions at full resolution, a pool, one more,
@@ -174,17 +174,18 @@ def volterra_mnist_cnn(channels: int = 10, kernel_size: int = 3, strides=(2, 2, 
 
 
 # ----------------------------------------------------------------------------------- data
+def standardise_mnist(ds):
+    """``(images float32 (N, 1, 28, 28), labels int64 (N,))`` of an MNIST dataset of the data
+    layer, each pixel ``(x / 255 - MNIST_MEAN) / MNIST_STD``."""
+    return ((ds.data.float() / 255 - MNIST_MEAN) / MNIST_STD)[:, None], ds.targets
+
+
 def mnist_tensors(split: str = "train", subset: int | None = None, mode: str | None = None,
                   root=None):
-    """MNIST digits as ``(images float32 (N, 1, 28, 28), labels int64 (N,))``, standardised.
-
-    ``(x / 255 - MNIST_MEAN) / MNIST_STD`` of ``helpers.data.load("mnist", split, mode, subset,
-    root)`` (``subset``: the data layer's fixed, class-stratified subset; ``None``: the mode's
-    default, everything in full mode).
-    """
-    ds = data.load("mnist", split=split, mode=mode, subset=subset, root=root)
-    images = (ds.data.float() / 255 - MNIST_MEAN) / MNIST_STD
-    return images[:, None], ds.targets
+    """MNIST digits standardised (:func:`standardise_mnist`) from ``helpers.data.load("mnist",
+    split, mode, subset, root)`` (``subset``: the data layer's fixed, class-stratified subset;
+    ``None``: the mode's default, everything in full mode)."""
+    return standardise_mnist(data.load("mnist", split=split, mode=mode, subset=subset, root=root))
 
 
 @register
