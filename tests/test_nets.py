@@ -78,7 +78,8 @@ def test_config_key_is_sha256_of_canonical_json_and_stable():
     assert cfg.replace(batch_norm=False).key() != cfg.key()
     assert nets.AudioConfig.from_dict(cfg.to_dict()) == cfg
     # another process (fresh hash seeds) gives the same key
-    out = subprocess.run([sys.executable, "-c", "from helpers import nets; print(nets.AudioConfig().key())"],
+    code = "from helpers import nets; print(nets.AudioConfig().key())"
+    out = subprocess.run([sys.executable, "-c", code],
                          cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == cfg.key()
 
@@ -90,7 +91,8 @@ def test_config_normalises_and_builds():
     a = cfg.build()
     torch.manual_seed(0)
     b = cfg.build()
-    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters())), "seeded builds are equal"
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters())), \
+        "seeded builds are equal"
 
 
 @pytest.mark.parametrize("call, exc, word", [
@@ -124,7 +126,8 @@ def test_bad_inputs_name_the_argument(call, exc, word):
 
 def test_network_audio_1_config_by_mode():
     quick = nets.network_audio_1_config("quick")
-    assert quick.width == 0.25 and quick.batch_norm and quick.activation == "relu" and quick.crop == 4096
+    assert quick.width == 0.25 and quick.batch_norm and quick.activation == "relu"
+    assert quick.crop == 4096
     assert nets.network_audio_1_config("quick").key() == quick.key(), "chapters share one cache key"
     full = nets.network_audio_1_config("full", activation="tanh")
     assert full.width == 1.0 and full.activation == "tanh" and full.key() != quick.key()
@@ -141,13 +144,16 @@ def test_small_cnn_2d_structure_shapes_and_training_step():
     assert [names[c].out_channels for c in convs] == [8, 16, 32]
     for c in convs:  # size-preserving 3x3 convs: input and output spectra share one grid
         assert names[c].kernel_size == (3, 3) and names[c].padding == (1, 1)
-    assert isinstance(names["features.bn2"], nn.BatchNorm2d) and isinstance(names["features.act2"], nn.ReLU)
+    assert isinstance(names["features.bn2"], nn.BatchNorm2d)
+    assert isinstance(names["features.act2"], nn.ReLU)
     assert isinstance(names["features.pool2"], nn.MaxPool2d)
     assert net.classifier.in_features == 32 * 7 * 7
     x = torch.rand(4, 1, 28, 28)
     assert net(x).shape == (4, 10)
-    assert net.features.conv2(net.features.act1(net.features.bn1(net.features.conv1(x)))).shape == (4, 16, 28, 28)
-    plain = nets.small_cnn_2d(channels=(4, "M"), image_size=8, batch_norm=False, n_classes=3, in_channels=3)
+    f = net.features
+    assert f.conv2(f.act1(f.bn1(f.conv1(x)))).shape == (4, 16, 28, 28)
+    plain = nets.small_cnn_2d(channels=(4, "M"), image_size=8, batch_norm=False, n_classes=3,
+                              in_channels=3)
     assert not any(isinstance(m, nn.BatchNorm2d) for m in plain.modules())
     assert plain(torch.rand(2, 3, 8, 8)).shape == (2, 3)
     # it learns: one Adam step on a fixed batch lowers the loss
@@ -163,7 +169,7 @@ def test_small_cnn_2d_structure_shapes_and_training_step():
     assert losses[1] < losses[0]
 
 
-# ---------------------------------------------------------------------------- chapter 4's pooling choices
+# ------------------------------------------------------------------ chapter 4's pooling choices
 #: keys and parameters computed from the code before chapter 4 added pool choices: cached max/avg
 #: networks must stay valid (same key) and bit-identical (same seeded parameters)
 _KEYS_BEFORE_CH4 = {
@@ -195,7 +201,8 @@ def test_max_and_avg_networks_bit_identical(pool):
     assert abs(out - _OUTPUT_BEFORE_CH4[pool]) < 1e-6
 
 
-@pytest.mark.parametrize("pool, cls", [("strided", "StridedConvPool1d"), ("spectral", "SpectralPool1d"),
+@pytest.mark.parametrize("pool, cls", [("strided", "StridedConvPool1d"),
+                                       ("spectral", "SpectralPool1d"),
                                        ("blur", "MaxBlurPool1d")])
 def test_new_pool_choices_shapes_names_and_config(pool, cls):
     from helpers import pooling
@@ -214,7 +221,8 @@ def test_new_pool_choices_shapes_names_and_config(pool, cls):
     assert has_params == (pool == "strided"), "only the strided conv learns"
     if pool == "strided":
         layer = names["features.pool2"]
-        assert layer.in_channels == layer.out_channels == 16 and layer.stride == (2,) and layer.kernel_size == (3,)
+        assert layer.in_channels == layer.out_channels == 16
+        assert layer.stride == (2,) and layer.kernel_size == (3,)
     cfg = nets.network_audio_1_config("quick", pool=pool.upper())
     assert cfg.pool == pool and cfg.key() != nets.network_audio_1_config("quick").key()
     assert isinstance(dict(cfg.build().named_modules())["features.pool3"], getattr(pooling, cls))
@@ -279,14 +287,16 @@ def test_train_or_load_on_fsdd_tiny_is_deterministic(tmp_path, monkeypatch):
     m1, r1 = train.train_or_load(cfg, make_loaders=loaders, device="cpu", log=None)
     m2, r2 = train.train_or_load(cfg, make_loaders=loaders, device="cpu", log=None, retrain=True)
     assert not r2.loaded and r1.accuracy == r2.accuracy
-    assert all(torch.equal(a, b) for a, b in zip(m1.state_dict().values(), m2.state_dict().values()))
+    assert all(torch.equal(a, b)
+               for a, b in zip(m1.state_dict().values(), m2.state_dict().values()))
     _, r3 = train.train_or_load(cfg, make_loaders=loaders, device="cpu", log=None)
     assert r3.loaded and r3.accuracy == r1.accuracy
 
 
 def _us8k_root(tmp_path):
-    """A data directory with a tiny UrbanSound8K in its real layout: 12 clips, 3 folds, 8 kHz mono."""
-    clips = [(f"{200 + i}-{i % 10}-0-0.wav", 200 + i, 1 + i % 3, i % 10, 8000, 1, 700 + 50 * i) for i in range(12)]
+    """A data directory with a tiny UrbanSound8K in its real layout: 12 clips, 3 folds, 8 kHz."""
+    clips = [(f"{200 + i}-{i % 10}-0-0.wav", 200 + i, 1 + i % 3, i % 10, 8000, 1, 700 + 50 * i)
+             for i in range(12)]
     write_urbansound8k(tmp_path / "data" / "UrbanSound8K", clips, seed=0)
     return tmp_path / "data"
 
@@ -302,7 +312,8 @@ def test_audio_loaders_urbansound8k_keep_the_official_folds(tmp_path, monkeypatc
         assert fold not in set(tr.dataset.base.folds.tolist()) and len(tr.dataset) == 8
         x, y = next(iter(tr))
         assert x.shape == (4, 1, 256) and y.dtype == torch.int64
-    ev = nets.audio_eval_loader("urbansound8k", splits=("train", "test"), crop=256, root=root, fold=3)
+    ev = nets.audio_eval_loader("urbansound8k", splits=("train", "test"), crop=256, root=root,
+                                fold=3)
     assert len(ev.dataset) == 12
     # the config's dataset and fold reach its loaders: fold 2 held out
     cfg = nets.AudioConfig(dataset="urbansound8k", fold=2, crop=256, batch_size=4)
@@ -313,7 +324,7 @@ def test_audio_loaders_urbansound8k_keep_the_official_folds(tmp_path, monkeypatc
 
 def test_model_config_fold_is_urbansound8k_only_and_keeps_old_keys():
     assert nets.AudioConfig(dataset="urbansound8k").fold == 10
-    assert "fold" not in nets.AudioConfig().to_dict(), "FSDD keys must not change with the new field"
+    assert "fold" not in nets.AudioConfig().to_dict(), "FSDD keys must not change with fold"
     assert nets.AudioConfig(dataset="urbansound8k", fold=3).key() != nets.AudioConfig(
         dataset="urbansound8k", fold=4).key()
     with pytest.raises(ValueError, match="fold"):

@@ -139,7 +139,8 @@ def test_train_or_load_caches_and_reloads(tmp_path, monkeypatch):
     assert r2.accuracy == r1.accuracy and r2.seconds == r1.seconds and r2.history == r1.history
     _, te = _toy_loaders(cfg)
     assert train.evaluate(m2, te, "cpu") == r1.accuracy, "the reloaded network gives the same accuracy"
-    assert all(torch.equal(a, b) for a, b in zip(m1.state_dict().values(), m2.state_dict().values()))
+    assert all(torch.equal(a, b)
+               for a, b in zip(m1.state_dict().values(), m2.state_dict().values()))
     assert r2.chance == 0.5 and "chance" in r2.summary()
     # a different configuration is a different file
     _, r3 = train.train_or_load(cfg.replace(epochs=1), make_loaders=make, device="cpu", log=None)
@@ -163,7 +164,8 @@ def test_same_seed_same_result_different_seed_different_weights(tmp_path):
     m2, r2 = train.train_or_load(cfg, make_loaders=_toy_loaders, cache=tmp_path / "b", device="cpu", log=None)
     assert r1.accuracy == r2.accuracy
     assert [h["loss"] for h in r1.history] == [h["loss"] for h in r2.history]
-    assert all(torch.equal(a, b) for a, b in zip(m1.state_dict().values(), m2.state_dict().values()))
+    assert all(torch.equal(a, b)
+               for a, b in zip(m1.state_dict().values(), m2.state_dict().values()))
     m3, _ = train.train_or_load(cfg.replace(seed=1), make_loaders=_toy_loaders, cache=tmp_path / "c",
                                 device="cpu", log=None)
     assert not torch.equal(m1.features.conv1.weight, m3.features.conv1.weight)
@@ -329,7 +331,8 @@ def test_train_or_load_uses_the_configs_own_build_and_loaders(tmp_path):
     assert not r1.loaded and r1.accuracy > 0.5 and r1.chance == 0.5
     m2, r2 = train.train_or_load(cfg, cache=tmp_path, device="cpu", log=None)
     assert r2.loaded and r2.accuracy == r1.accuracy
-    assert all(torch.equal(a, b) for a, b in zip(m1.state_dict().values(), m2.state_dict().values()))
+    assert all(torch.equal(a, b)
+               for a, b in zip(m1.state_dict().values(), m2.state_dict().values()))
     assert nets.from_dict(cfg.to_dict()) == cfg
 
 

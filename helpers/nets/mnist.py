@@ -21,7 +21,8 @@ from . import NetConfig, int_tuple, register
 from .audio import ACTIVATIONS
 
 __all__ = ["SMALL_CNN_2D_CFG", "SmallCNN2d", "small_cnn_2d", "MNIST_MEAN", "MNIST_STD",
-           "VolterraMNISTCNN", "volterra_mnist_cnn", "standardise_mnist", "mnist_tensors", "MNISTConfig",
+           "VolterraMNISTCNN", "volterra_mnist_cnn", "standardise_mnist", "mnist_tensors",
+           "MNISTConfig",
            "mnist_config"]
 
 #: The small image CNN of chapter 2: two 3x3 convolutions at full resolution, a pool, one more,
