@@ -2,10 +2,11 @@
 
     python benchmarks/bench_volterra.py [--repeat R] [--threads T] [--seed S]
 
-Network: the 4-layer sigmoid CNN of chapter 10 (``helpers.models.volterra_mnist_cnn``: 10 channels,
+Network: the 4-layer sigmoid CNN of chapter 10 (``helpers.nets.volterra_mnist_cnn``: 10 channels,
 3x3 kernels, strides 2, 2, 2, 1; untrained, seeded, float64). For its first k layers (receptive
 fields 3, 7, 15, 31) it computes the shift-invariant Volterra kernels with
-``helpers.volterra.local_kernels``:
+``helpers.volterra.local_kernels``, timed by ``helpers.volterra.time_kernel_methods``
+(the function chapter 10 times with):
 
 * order 1 (Jacobian at 0) for k = 1..4: ``torch.func.jacrev`` (10 vector-Jacobian products, vmapped)
   vs central differences (2 x 31^2 forward passes of the canvas for k = 4, batched);
@@ -22,25 +23,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from helpers import models, volterra  # noqa: E402
+from helpers import nets, volterra  # noqa: E402
 
 TOL = 1e-5
-
-
-def _best(fn, repeat):
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def main(argv=None) -> int:
@@ -56,21 +47,15 @@ def main(argv=None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    net = models.volterra_mnist_cnn().double().eval()
+    net = nets.volterra_mnist_cnn().double().eval()
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, cpus {os.cpu_count()}, "
           f"load average {os.getloadavg()[0]:.1f}")
     print(f"{'case':<22} {'autograd s':>10} {'fd s':>9} {'ratio fd/ag':>11} {'rel diff':>9}")
-    for order in (1, 2):                                   # warm-up of torch.func (not timed)
-        volterra.local_kernels(net.first(1), 1, 3, 2, 1, ndim=2, order=order)
     ok = True
     cases = [(k, 1) for k in range(1, args.max_layers + 1)] + [(k, 2) for k in range(1, args.max_layers_order2 + 1)]
     for k, order in cases:
-        sub = net.first(k)
-        K, S, P = volterra.conv_geometry(sub)
-        t_ag, ag = _best(lambda: volterra.local_kernels(sub, 1, K, S, P, ndim=2, order=order), args.repeat)
-        t_fd, fd = _best(lambda: volterra.local_kernels(sub, 1, K, S, P, ndim=2, order=order, method="fd"),
-                         args.repeat)
-        err = max(volterra.relative_error(fd.kernels[n], ag.kernels[n]) for n in range(1, order + 1))
+        t = volterra.time_kernel_methods(net.first(k), order, repeat=args.repeat, threads=None)
+        K, t_ag, t_fd, err = t.receptive_field, t.autograd_s, t.fd_s, t.error
         ok &= err <= TOL
         print(f"{f'layer {k} (K={K}) order {order}':<22} {t_ag:10.3f} {t_fd:9.3f} {t_fd / t_ag:10.1f}x "
               f"{err:9.1e} {'ok' if err <= TOL else 'DISAGREE'}")

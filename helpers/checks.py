@@ -28,7 +28,7 @@ from collections.abc import Sequence
 import numpy as np
 
 __all__ = ["tensor", "integer", "real", "positive", "boolean", "choice", "function", "ndim",
-           "instance", "sequence", "int_tuple", "floating_dtype"]
+           "instance", "sequence", "iterable", "int_tuple", "floating_dtype"]
 
 
 def _is_torch_tensor(x) -> bool:
@@ -208,6 +208,14 @@ def sequence(value, name: str, what: str = "a list or tuple", length: int | None
         raise TypeError(f"{name} must be {what}, got {type(value).__name__}")
     if (length is not None and len(value) != length) or (nonempty and not len(value)):
         raise TypeError(f"{name} must be {what}, got {value!r}")
+    return value
+
+
+def iterable(value, name: str, what: str = "an iterable"):
+    """Something to iterate over (a DataLoader, a list of batches, a generator) -- not a string,
+    bytes or a tensor, whose iteration is almost never what was meant; returned as given."""
+    if isinstance(value, (str, bytes)) or _is_torch_tensor(value) or not hasattr(value, "__iter__"):
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__}")
     return value
 
 

@@ -36,7 +36,7 @@ _BN = (nn.BatchNorm1d, nn.BatchNorm2d)
 
 
 def _act_types() -> tuple[type, ...]:
-    from .models import ACTIVATIONS
+    from .nets import ACTIVATIONS
 
     return tuple(set(ACTIVATIONS.values()) | {nn.LeakyReLU, nn.GELU, nn.SiLU, nn.Softplus, nn.PReLU})
 
@@ -47,7 +47,7 @@ KINDS = ("conv", "act", "pool", "bn")
 def layer_names(model: nn.Module, kind: str = "conv") -> list[str]:
     """Dotted names (``features.conv1``, ...) of the layers of one kind, in forward order.
 
-    ``kind``: ``"conv"`` (Conv1d/Conv2d), ``"act"`` (the activations of ``models.ACTIVATIONS`` and
+    ``kind``: ``"conv"`` (Conv1d/Conv2d), ``"act"`` (the activations of ``nets.ACTIVATIONS`` and
     other common ones), ``"pool"`` (max/avg pooling with a fixed window; the global
     ``AdaptiveAvgPool`` of the head is left out), ``"bn"`` (batch norm).
     """

@@ -1,26 +1,28 @@
-"""Training, evaluation and train-or-load checkpoints for the book's networks.
+"""Training, evaluation and train-or-load checkpoints for the book's networks (any family).
 
-* :func:`audio_loaders` (:func:`fsdd_loaders`) -- FSDD or UrbanSound8K (``helpers.data``) as
-  fixed-length crops: random crops for training
-  (from a seeded generator), the data layer's centre crop (``data.fix_length``) for testing.
 * :func:`fit` / :func:`evaluate` -- the book's one training loop (Adam or SGD; cross-entropy or any
   ``loss``; :class:`Accuracy` or any ``metric``; a per-epoch ``on_epoch`` callback; a per-batch
   ``transform``, e.g. adversarial examples) printing one line per epoch (or a tqdm bar), and the
-  metric on a test loader. :func:`accuracy` of one batch is defined here once.
-* :func:`train_or_load` -- trains a network described by a ``models.ModelConfig`` once and caches
+  metric on a test loader. :func:`accuracy` of one batch and :func:`accuracy_on` of a model on a
+  tensor of inputs are defined here once.
+* :data:`LOSSES` / :data:`METRICS` -- the names a ``helpers.nets.NetConfig`` gives its ``loss``
+  and ``metric`` (``"cross_entropy"``, ``"pixel_cross_entropy"``; ``"accuracy"``,
+  ``"pixel_accuracy"``), each mapped to its callable.
+* :func:`train_or_load` -- trains the network a ``helpers.nets.NetConfig`` describes once
+  (``config.build()``, ``config.loaders()``, its loss, metric and budget) and caches
   ``{state_dict, config, accuracy, seconds, history}`` in ``<cache>/models/<config.key()>.pt``
   (written to a temporary file and renamed), so a later chapter, or a re-run, loads it instead.
   Every chapter still runs on its own from an empty cache: it simply trains.
 
 Determinism: with one seed, on one machine and the CPU, :func:`train_or_load` gives the same weights
-and the same accuracy (torch's global generator is seeded before the network is built, the training
-crops and shuffling come from their own seeded generators, ``num_workers=0``).
+and the same metric (torch's global generator is seeded before the network is built, the data's
+shuffling and augmentation come from their own seeded generators, ``num_workers=0``).
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import math
-import numbers
+import functools
 import os
 import tempfile
 import time
@@ -30,177 +32,21 @@ from typing import Callable
 import torch
 from torch import nn
 
-from . import runtime
-from .models import KeyedConfig, ModelConfig
+from . import checks, runtime
+from .nets import NetConfig
 
-__all__ = ["CropDataset", "AUDIO_DATASETS", "audio_loaders", "fsdd_loaders", "audio_eval_loader",
-           "fsdd_eval_loader", "calibrate_bn", "fit", "evaluate", "Accuracy", "accuracy",
-           "accuracy_counts", "TrainRecord", "train_or_load", "checkpoint_path", "flowers_tensors",
-           "AugmentedImages", "flowers_loaders"]
-
-
-# ------------------------------------------------------------------------------------- data
-INPUT_NORMS = ("peak", "rms", None)
-
-
-class CropDataset(torch.utils.data.Dataset):
-    """Fixed-length crops of a waveform dataset: item ``(float32 (1, crop), label)``.
-
-    ``random=False``: the data layer's rule :func:`helpers.data.fix_length` (centre crop of longer
-    clips, symmetric zero padding of shorter ones). ``random=True``: a clip longer than ``crop``
-    is cut at a uniformly random start; a shorter one is placed at a uniformly random offset in a
-    zero frame of ``crop`` samples (a random time shift). The randomness comes from ``generator``,
-    so a seeded generator and a fixed order give the same crops.
-
-    ``input_norm="peak"`` first scales each whole clip to peak amplitude 1 (``x / max |x|``), ``"rms"``
-    to unit RMS, ``None`` keeps the data layer's ``int16 / 32768`` values. The scale comes from the
-    whole clip, not the crop. Why: FSDD's loudness varies ~50x (training-clip peaks 0.016 to 0.86,
-    1st-99th percentile; speaker medians 0.03 for theo to 0.47 for lucas), and without it the
-    quarter-width network's eval-mode accuracy lagged its training accuracy badly (measured: 57 %
-    test after 5 epochs against 91 % training accuracy, constant lr 1e-3).
-    """
-
-    def __init__(self, base, crop: int, random: bool = False, generator: torch.Generator | None = None,
-                 input_norm: str | None = "peak"):
-        if isinstance(crop, bool) or not isinstance(crop, numbers.Integral) or crop < 1:
-            raise ValueError(f"crop must be a positive int (samples), got {crop!r}")
-        if input_norm not in INPUT_NORMS:
-            raise ValueError(f"input_norm must be one of {INPUT_NORMS}, got {input_norm!r}")
-        self.input_norm = input_norm
-        self.base, self.crop, self.random = base, int(crop), bool(random)
-        self.generator = generator if generator is not None else torch.Generator().manual_seed(0)
-
-    def __len__(self) -> int:
-        return len(self.base)
-
-    def __getitem__(self, i: int):
-        from .data import fix_length
-
-        x, y = self.base[i]
-        x = torch.as_tensor(x, dtype=torch.float32).reshape(-1)
-        if self.input_norm is not None and x.numel():
-            scale = x.abs().max() if self.input_norm == "peak" else x.square().mean().sqrt()
-            if scale > 0:
-                x = x / scale
-        n = x.shape[-1]
-        if not self.random:
-            x = fix_length(x, self.crop)
-        elif n >= self.crop:
-            start = int(torch.randint(0, n - self.crop + 1, (1,), generator=self.generator))
-            x = x[start:start + self.crop]
-        else:
-            left = int(torch.randint(0, self.crop - n + 1, (1,), generator=self.generator))
-            x = torch.nn.functional.pad(x, (left, self.crop - n - left))
-        return x[None, :], int(y)
-
-
-#: The audio datasets Network-audio-1 trains on: name -> (its splits, whether ``fold`` applies).
-AUDIO_DATASETS = {"fsdd": ("train", "test"), "urbansound8k": ("train", "test")}
-
-
-def _check_audio(dataset, fold):
-    if dataset not in AUDIO_DATASETS:
-        raise ValueError(f"dataset must be one of {sorted(AUDIO_DATASETS)}, got {dataset!r}")
-    if dataset == "fsdd":
-        if fold is not None:
-            raise ValueError(f"fold applies to urbansound8k only (FSDD's split is takes 0-4), got fold={fold!r}")
-        return {}
-    fold = 10 if fold is None else fold
-    if isinstance(fold, bool) or not isinstance(fold, numbers.Integral) or not 1 <= fold <= 10:
-        raise ValueError(f"fold must be an UrbanSound8K fold 1-10 (the held-out test fold), got {fold!r}")
-    return {"fold": int(fold)}
-
-
-def audio_loaders(dataset: str = "fsdd", crop: int = 4096, batch_size: int = 32, seed: int = 0,
-                  subset: int | None = None, test_subset: int | None = None, input_norm: str | None = "peak",
-                  root=None, mode: str | None = "full", fold: int | None = None):
-    """Train and test ``DataLoader`` s of fixed-length crops ``(B, 1, crop)`` of an audio dataset.
-
-    ``dataset="fsdd"`` (default): takes 0-4 of every speaker and digit are the test set (300 clips),
-    takes 5-49 the training set (2,700 clips). ``dataset="urbansound8k"``: the OFFICIAL folds only,
-    ``fold`` (default 10) is the test set and the other nine folds train (clips resampled to 8 kHz
-    by the data layer; never reshuffled across folds, see :class:`helpers.data.UrbanSound8K`).
-    ``subset`` / ``test_subset`` take the data layer's fixed, seeded, class-stratified subsets
-    (``None``: all clips; ``mode`` only matters for datasets with a quick-mode default). Training
-    batches are shuffled and randomly cropped with generators seeded from ``seed``; test batches
-    (``max(batch_size, 64)`` clips, no gradients) are centre crops in dataset order.
-    ``input_norm``: per-clip amplitude normalisation (:class:`CropDataset`).
-
-    Returns:
-        ``(train_loader, test_loader)``.
-    """
-    from . import data
-
-    options = _check_audio(dataset, fold)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be an int >= 0, got {seed!r}")
-    train = data.load(dataset, split="train", mode=mode, subset=subset, root=root, seed=int(seed), **options)
-    test = data.load(dataset, split="test", mode=mode, subset=test_subset, root=root, seed=int(seed), **options)
-    crop_gen = torch.Generator().manual_seed(int(seed) * 2 + 1)
-    shuffle_gen = torch.Generator().manual_seed(int(seed) * 2)
-    train_loader = torch.utils.data.DataLoader(CropDataset(train, crop, random=True, generator=crop_gen,
-                                                           input_norm=input_norm),
-                                               batch_size=int(batch_size), shuffle=True,
-                                               generator=shuffle_gen, num_workers=0)
-    test_loader = torch.utils.data.DataLoader(CropDataset(test, crop, random=False, input_norm=input_norm),
-                                              batch_size=max(int(batch_size), 64), shuffle=False, num_workers=0)
-    return train_loader, test_loader
-
-
-def fsdd_loaders(crop: int = 4096, batch_size: int = 32, seed: int = 0, subset: int | None = None,
-                 test_subset: int | None = None, input_norm: str | None = "peak", root=None,
-                 mode: str | None = "full"):
-    """FSDD train and test loaders: :func:`audio_loaders` with ``dataset="fsdd"`` (same arguments)."""
-    return audio_loaders("fsdd", crop=crop, batch_size=batch_size, seed=seed, subset=subset,
-                         test_subset=test_subset, input_norm=input_norm, root=root, mode=mode)
-
-
-def audio_eval_loader(dataset: str = "fsdd", splits=("test",), crop: int = 4096, batch_size: int = 64,
-                      input_norm: str | None = "peak", root=None, fold: int | None = None):
-    """Clips of one or more splits as centre crops ``(B, 1, crop)``, in a fixed order, for probing.
-
-    What the spectra of paper 001 (eqs 17-20) average over: every clip of ``splits`` (FSDD
-    ``"test"``: takes 0-4, 300 clips; ``("train", "test")``: all 3,000; UrbanSound8K: the test fold
-    ``fold`` and/or the nine others), each cut or padded to ``crop`` samples by the data layer's
-    :func:`helpers.data.fix_length` and normalised as in training (:class:`CropDataset`,
-    ``random=False``). No subsets and no shuffling, so every run averages over the same clips in
-    the same order.
-    """
-    from . import data
-
-    options = _check_audio(dataset, fold)
-    if isinstance(splits, str):
-        splits = (splits,)
-    splits = tuple(splits)
-    if not splits or any(s not in AUDIO_DATASETS[dataset] for s in splits):
-        raise ValueError(f"splits must name {dataset} splits 'train' and/or 'test', got {splits!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-    parts = [CropDataset(data.load(dataset, split=s, mode="full", root=root, **options), crop, random=False,
-                         input_norm=input_norm) for s in splits]
-    clips = parts[0] if len(parts) == 1 else torch.utils.data.ConcatDataset(parts)
-    return torch.utils.data.DataLoader(clips, batch_size=int(batch_size), shuffle=False, num_workers=0)
-
-
-def fsdd_eval_loader(splits=("test",), crop: int = 4096, batch_size: int = 64, input_norm: str | None = "peak",
-                     root=None):
-    """FSDD clips for probing: :func:`audio_eval_loader` with ``dataset="fsdd"`` (same arguments)."""
-    return audio_eval_loader("fsdd", splits=splits, crop=crop, batch_size=batch_size, input_norm=input_norm,
-                             root=root)
+__all__ = ["calibrate_bn", "fit", "evaluate", "Accuracy", "PixelAccuracy", "accuracy",
+           "accuracy_counts", "accuracy_on", "IGNORE_INDEX", "LOSSES", "METRICS", "TrainRecord",
+           "train_or_load", "checkpoint_path"]
 
 
 # --------------------------------------------------------------------------------- fit/evaluate
 def _check_loader(loader, name: str):
-    if isinstance(loader, (str, bytes, torch.Tensor)) or not hasattr(loader, "__iter__"):
-        raise TypeError(f"{name} must be an iterable of (inputs, labels) batches such as a DataLoader, "
-                        f"got {type(loader).__name__}")
+    checks.iterable(loader, name, "an iterable of (inputs, labels) batches such as a DataLoader")
 
 
 def _check_model(model):
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    checks.instance(model, "model", nn.Module, "a torch.nn.Module")
 
 
 class Accuracy:
@@ -232,8 +78,8 @@ def accuracy_counts(output: torch.Tensor, target: torch.Tensor) -> tuple[int, in
     """``(correct, total)`` of the arg-max class of ``output`` (class axis 1) against ``target``."""
     if output.ndim < 2 or output.shape[0] != target.shape[0] or \
             output.shape[2:] != target.shape[1:]:
-        raise ValueError(f"output must be (B, C, ...) with target (B, ...) of the same B and trailing "
-                         f"shape, got {tuple(output.shape)} and {tuple(target.shape)}")
+        raise ValueError(f"output must be (B, C, ...) with target (B, ...) of the same B and "
+                         f"trailing shape, got {tuple(output.shape)} and {tuple(target.shape)}")
     return int((output.argmax(1) == target).sum()), int(target.numel())
 
 
@@ -245,9 +91,64 @@ def accuracy(output: torch.Tensor, target: torch.Tensor) -> float:
     return correct / total
 
 
-def _check_callable(value, name: str, what: str) -> None:
-    if value is not None and not callable(value):
-        raise TypeError(f"{name} must be callable ({what}) or None, got {type(value).__name__}")
+@torch.no_grad()
+def accuracy_on(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor,
+                batch_size: int = 128) -> float:
+    """Fraction of ``inputs`` that ``model`` classifies as ``labels`` (arg-max of axis 1).
+
+    In eval mode (the model's mode is restored afterwards), without gradients, ``batch_size``
+    inputs at a time, each batch moved to the device of the model's parameters (the CPU for a
+    model without any); ``inputs`` and ``labels`` stay where they are.
+    """
+    _check_model(model)
+    inputs = checks.tensor(inputs, "inputs", min_ndim=1, check_finite=False)
+    if not isinstance(labels, torch.Tensor) or labels.shape[:1] != inputs.shape[:1]:
+        raise ValueError(f"labels must be a tensor of {len(inputs)} class indices (one per input), "
+                         f"got {type(labels).__name__} {tuple(getattr(labels, 'shape', ()))}")
+    batch_size = checks.integer(batch_size, "batch_size", 1)
+    device = next((p.device for p in model.parameters()), torch.device("cpu"))
+    was_training = model.training
+    model.eval()
+    correct = total = 0
+    try:
+        for xb, yb in zip(inputs.split(batch_size), labels.split(batch_size)):
+            c, n = accuracy_counts(model(xb.to(device)).cpu(), yb.cpu())
+            correct, total = correct + c, total + n
+    finally:
+        model.train(was_training)
+    if total == 0:
+        raise ValueError("accuracy of no inputs is undefined")
+    return correct / total
+
+
+#: The label of pixels a segmentation loss and metric leave out (the boundary label of VOC masks).
+IGNORE_INDEX = 255
+
+
+class PixelAccuracy(Accuracy):
+    """:class:`Accuracy` over pixels, leaving out those labelled :data:`IGNORE_INDEX`."""
+
+    name = "pixel_accuracy"
+
+    def update(self, output: torch.Tensor, target: torch.Tensor) -> None:
+        accuracy_counts(output, target)                    # the shape check
+        keep = target != IGNORE_INDEX
+        self.correct += int(((output.argmax(1) == target) & keep).sum())
+        self.total += int(keep.sum())
+
+
+#: Loss names of ``NetConfig.loss``: ``loss(output, target) -> scalar tensor``.
+LOSSES: dict[str, Callable] = {
+    "cross_entropy": nn.functional.cross_entropy,
+    "pixel_cross_entropy": functools.partial(nn.functional.cross_entropy,
+                                             ignore_index=IGNORE_INDEX),
+}
+#: Metric names of ``NetConfig.metric``: classes with ``update(output, target)`` and ``value()``.
+METRICS: dict[str, Callable] = {"accuracy": Accuracy, "pixel_accuracy": PixelAccuracy}
+
+
+def _function(value, name: str, what: str):
+    return checks.function(value, name, what, optional=True)
 
 
 def fit(model: nn.Module, train_loader, epochs: int, lr: float, device: str | None = None,
@@ -261,7 +162,8 @@ def fit(model: nn.Module, train_loader, epochs: int, lr: float, device: str | No
         model: a network returning class scores on axis 1 (logits ``(B, n_classes)``, or
             ``(B, n_classes, H, W)`` for segmentation), or whatever ``loss`` and ``metric`` accept.
         train_loader: iterable of ``(inputs, targets)`` batches.
-        epochs: number of passes (0 is allowed: nothing is trained; ``on_epoch(0, ...)`` still runs).
+        epochs: number of passes (0 is allowed: nothing is trained; ``on_epoch(0, ...)`` still
+            runs).
         lr: learning rate (> 0).
         device: torch device (``None``: ``runtime.resolve_device()``).
         log: called with one line per epoch (``None``: silent).
@@ -288,19 +190,15 @@ def fit(model: nn.Module, train_loader, epochs: int, lr: float, device: str | No
     """
     _check_model(model)
     _check_loader(train_loader, "train_loader")
-    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 0:
-        raise ValueError(f"epochs must be an int >= 0, got {epochs!r}")
-    if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not (lr > 0 and math.isfinite(lr)):
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
-    if optimizer not in ("adam", "sgd"):
-        raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
-    if schedule not in ("onecycle", "constant"):
-        raise ValueError(f"schedule must be 'onecycle' or 'constant', got {schedule!r}")
-    _check_callable(log, "log", "e.g. print")
-    _check_callable(loss, "loss", "loss(output, target) -> scalar tensor")
-    _check_callable(metric, "metric", "a class with update(output, target) and value()")
-    _check_callable(on_epoch, "on_epoch", "on_epoch(epoch, model, row)")
-    _check_callable(transform, "transform", "transform(model, inputs, targets) -> (inputs, targets)")
+    epochs = checks.integer(epochs, "epochs", 0)
+    lr = checks.positive(lr, "lr")
+    optimizer = checks.choice(optimizer, "optimizer", ("adam", "sgd"))
+    schedule = checks.choice(schedule, "schedule", ("onecycle", "constant"))
+    _function(log, "log", "callable (e.g. print)")
+    _function(loss, "loss", "callable: loss(output, target) -> scalar tensor")
+    _function(metric, "metric", "callable: a class with update(output, target) and value()")
+    _function(on_epoch, "on_epoch", "callable: on_epoch(epoch, model, row)")
+    _function(transform, "transform", "callable: transform(model, inputs, targets)")
     device = runtime.resolve_device(device)
     model.to(device)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -316,7 +214,7 @@ def fit(model: nn.Module, train_loader, epochs: int, lr: float, device: str | No
             raise TypeError("schedule='onecycle' needs a train_loader with a len(); "
                             "use schedule='constant'") from None
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr,
-                                                    total_steps=max(1, steps * int(epochs)))
+                                                    total_steps=max(1, steps * epochs))
     loss_fn = loss or nn.CrossEntropyLoss()
     make_metric = metric or Accuracy
     name = getattr(make_metric, "name", "metric")
@@ -324,7 +222,7 @@ def fit(model: nn.Module, train_loader, epochs: int, lr: float, device: str | No
         model.eval()
         on_epoch(0, model, None)
     history, t0 = [], time.perf_counter()
-    for epoch in range(1, int(epochs) + 1):
+    for epoch in range(1, epochs + 1):
         model.train()
         meter, total, loss_sum = make_metric(), 0, 0.0
         batches = train_loader
@@ -374,8 +272,8 @@ def evaluate(model: nn.Module, loader, device: str | None = None, metric: Callab
     with gradients enabled)."""
     _check_model(model)
     _check_loader(loader, "loader")
-    _check_callable(metric, "metric", "a class with update(output, target) and value()")
-    _check_callable(transform, "transform", "transform(model, inputs, targets) -> (inputs, targets)")
+    _function(metric, "metric", "callable: a class with update(output, target) and value()")
+    _function(transform, "transform", "callable: transform(model, inputs, targets)")
     device = runtime.resolve_device(device)
     was_training = model.training
     model.to(device).eval()
@@ -390,12 +288,14 @@ def evaluate(model: nn.Module, loader, device: str | None = None, metric: Callab
     return meter.value()
 
 
-def calibrate_bn(model: nn.Module, loader, max_batches: int | None = None, device: str | None = None) -> nn.Module:
-    """Re-estimate every batch-norm layer's running mean and variance on ``loader``; weights untouched.
+def calibrate_bn(model: nn.Module, loader, max_batches: int | None = None,
+                 device: str | None = None) -> nn.Module:
+    """Re-estimate every batch-norm layer's running mean and variance on ``loader``; the weights
+    stay as they are.
 
-    The "BN-calibrated" control of an untrained network: a freshly built network's batch-norm layers
-    hold their initial running statistics (mean 0, variance 1), so in eval mode they are the identity
-    and do not normalise anything. Here each ``_BatchNorm`` layer is reset and, with
+    The "BN-calibrated" control of an untrained network: a freshly built network's batch-norm
+    layers hold their initial running statistics (mean 0, variance 1), so in eval mode they are the
+    identity and do not normalise anything. Here each ``_BatchNorm`` layer is reset and, with
     ``momentum=None`` (a cumulative average over all batches seen), fed the batches of ``loader``
     in training mode without gradients; the running statistics become the data's per-channel mean
     and (unbiased) variance over those batches, as after training, while every learned parameter
@@ -407,9 +307,8 @@ def calibrate_bn(model: nn.Module, loader, max_batches: int | None = None, devic
     """
     _check_model(model)
     _check_loader(loader, "loader")
-    if max_batches is not None and (isinstance(max_batches, bool) or not isinstance(max_batches, numbers.Integral)
-                                    or max_batches < 1):
-        raise ValueError(f"max_batches must be a positive int or None, got {max_batches!r}")
+    if max_batches is not None:
+        max_batches = checks.integer(max_batches, "max_batches", 1)
     bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     if not bns:
         return model.eval()
@@ -435,9 +334,12 @@ def calibrate_bn(model: nn.Module, loader, max_batches: int | None = None, devic
 # -------------------------------------------------------------------------------- train or load
 @dataclasses.dataclass
 class TrainRecord:
-    """What :func:`train_or_load` reports: test accuracy, training time, history, where it is cached."""
+    """What :func:`train_or_load` reports: the test metric, training time, history, where cached.
 
-    config: ModelConfig
+    ``accuracy`` is the config's ``metric`` on its test loader (accuracy unless it names another).
+    """
+
+    config: NetConfig
     accuracy: float
     seconds: float
     history: list
@@ -445,32 +347,31 @@ class TrainRecord:
     loaded: bool
 
     @property
-    def chance(self) -> float:
-        """Accuracy of guessing: ``1 / n_classes`` (FSDD's test set is balanced)."""
-        return 1.0 / self.config.n_classes
+    def chance(self) -> float | None:
+        """Accuracy of guessing: ``1 / n_classes`` (``None`` for a config without classes)."""
+        n = self.config.n_outputs
+        return None if n is None else 1.0 / n
 
     def summary(self) -> str:
         how = "loaded from cache" if self.loaded else "trained"
-        return (f"{self.config.short()}: test accuracy {self.accuracy:.1%} (chance {self.chance:.0%}), "
+        chance = "" if self.chance is None else f" (chance {self.chance:.0%})"
+        what = self.config.metric.replace("_", " ")
+        return (f"{self.config.short()}: test {what} {self.accuracy:.1%}{chance}, "
                 f"{self.config.epochs} epochs, {self.seconds:.0f} s of training ({how})")
 
 
-def checkpoint_path(config: ModelConfig, cache=None) -> Path:
-    """``<cache>/models/<config.key()>.pt`` (``cache``: a folder, default ``runtime.cache_dir()``)."""
-    if not isinstance(config, KeyedConfig):
-        raise TypeError(f"config must be a models.ModelConfig or models.ImageModelConfig, got {type(config).__name__}")
-    base = runtime.cache_dir(cache)
-    folder = base / "models"
+def _check_config(config) -> NetConfig:
+    return checks.instance(config, "config", NetConfig,
+                           "a helpers.nets.NetConfig (e.g. nets.network_audio_1_config())")
+
+
+def checkpoint_path(config: NetConfig, cache=None) -> Path:
+    """``<cache>/models/<config.key()>.pt`` (``cache``: a folder; default ``runtime.cache_dir()``).
+    """
+    _check_config(config)
+    folder = runtime.cache_dir(cache) / "models"
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{config.key()}.pt"
-
-
-def _default_loaders(config: ModelConfig):
-    if config.dataset not in AUDIO_DATASETS:
-        raise ValueError(f"make_loaders must be given for dataset {config.dataset!r} "
-                         f"(the default loaders are those of {sorted(AUDIO_DATASETS)})")
-    return audio_loaders(config.dataset, crop=config.crop, batch_size=config.batch_size, seed=config.seed,
-                         subset=config.subset, input_norm=config.input_norm, fold=config.fold)
 
 
 def _save_atomic(obj: dict, path: Path) -> None:
@@ -485,37 +386,53 @@ def _save_atomic(obj: dict, path: Path) -> None:
         raise
 
 
-def train_or_load(config: ModelConfig, build_fn: Callable | None = None, make_loaders: Callable | None = None,
-                  cache=None, device: str | None = None, log: Callable | None = print,
-                  retrain: bool = False, progress: bool = False):
+@contextlib.contextmanager
+def _torch_threads(n: int | None):
+    """torch's intra-op threads set to ``n`` in the block (``None``: unchanged), then restored."""
+    before = torch.get_num_threads()
+    if n is not None:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def train_or_load(config: NetConfig, build_fn: Callable | None = None,
+                  make_loaders: Callable | None = None, cache=None, device: str | None = None,
+                  log: Callable | None = print, retrain: bool = False, progress: bool = False,
+                  root=None, mode: str | None = None):
     """Load the network described by ``config`` from the cache, or train it and cache it.
 
     Args:
-        config: a :class:`helpers.models.ModelConfig`; ``config.key()`` names the checkpoint.
-        build_fn: ``build_fn(config) -> nn.Module`` (default ``config.build()``, Network-audio-1).
+        config: a :class:`helpers.nets.NetConfig` of any family; ``config.key()`` names the
+            checkpoint; its ``loss`` and ``metric`` are looked up in :data:`LOSSES` /
+            :data:`METRICS`, its budget (``epochs``, ``lr``, ``optimizer``, ``weight_decay``,
+            ``schedule``) goes to :func:`fit`.
+        build_fn: ``build_fn(config) -> nn.Module`` (default ``config.build()``).
         make_loaders: ``make_loaders(config) -> (train_loader, test_loader)`` (default
-            :func:`audio_loaders` with the config's dataset, fold, crop, batch size, seed and subset). Only called
-            when the network has to be trained.
+            ``config.loaders(root=root, mode=mode)``). Only called when the network is trained.
         cache: cache folder (default ``runtime.cache_dir()``, i.e. ``$CMT_CACHE``); the checkpoint
             is ``<cache>/models/<key>.pt``.
         device: where to train and where the returned model lives (default: CUDA if available).
         log: called with progress lines (``None``: silent).
         retrain: ignore an existing checkpoint (and overwrite it).
         progress: tqdm bars while training.
+        root, mode: the data directory and run mode for ``config.loaders``.
 
     Returns:
         ``(model, record)``: the network in eval mode on ``device``, and a :class:`TrainRecord`
-        with the test accuracy, training seconds and history (those of the original training when
+        with the test metric, training seconds and history (those of the original training when
         loaded). The checkpoint holds ``{state_dict, config, accuracy, seconds, history}``; an
         unreadable or mismatching checkpoint is retrained and replaced.
     """
-    if not isinstance(config, KeyedConfig):
-        raise TypeError(f"config must be a models.ModelConfig or models.ImageModelConfig, got {type(config).__name__}")
-    for fn, name in ((build_fn, "build_fn"), (make_loaders, "make_loaders")):
-        if fn is not None and not callable(fn):
-            raise TypeError(f"{name} must be callable or None, got {type(fn).__name__}")
+    _check_config(config)
+    loss = LOSSES[checks.choice(config.loss, "config.loss", LOSSES)]
+    metric = METRICS[checks.choice(config.metric, "config.metric", METRICS)]
+    build_fn = _function(build_fn, "build_fn", "callable: build_fn(config) -> nn.Module")
+    make_loaders = _function(make_loaders, "make_loaders", "callable: make_loaders(config)")
     build_fn = build_fn or (lambda c: c.build())
-    make_loaders = make_loaders or _default_loaders
+    make_loaders = make_loaders or (lambda c: c.loaders(root=root, mode=mode))
     device = runtime.resolve_device(device)
     path = checkpoint_path(config, cache)
     say = log or (lambda *_: None)
@@ -528,12 +445,13 @@ def train_or_load(config: ModelConfig, build_fn: Callable | None = None, make_lo
             model = build_fn(config)
             model.load_state_dict(ckpt["state_dict"])
             model.to(device).eval()
-            record = TrainRecord(config, float(ckpt["accuracy"]), float(ckpt["seconds"]), list(ckpt["history"]),
-                                 path, loaded=True)
+            record = TrainRecord(config, float(ckpt["accuracy"]), float(ckpt["seconds"]),
+                                 list(ckpt["history"]), path, loaded=True)
             say(f"loaded {path.name[:12]}... {record.summary()}")
             return model, record
         except Exception as err:  # corrupt or stale file: train again and replace it
-            say(f"cached checkpoint {path} is unusable ({type(err).__name__}: {err}); training again")
+            say(f"cached checkpoint {path} is unusable ({type(err).__name__}: {err}); "
+                "training again")
 
     runtime.seed_everything(config.seed)
     model = build_fn(config)
@@ -542,99 +460,16 @@ def train_or_load(config: ModelConfig, build_fn: Callable | None = None, make_lo
     train_loader, test_loader = make_loaders(config)
     say(f"training {config.short()} for {config.epochs} epochs on {device} ...")
     t0 = time.perf_counter()
-    history = fit(model, train_loader, config.epochs, config.lr, device, log=log, optimizer=config.optimizer,
-                  weight_decay=config.weight_decay, progress=progress, schedule=config.schedule)
+    with _torch_threads(config.cpu_threads if device == "cpu" else None):
+        history = fit(model, train_loader, config.epochs, config.lr, device, log=log,
+                      optimizer=config.optimizer, weight_decay=config.weight_decay,
+                      progress=progress, schedule=config.schedule, loss=loss, metric=metric)
     seconds = time.perf_counter() - t0
-    accuracy = evaluate(model, test_loader, device)
+    accuracy = evaluate(model, test_loader, device, metric=metric)
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    _save_atomic({"state_dict": state, "config": config.to_dict(), "accuracy": accuracy, "seconds": seconds,
-                  "history": history}, path)
+    _save_atomic({"state_dict": state, "config": config.to_dict(), "accuracy": accuracy,
+                  "seconds": seconds, "history": history}, path)
     model.eval()
     record = TrainRecord(config, accuracy, seconds, history, path, loaded=False)
     say(record.summary())
     return model, record
-
-
-# ------------------------------------------------------------------ chapter 8: tf_flowers image classifiers
-_IMAGE_CACHE: dict = {}
-
-
-def flowers_tensors(split: str = "val", image_size: int = 64, mode: str | None = None, subset: int | None = None,
-                    root=None, seed: int = 0):
-    """tf_flowers as tensors: ``(images float32 (N, 3, S, S) in [0, 1] on the 8-bit grid, labels int64 (N,))``.
-
-    Each photo (``helpers.data.load("flowers", split, mode, subset, root)``: the data directory's
-    100 + 25 photos per class, or the canonical 3,670 with the book's fixed 80/20 split) is resized
-    so that its shorter side is ``image_size`` (bilinear, antialiased), centre-cropped to a square
-    and rounded to 8 bits (``k / 255``), which is what a network sees of an 8-bit image. Decoded
-    once per process and kept in memory.
-    """
-    from . import data
-
-    if isinstance(image_size, bool) or not isinstance(image_size, numbers.Integral) or image_size < 8:
-        raise ValueError(f"image_size must be an int >= 8 (pixels), got {image_size!r}")
-    from torchvision import transforms
-
-    ds = data.load("flowers", split=split, mode=mode, subset=subset, root=root, seed=seed)
-    key = (ds.source, split, tuple(p for p, _ in ds.samples), int(image_size))
-    if key not in _IMAGE_CACHE:
-        tf = transforms.Compose([transforms.Resize(int(image_size), antialias=True),
-                                 transforms.CenterCrop(int(image_size)), transforms.PILToTensor()])
-        ds.transform = tf
-        images = torch.stack([ds[i][0] for i in range(len(ds))]).float().div_(255.0)
-        _IMAGE_CACHE[key] = (images, ds.targets.clone(), data.describe(ds))
-    images, labels, desc = _IMAGE_CACHE[key]
-    return images.clone(), labels.clone()
-
-
-class AugmentedImages(torch.utils.data.Dataset):
-    """Tensor images with seeded augmentation: random horizontal flip and a random shift of up to
-    ``shift`` pixels (reflection padding, then a crop back to size). ``augment=False``: as stored."""
-
-    def __init__(self, images: torch.Tensor, labels: torch.Tensor, augment: bool = True, shift: int = 4,
-                 generator: torch.Generator | None = None):
-        self.images, self.labels, self.augment, self.shift = images, labels, bool(augment), int(shift)
-        self.generator = generator if generator is not None else torch.Generator().manual_seed(0)
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def __getitem__(self, i: int):
-        x = self.images[i]
-        if self.augment:
-            if bool(torch.rand((), generator=self.generator) < 0.5):
-                x = x.flip(-1)
-            s = self.shift
-            if s > 0:
-                dy, dx = (int(v) for v in torch.randint(0, 2 * s + 1, (2,), generator=self.generator))
-                h, w = x.shape[-2:]
-                x = torch.nn.functional.pad(x[None], (s, s, s, s), mode="reflect")[0, :, dy:dy + h, dx:dx + w]
-        return x, int(self.labels[i])
-
-
-def flowers_loaders(config, root=None, mode: str | None = None):
-    """``make_loaders`` for :func:`train_or_load` with a ``models.ImageModelConfig`` on tf_flowers.
-
-    Train: :func:`flowers_tensors` of the ``train`` split (``config.subset`` or the mode's default),
-    augmented (:class:`AugmentedImages`, shift ``image_size // 16``) and shuffled with generators
-    seeded from ``config.seed``; test: the ``val`` split as stored, in order.
-    """
-    from .models import ImageModelConfig
-
-    if not isinstance(config, ImageModelConfig):
-        raise TypeError(f"config must be a models.ImageModelConfig, got {type(config).__name__}")
-    if config.dataset != "flowers":
-        raise ValueError(f"config.dataset must be 'flowers' for flowers_loaders, got {config.dataset!r}")
-    xtr, ytr = flowers_tensors("train", config.image_size, mode=mode, subset=config.subset, root=root)
-    xte, yte = flowers_tensors("val", config.image_size, mode=mode, root=root)
-    aug_gen = torch.Generator().manual_seed(config.seed * 2 + 1)
-    shuffle_gen = torch.Generator().manual_seed(config.seed * 2)
-    train_loader = torch.utils.data.DataLoader(
-        AugmentedImages(xtr, ytr, config.augment, max(1, config.image_size // 16), aug_gen),
-        batch_size=config.batch_size, shuffle=True, generator=shuffle_gen, num_workers=0)
-    test_loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(xte, yte), batch_size=128,
-                                              shuffle=False, num_workers=0)
-    return train_loader, test_loader
-
-
-__all__ += ["flowers_tensors", "AugmentedImages", "flowers_loaders"]

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -52,7 +53,7 @@ __all__ = ["volterra_conv", "volterra_series", "symmetrize", "compose_conv", "ou
            "VolterraSeries", "identity_series", "series_conv", "series_activation", "network_series",
            "sigmoid_taylor", "activation_derivatives", "sigmoid_two_layer_kernels", "sigmoid_three_layer_kernels",
            "receptive_field", "conv_geometry", "proxy_kernels", "local_kernels", "HackingNetwork",
-           "fit_hacking_network", "relative_error"]
+           "fit_hacking_network", "relative_error", "KernelTiming", "time_kernel_methods"]
 
 
 # ------------------------------------------------------------------------------------- checks
@@ -788,3 +789,56 @@ def fit_hacking_network(black_box: Callable, inputs, kernel_size: int, stride: i
             loss.backward()
             opt.step()
     return net.eval()
+
+
+# ------------------------------------------------- timing: autograd vs finite differences
+@dataclass(frozen=True)
+class KernelTiming:
+    """What :func:`time_kernel_methods` measured for one network and order."""
+
+    receptive_field: int
+    order: int
+    autograd_s: float
+    fd_s: float
+    error: float
+
+    @property
+    def ratio(self) -> float:
+        """Finite-difference time over autograd time."""
+        return self.fd_s / self.autograd_s
+
+
+def time_kernel_methods(model: nn.Module, order: int = 1, in_channels: int = 1, ndim: int = 2,
+                        repeat: int = 3, threads: int | None = 1) -> KernelTiming:
+    """Time :func:`local_kernels` of ``model`` by autograd and by finite differences.
+
+    The model's geometry comes from :func:`conv_geometry`. One untimed autograd call warms up
+    ``torch.func``; then each method runs ``repeat`` times and the best time counts (a shared
+    machine only ever slows a run down), on ``threads`` torch threads (``None``: as set; restored
+    afterwards). ``error``: the largest relative difference of the kernels of orders 1..``order``
+    between the two methods.
+    """
+    order = checks.integer(order, "order", 1)
+    repeat = checks.integer(repeat, "repeat", 1)
+    if threads is not None:
+        threads = checks.integer(threads, "threads", 1)
+    K, S, P = conv_geometry(model)
+    run = lambda method: local_kernels(model, in_channels, K, S, P, ndim=ndim, order=order,
+                                       method=method)
+    before = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        run("autograd")                                       # warm-up, not timed
+        best = {}
+        for method in ("autograd", "fd"):
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                out = run(method)
+                best[method] = min(best.get(method, float("inf")), time.perf_counter() - t0)
+            best[method, "kernels"] = out
+    finally:
+        torch.set_num_threads(before)
+    ag, fd = best["autograd", "kernels"], best["fd", "kernels"]
+    error = max(relative_error(fd.kernels[n], ag.kernels[n]) for n in range(1, order + 1))
+    return KernelTiming(K, order, best["autograd"], best["fd"], error)

@@ -5,13 +5,14 @@
 # interpreter's version, and counts as ready only once .complete exists.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+is313() { "$1" -c 'import sys; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1; }
 PY="${CMT_COLAB_PYTHON:-python3.13}"
-if ! command -v "$PY" >/dev/null 2>&1; then
-  for cand in /root/.pyenv/versions/3.13*/bin/python3 /usr/bin/python3.13; do
-    [ -x "$cand" ] && PY="$cand" && break
+if [ -z "${CMT_COLAB_PYTHON:-}" ] && ! is313 "$PY"; then
+  for cand in "$HOME"/.pyenv/versions/3.13*/bin/python3 /usr/bin/python3.13 /usr/local/bin/python3.13; do
+    is313 "$cand" && PY="$cand" && break
   done
 fi
-"$PY" -c 'import sys; assert sys.version_info[:2] == (3, 13), sys.version' >/dev/null 2>&1 || {
+is313 "$PY" || {
   echo "[colab-env] needs Python 3.13 (Colab's); set CMT_COLAB_PYTHON to its interpreter" >&2
   exit 3
 }

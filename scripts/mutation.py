@@ -64,7 +64,7 @@ compile are discarded); it is then run in source order.
 
 *Runner*. Re-importing torch for every mutant (what mutmut or cosmic-ray do) would cost seconds per
 mutant, so the parent imports numpy, scipy, torch, pytest and the helpers (those under test, plus
-``runtime`` and ``models``, which their tests use) once -- and runs no torch computation, so no
+``runtime`` and ``nets``, which their tests use) once -- and runs no torch computation, so no
 OpenMP thread pool exists yet -- and then forks one child per mutant. The child puts itself in its
 own process group, sends its output to /dev/null, calls ``torch.set_num_threads(1)``, compiles
 nothing (the parent already did) but execs the mutated code into the EXISTING ``helpers.<module>``
@@ -118,7 +118,7 @@ MODULE_TESTS: dict[str, tuple[str, ...]] = {
     "integrity": ("tests/test_integrity.py", "tests/test_data.py"),
 }
 #: Helpers imported by the parent besides the ones under test (their tests import them).
-PRELOAD_EXTRA = ("runtime", "models")
+PRELOAD_EXTRA = ("runtime", "nets")
 #: Third-party modules imported once by the parent, when installed.
 PRELOAD_THIRD_PARTY = ("numpy", "scipy", "scipy.stats", "scipy.signal", "torch", "torch.nn",
                        "torch.nn.functional", "pytest", "soundfile", "yaml")

@@ -162,3 +162,12 @@ def test_checks_does_not_import_torch_until_a_check_needs_it():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[1])
     assert out.stdout.strip() == "False"
+
+
+def test_iterable_refuses_strings_and_tensors():
+    assert checks.iterable([1], "loader") == [1]
+    gen = (i for i in range(2))
+    assert checks.iterable(gen, "loader") is gen
+    for bad in ("abc", b"x", torch.ones(3), 3, None):
+        assert_raises_naming(lambda b=bad: checks.iterable(b, "loader", "batches"), TypeError,
+                             "loader")

@@ -397,33 +397,33 @@ def test_ber_montecarlo_refuses_samples_per_bit_that_is_not_a_positive_int(spb):
     assert_raises_naming(call, ValueError, "samples_per_bit")
 
 
-# ------------------------------------------------------------- chapter 8's classifier (models/train)
+# ------------------------------------------------------------- chapter 8's classifier (nets/train)
 def test_image_model_config_and_flowers_cnn():
-    from helpers import models
+    from helpers import nets
 
-    cfg = models.flowers_config("quick")
-    assert cfg.key() == models.ImageModelConfig().key() and len(cfg.key()) == 64
+    cfg = nets.flowers_config("quick")
+    assert cfg.key() == nets.ImageConfig().key() and len(cfg.key()) == 64
     assert cfg.replace(seed=1).key() != cfg.key()
-    assert models.flowers_config("full").arch == "resnet18"
+    assert nets.flowers_config("full").arch == "resnet18"
     net = cfg.build()
     assert net(torch.rand(2, 3, 64, 64)).shape == (2, 5)
-    assert_raises_naming(lambda: models.ImageModelConfig(arch="vgg"), ValueError, "arch")
-    assert_raises_naming(lambda: models.ImageModelConfig(image_size=60), ValueError, "image_size")
-    assert_raises_naming(lambda: models.flowers_cnn(channels=()), TypeError, "channels")
+    assert_raises_naming(lambda: nets.ImageConfig(arch="vgg"), ValueError, "arch")
+    assert_raises_naming(lambda: nets.ImageConfig(image_size=60), ValueError, "image_size")
+    assert_raises_naming(lambda: nets.flowers_cnn(channels=()), TypeError, "channels")
 
 
 def test_train_or_load_caches_an_image_model_config(tmp_path):
-    """train_or_load accepts ImageModelConfig (real flowers photos, 0 epochs: just the plumbing)."""
+    """train_or_load accepts ImageConfig (real flowers photos, 0 epochs: just the plumbing)."""
     from conftest import require_dataset
-    from helpers import models, train
+    from helpers import nets, train
 
     require_dataset("flowers")
-    cfg = models.ImageModelConfig(channels=(4, 8), image_size=16, subset=10, epochs=0)
-    make = lambda c: train.flowers_loaders(c, mode="quick")               # noqa: E731
+    cfg = nets.ImageConfig(channels=(4, 8), image_size=16, subset=10, epochs=0)
+    make = lambda c: c.loaders(mode="quick")               # noqa: E731
     net, rec = train.train_or_load(cfg, make_loaders=make, cache=tmp_path, log=None)
     assert not rec.loaded and rec.path.name == f"{cfg.key()}.pt" and 0 <= rec.accuracy <= 1
     net2, rec2 = train.train_or_load(cfg, make_loaders=make, cache=tmp_path, log=None)
     assert rec2.loaded and rec2.accuracy == rec.accuracy
-    x, y = train.flowers_tensors("val", 16, mode="quick")
+    x, y = nets.flowers_tensors("val", 16, mode="quick")
     assert x.shape == (125, 3, 16, 16) and torch.equal(x, torch.round(x * 255) / 255)
     assert_raises_naming(lambda: train.train_or_load("cfg"), TypeError, "config")

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from helpers import models, probes, spectra
+from helpers import nets, probes, spectra
 
 
 def _tiny(inplace=False):
@@ -119,13 +119,13 @@ def test_dead_channels_are_skipped_not_fatal():
 
 
 def test_layer_names_and_pairs_on_network_audio_1():
-    net = models.vgg11_1d(width=0.0625)
+    net = nets.vgg11_1d(width=0.0625)
     assert probes.layer_names(net, "conv") == [f"features.conv{i}" for i in range(1, 9)]
     assert probes.layer_names(net, "act") == [f"features.act{i}" for i in range(1, 9)]
     assert probes.layer_names(net, "pool") == [f"features.pool{i}" for i in range(1, 6)]
     assert probes.layer_names(net, "bn") == [f"features.bn{i}" for i in range(1, 9)]
     assert probes.conv_act_pairs(net)[1] == ("features.conv2", "features.act2")
-    sine = models.vgg11_1d(width=0.0625, activation="sine")
+    sine = nets.vgg11_1d(width=0.0625, activation="sine")
     assert len(probes.layer_names(sine, "act")) == 8
 
 
@@ -133,7 +133,7 @@ def test_probe_network_audio_1_conv_and_act_spectra_share_grids():
     from helpers import layers
 
     torch.manual_seed(0)
-    net = models.vgg11_1d(width=0.0625).eval()
+    net = nets.vgg11_1d(width=0.0625).eval()
     pairs = probes.conv_act_pairs(net)
     names = [n for pair in pairs for n in pair]
     with probes.LayerSpectra(net, names) as ls:
@@ -165,7 +165,7 @@ def test_activation_balance_matches_layer_differences_and_fit():
     from helpers import layers
 
     torch.manual_seed(0)
-    model = models.vgg11_1d(width=0.0625, activation="relu", batch_norm=True).eval()
+    model = nets.vgg11_1d(width=0.0625, activation="relu", batch_norm=True).eval()
     data = [(torch.randn(4, 1, 256, generator=torch.Generator().manual_seed(i)), torch.zeros(4, dtype=torch.long))
             for i in range(2)]
     out = probes.activation_balance(model, data)

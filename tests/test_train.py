@@ -1,12 +1,14 @@
-"""train: crops, fit/evaluate, train-or-load caching, determinism (tiny models, tiny data)."""
+"""train: fit/evaluate, accuracy, the loss/metric tables, train-or-load caching for any registered
+family (toy families registered here), determinism (tiny models, tiny data)."""
 from __future__ import annotations
 
 
 import pytest
 import torch
 
-from helpers import data, models, train
-from conftest import require_dataset, write_urbansound8k
+import dataclasses
+
+from helpers import checks, nets, train
 
 @pytest.fixture(autouse=True)
 def one_thread():
@@ -18,11 +20,8 @@ def one_thread():
     torch.set_num_threads(before)
 
 
-TINY = dict(width=1 / 16, crop=512, subset=40, epochs=1, batch_size=8, lr=3e-3)
-
-
 def _toy_loaders(config):
-    """Two separable classes of short signals (a low and a high tone): the loop has something to learn."""
+    """Two separable classes of short signals (a low and a high tone): something to learn."""
     g = torch.Generator().manual_seed(config.seed)
     n = torch.arange(config.crop, dtype=torch.float32)
     xs, ys = [], []
@@ -30,7 +29,8 @@ def _toy_loaders(config):
         label = i % 2
         f = 0.02 if label == 0 else 0.3
         phase = float(torch.rand(1, generator=g)) * 6.28
-        xs.append(torch.cos(2 * torch.pi * f * n + phase) + 0.3 * torch.randn(config.crop, generator=g))
+        xs.append(torch.cos(2 * torch.pi * f * n + phase)
+                  + 0.3 * torch.randn(config.crop, generator=g))
         ys.append(label)
     ds = torch.utils.data.TensorDataset(torch.stack(xs)[:, None], torch.tensor(ys))
     train_loader = torch.utils.data.DataLoader(ds, batch_size=config.batch_size, shuffle=True,
@@ -39,10 +39,69 @@ def _toy_loaders(config):
     return train_loader, test_loader
 
 
+@nets.register
+@dataclasses.dataclass(frozen=True)
+class ToneConfig(nets.NetConfig):
+    """A toy family registered by this test: a sixteenth-width VGG1d telling two tones apart."""
+
+    archs = ("toy_tone_vgg",)
+    datasets = ("toy-tones",)
+
+    arch: str = "toy_tone_vgg"
+    dataset: str = "toy-tones"
+    epochs: int = 6
+    batch_size: int = 8
+    lr: float = 1e-2
+    crop: int = 64
+    n_classes: int = 2
+
+    def validate(self):
+        checks.integer(self.crop, "crop", 32)
+
+    def build(self):
+        return nets.vgg11_1d(width=1 / 16, n_classes=self.n_classes)
+
+    def loaders(self, root=None, mode=None):
+        return _toy_loaders(self)
+
+
+def _sign_maps(config):
+    """Images whose label map is the sign of each pixel; pixels near 0 are IGNORE_INDEX."""
+    g = torch.Generator().manual_seed(config.seed)
+    x = torch.randn(16, 1, 8, 8, generator=g)
+    y = (x[:, 0] > 0).long()
+    y[x[:, 0].abs() < 0.1] = train.IGNORE_INDEX
+    ds = torch.utils.data.TensorDataset(x, y)
+    return (torch.utils.data.DataLoader(ds, batch_size=config.batch_size, shuffle=False),
+            torch.utils.data.DataLoader(ds, batch_size=8))
+
+
+@nets.register
+@dataclasses.dataclass(frozen=True)
+class SignMapConfig(nets.NetConfig):
+    """A toy segmentation family registered by this test: a 1x1 conv labelling every pixel."""
+
+    archs = ("toy_pixel_conv",)
+    datasets = ("toy-signs",)
+
+    arch: str = "toy_pixel_conv"
+    dataset: str = "toy-signs"
+    loss: str = "pixel_cross_entropy"
+    metric: str = "pixel_accuracy"
+    epochs: int = 30
+    batch_size: int = 4
+    lr: float = 5e-2
+    schedule: str = "constant"
+
+    def build(self):
+        return torch.nn.Conv2d(1, 2, 1)
+
+    def loaders(self, root=None, mode=None):
+        return _sign_maps(self)
+
+
 def _toy_config(**kw):
-    base = dict(width=1 / 16, crop=64, epochs=6, batch_size=8, lr=1e-2, n_classes=2, dataset="toy-tones")
-    base.update(kw)
-    return models.ModelConfig(**base)
+    return ToneConfig(**kw)
 
 
 def test_fit_and_evaluate_on_toy_data():
@@ -80,7 +139,8 @@ def test_train_or_load_caches_and_reloads(tmp_path, monkeypatch):
     assert r2.accuracy == r1.accuracy and r2.seconds == r1.seconds and r2.history == r1.history
     _, te = _toy_loaders(cfg)
     assert train.evaluate(m2, te, "cpu") == r1.accuracy, "the reloaded network gives the same accuracy"
-    assert all(torch.equal(a, b) for a, b in zip(m1.state_dict().values(), m2.state_dict().values()))
+    assert all(torch.equal(a, b)
+               for a, b in zip(m1.state_dict().values(), m2.state_dict().values()))
     assert r2.chance == 0.5 and "chance" in r2.summary()
     # a different configuration is a different file
     _, r3 = train.train_or_load(cfg.replace(epochs=1), make_loaders=make, device="cpu", log=None)
@@ -104,105 +164,11 @@ def test_same_seed_same_result_different_seed_different_weights(tmp_path):
     m2, r2 = train.train_or_load(cfg, make_loaders=_toy_loaders, cache=tmp_path / "b", device="cpu", log=None)
     assert r1.accuracy == r2.accuracy
     assert [h["loss"] for h in r1.history] == [h["loss"] for h in r2.history]
-    assert all(torch.equal(a, b) for a, b in zip(m1.state_dict().values(), m2.state_dict().values()))
+    assert all(torch.equal(a, b)
+               for a, b in zip(m1.state_dict().values(), m2.state_dict().values()))
     m3, _ = train.train_or_load(cfg.replace(seed=1), make_loaders=_toy_loaders, cache=tmp_path / "c",
                                 device="cpu", log=None)
     assert not torch.equal(m1.features.conv1.weight, m3.features.conv1.weight)
-
-
-# ---------------------------------------------------------------------------------- FSDD
-def test_crop_dataset_centre_is_fix_length_and_random_is_seeded():
-    require_dataset("fsdd")
-    from helpers import data
-
-    ds = data.load("fsdd", split="test", subset=20)
-    centre = train.CropDataset(ds, 4096, input_norm=None)
-    x, y = centre[0]
-    assert x.shape == (1, 4096) and x.dtype == torch.float32 and y == int(ds.labels[0])
-    assert torch.equal(x[0], data.fix_length(ds[0][0], 4096))
-    peak = train.CropDataset(ds, 4096)[0][0]
-    assert float(peak.abs().max()) == pytest.approx(1.0)
-    a = train.CropDataset(ds, 1024, random=True, generator=torch.Generator().manual_seed(3))
-    b = train.CropDataset(ds, 1024, random=True, generator=torch.Generator().manual_seed(3))
-    assert all(torch.equal(a[i][0], b[i][0]) for i in range(5))
-
-
-def test_fsdd_loaders_split_and_shapes():
-    require_dataset("fsdd")
-    tr, te = train.fsdd_loaders(crop=512, batch_size=8, subset=40)
-    assert len(tr.dataset) == 40 and len(te.dataset) == 300, "test split = takes 0-4 (300 clips)"
-    assert all(int(t) < 5 for t in te.dataset.base.takes)
-    assert all(int(t) >= 5 for t in tr.dataset.base.takes)
-    x, y = next(iter(tr))
-    assert x.shape == (8, 1, 512) and y.shape == (8,)
-
-
-def test_fsdd_eval_loader_centre_crops_in_fixed_order():
-    require_dataset("fsdd")
-    te = train.fsdd_eval_loader(crop=512, batch_size=50)
-    assert len(te.dataset) == 300
-    ref = train.CropDataset(te.dataset.base, 512, random=False)
-    x, y = next(iter(te))
-    assert x.shape == (50, 1, 512)
-    assert torch.equal(x[7], ref[7][0]) and int(y[7]) == ref[7][1], "centre crop, dataset order"
-    both = train.fsdd_eval_loader(splits=("train", "test"), crop=512, batch_size=500)
-    assert len(both.dataset) == 3000
-    assert torch.equal(next(iter(both))[0], next(iter(both))[0]), "no shuffling"
-
-
-def test_train_or_load_on_fsdd_tiny_is_deterministic(tmp_path, monkeypatch):
-    require_dataset("fsdd")
-    monkeypatch.setenv("CMT_CACHE", str(tmp_path))
-    cfg = models.ModelConfig(**TINY)
-
-    def loaders(c):
-        return train.fsdd_loaders(crop=c.crop, batch_size=c.batch_size, seed=c.seed, subset=c.subset,
-                                  test_subset=50)
-
-    m1, r1 = train.train_or_load(cfg, make_loaders=loaders, device="cpu", log=None)
-    m2, r2 = train.train_or_load(cfg, make_loaders=loaders, device="cpu", log=None, retrain=True)
-    assert not r2.loaded and r1.accuracy == r2.accuracy
-    assert all(torch.equal(a, b) for a, b in zip(m1.state_dict().values(), m2.state_dict().values()))
-    _, r3 = train.train_or_load(cfg, make_loaders=loaders, device="cpu", log=None)
-    assert r3.loaded and r3.accuracy == r1.accuracy
-
-
-def _us8k_root(tmp_path):
-    """A data directory with a tiny UrbanSound8K in its real layout: 12 clips, 3 folds, 8 kHz mono."""
-    clips = [(f"{200 + i}-{i % 10}-0-0.wav", 200 + i, 1 + i % 3, i % 10, 8000, 1, 700 + 50 * i) for i in range(12)]
-    write_urbansound8k(tmp_path / "data" / "UrbanSound8K", clips, seed=0)
-    return tmp_path / "data"
-
-
-def test_audio_loaders_urbansound8k_keep_the_official_folds(tmp_path, monkeypatch):
-    monkeypatch.setenv("CMT_CACHE", str(tmp_path / "cache"))
-    root = _us8k_root(tmp_path)
-    # the data directory's copy is verified against the per-fold counts: those of the tiny copy
-    monkeypatch.setattr(data, "URBANSOUND8K_FOLD_COUNTS", {1: 4, 2: 4, 3: 4})
-    for fold in (1, 2, 3):
-        tr, te = train.audio_loaders("urbansound8k", crop=256, batch_size=4, root=root, fold=fold)
-        assert set(te.dataset.base.folds.tolist()) == {fold} and len(te.dataset) == 4
-        assert fold not in set(tr.dataset.base.folds.tolist()) and len(tr.dataset) == 8
-        x, y = next(iter(tr))
-        assert x.shape == (4, 1, 256) and y.dtype == torch.int64
-    ev = train.audio_eval_loader("urbansound8k", splits=("train", "test"), crop=256, root=root, fold=3)
-    assert len(ev.dataset) == 12
-    # the config's dataset and fold reach the default loaders: fold 2 held out
-    cfg = models.ModelConfig(dataset="urbansound8k", fold=2, crop=256, batch_size=4)
-    monkeypatch.setenv("CMT_DATA", str(root))
-    tr, te = train._default_loaders(cfg)
-    assert set(te.dataset.base.folds.tolist()) == {2}
-
-
-def test_model_config_fold_is_urbansound8k_only_and_keeps_old_keys():
-    assert models.ModelConfig(dataset="urbansound8k").fold == 10
-    assert "fold" not in models.ModelConfig().to_dict(), "FSDD keys must not change with the new field"
-    assert models.ModelConfig(dataset="urbansound8k", fold=3).key() != models.ModelConfig(
-        dataset="urbansound8k", fold=4).key()
-    with pytest.raises(ValueError, match="fold"):
-        models.ModelConfig(fold=3)
-    with pytest.raises(ValueError, match="fold"):
-        models.ModelConfig(dataset="urbansound8k", fold=11)
 
 
 def _bn_net():
@@ -247,16 +213,7 @@ def test_calibrate_bn_sets_running_stats_to_the_data_statistics():
     (lambda: train.fit(torch.nn.Linear(2, 2), [], 1, 0.1, "cpu", log="print"), TypeError, "log"),
     (lambda: train.evaluate(torch.nn.Linear(2, 2), [], "cpu"), ValueError, "loader"),
     (lambda: train.train_or_load({"width": 1}), TypeError, "config"),
-    (lambda: train.train_or_load(models.ModelConfig(), build_fn="vgg"), TypeError, "build_fn"),
-    (lambda: train.CropDataset([], 0), ValueError, "crop"),
-    (lambda: train.CropDataset([], 16, input_norm="max"), ValueError, "input_norm"),
-    (lambda: train.fsdd_loaders(batch_size=0), ValueError, "batch_size"),
-    (lambda: train.fsdd_eval_loader(splits=("val",)), ValueError, "splits"),
-    (lambda: train.fsdd_eval_loader(batch_size=0), ValueError, "batch_size"),
-    (lambda: train.audio_loaders("esc50"), ValueError, "dataset"),
-    (lambda: train.audio_loaders("fsdd", fold=3), ValueError, "fold"),
-    (lambda: train.audio_loaders("urbansound8k", fold=0), ValueError, "fold"),
-    (lambda: train.audio_eval_loader("urbansound8k", splits=("val",)), ValueError, "splits"),
+    (lambda: train.train_or_load(_toy_config(), build_fn="vgg"), TypeError, "build_fn"),
     (lambda: train.calibrate_bn("model", []), TypeError, "model"),
     (lambda: train.calibrate_bn(torch.nn.Linear(2, 2), [], max_batches=0), ValueError, "max_batches"),
 ])
@@ -363,3 +320,91 @@ def test_accuracy_is_defined_once_and_checks_shapes():
         train.fit(torch.nn.Linear(2, 2), [], epochs=1, lr=1e-2, loss="mse")
     with pytest.raises(TypeError, match="transform must be callable"):
         train.evaluate(torch.nn.Linear(2, 2), [], transform=3)
+
+
+# ------------------------------------------------------- train_or_load of any registered family
+def test_train_or_load_uses_the_configs_own_build_and_loaders(tmp_path):
+    """No make_loaders, no build_fn: the registered family's build() and loaders() are used."""
+    cfg = nets.config("toy_tone_vgg", seed=3)
+    assert isinstance(cfg, ToneConfig) and nets.family("toy_tone_vgg") is ToneConfig
+    m1, r1 = train.train_or_load(cfg, cache=tmp_path, device="cpu", log=None)
+    assert not r1.loaded and r1.accuracy > 0.5 and r1.chance == 0.5
+    m2, r2 = train.train_or_load(cfg, cache=tmp_path, device="cpu", log=None)
+    assert r2.loaded and r2.accuracy == r1.accuracy
+    assert all(torch.equal(a, b)
+               for a, b in zip(m1.state_dict().values(), m2.state_dict().values()))
+    assert nets.from_dict(cfg.to_dict()) == cfg
+
+
+def test_a_segmentation_family_with_its_own_loss_and_metric_trains_caches_and_reloads(tmp_path):
+    cfg = SignMapConfig()
+    d = cfg.to_dict()
+    assert d["loss"] == "pixel_cross_entropy" and d["metric"] == "pixel_accuracy", \
+        "non-default loss and metric enter the key"
+    plain = cfg.replace(loss="cross_entropy", metric="accuracy").to_dict()
+    assert "loss" not in plain and "metric" not in plain, "defaults stay out of the key"
+    lines = []
+    net, rec = train.train_or_load(cfg, cache=tmp_path, device="cpu", log=lines.append)
+    assert not rec.loaded and rec.accuracy > 0.95 and rec.chance is None
+    assert "pixel_accuracy" in rec.history[-1] and rec.history[-1]["loss"] < rec.history[0]["loss"]
+    assert "test pixel accuracy" in lines[-1]
+    # the metric leaves out IGNORE_INDEX pixels: recompute it by hand
+    x, y = next(iter(_sign_maps(cfg)[1]))
+    keep = y != train.IGNORE_INDEX
+    with torch.no_grad():
+        pred = net(x).argmax(1)
+    meter = train.PixelAccuracy()
+    meter.update(net(x).detach(), y)
+    assert meter.value() == float((pred == y)[keep].double().mean())
+    net2, rec2 = train.train_or_load(cfg, cache=tmp_path, device="cpu", log=None)
+    assert rec2.loaded and rec2.accuracy == rec.accuracy
+
+
+def test_cpu_threads_of_a_family_hold_while_training_and_are_restored(tmp_path, monkeypatch):
+    @nets.register
+    @dataclasses.dataclass(frozen=True)
+    class OneThreadTones(ToneConfig):
+        archs = ("toy_tone_vgg_1thread",)
+        cpu_threads = 1
+        arch: str = "toy_tone_vgg_1thread"
+
+    seen, real_fit = [], train.fit
+
+    def fit_spy(*args, **kw):
+        seen.append(torch.get_num_threads())
+        return real_fit(*args, **kw)
+
+    monkeypatch.setattr(train, "fit", fit_spy)
+    torch.set_num_threads(2)
+    train.train_or_load(OneThreadTones(epochs=1), cache=tmp_path, device="cpu", log=None)
+    assert seen == [1] and torch.get_num_threads() == 2
+
+
+def test_accuracy_on_matches_evaluate_and_restores_the_mode():
+    cfg = _toy_config(epochs=1)
+    torch.manual_seed(0)
+    model = cfg.build()
+    _, te = _toy_loaders(cfg)
+    x = torch.cat([b for b, _ in te])
+    y = torch.cat([t for _, t in te])
+    model.train()
+    acc = train.accuracy_on(model, x, y, batch_size=5)
+    assert model.training, "the mode is restored"
+    assert acc == train.evaluate(model, te, "cpu")
+    assert acc == train.accuracy(model.eval()(x), y)
+
+
+@pytest.mark.parametrize("call, exc, word", [
+    (lambda: train.accuracy_on("net", torch.zeros(2, 1), torch.zeros(2)), TypeError, "model"),
+    (lambda: train.accuracy_on(torch.nn.Linear(1, 2), "x", torch.zeros(2)), TypeError, "inputs"),
+    (lambda: train.accuracy_on(torch.nn.Linear(1, 2), torch.zeros(2, 1), torch.zeros(3)),
+     ValueError, "labels"),
+    (lambda: train.accuracy_on(torch.nn.Linear(1, 2), torch.zeros(2, 1), torch.zeros(2), 0),
+     ValueError, "batch_size"),
+    (lambda: train.train_or_load(_toy_config(loss="hinge")), ValueError, "loss"),
+    (lambda: train.train_or_load(_toy_config(metric="f1")), ValueError, "metric"),
+    (lambda: train.train_or_load(_toy_config(), make_loaders=3), TypeError, "make_loaders"),
+])
+def test_trainer_bad_inputs_name_the_argument(call, exc, word):
+    with pytest.raises(exc, match=word):
+        call()

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from conftest import assert_raises_naming
-from helpers import models, volterra as V
+from helpers import nets, volterra as V
 
 DT = torch.float64
 
@@ -161,7 +161,7 @@ def test_compose_conv_single_channel_is_full_convolution():
 def test_receptive_fields_of_the_paper_net():
     assert [V.receptive_field([3] * k, [2, 2, 2, 1][:k])[0] for k in range(1, 5)] == [3, 7, 15, 31]
     assert V.receptive_field([3] * 4, [2, 2, 2, 1], [1] * 4) == (31, 8, 15)
-    net = models.volterra_mnist_cnn()
+    net = nets.volterra_mnist_cnn()
     assert V.conv_geometry(net.first(3)) == (15, 8, 7)
 
 
@@ -326,7 +326,7 @@ def test_hacking_network_on_sigmoid_black_box_small_inputs():
 
 def test_mnist_cnn_split_and_series():
     torch.manual_seed(0)
-    net = models.volterra_mnist_cnn().double()
+    net = nets.volterra_mnist_cnn().double()
     x = torch.randn(2, 1, 28, 28, generator=_gen(16), dtype=DT)
     for k in range(5):
         assert torch.allclose(net.rest(k)(net.first(k)(x)), net(x))
@@ -376,8 +376,8 @@ def test_bad_inputs_raise_errors_naming_the_argument():
     assert_raises_naming(lambda: V.HackingNetwork(1, 1, 3, rank=-1), ValueError, "rank")
     assert_raises_naming(lambda: V.relative_error(torch.zeros(2), torch.zeros(3)), ValueError, "a")
     assert_raises_naming(lambda: V.sigmoid_two_layer_kernels(torch.zeros(2, 2), torch.zeros(3)), ValueError, "h")
-    assert_raises_naming(lambda: models.volterra_mnist_cnn(strides=()), TypeError, "strides")
-    assert_raises_naming(lambda: models.volterra_mnist_cnn().first(5), ValueError, "k")
+    assert_raises_naming(lambda: nets.volterra_mnist_cnn(strides=()), TypeError, "strides")
+    assert_raises_naming(lambda: nets.volterra_mnist_cnn().first(5), ValueError, "k")
 
 
 def test_series_conv_refuses_a_weight_with_the_wrong_input_channel_count():
@@ -393,3 +393,15 @@ def test_sigmoid_taylor_refuses_orders_beyond_the_tabulated_z7():
     z = torch.linspace(-0.3, 0.3, 5, dtype=DT)
     for order in (8, 9, 11):
         assert_raises_naming(lambda o=order: V.sigmoid_taylor(z, o), ValueError, "order")
+
+
+def test_time_kernel_methods_agree_and_restore_the_threads():
+    """The chapter-10 / benchmark timing helper: both methods agree, threads are restored."""
+    torch.manual_seed(0)
+    sub = nets.volterra_mnist_cnn().double().eval().first(2)
+    before = torch.get_num_threads()
+    t = V.time_kernel_methods(sub, order=1, repeat=1, threads=1)
+    assert torch.get_num_threads() == before
+    assert (t.receptive_field, t.order) == (7, 1) and t.error < 1e-5
+    assert t.autograd_s > 0 and t.fd_s > 0 and t.ratio == t.fd_s / t.autograd_s
+    assert_raises_naming(lambda: V.time_kernel_methods(sub, repeat=0), ValueError, "repeat")
