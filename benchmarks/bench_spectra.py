@@ -24,6 +24,7 @@ with one thread: on a shared 2-core machine a parallel torch op waits for the se
 another process holds it, so the default-thread time measures the machine's load as much as the
 code. The load average is printed at the start and end.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,7 +53,9 @@ def load_fsdd(root: Path, n: int | None) -> np.ndarray:
 
     files = sorted(glob.glob(str(root / "fsdd" / "recordings" / "*.wav")))
     if not files:
-        raise SystemExit(f"FSDD not found under {root / 'fsdd' / 'recordings'} (set --data or CMT_DATA)")
+        raise SystemExit(
+            f"FSDD not found under {root / 'fsdd' / 'recordings'} (set --data or CMT_DATA)"
+        )
     files = files[:n] if n else files
     out = np.zeros((len(files), 1, FSDD_LEN), dtype=np.float32)
     for i, f in enumerate(files):
@@ -61,10 +64,10 @@ def load_fsdd(root: Path, n: int | None) -> np.ndarray:
             x = x.mean(axis=1)
         if len(x) >= FSDD_LEN:  # centre crop
             start = (len(x) - FSDD_LEN) // 2
-            out[i, 0] = x[start:start + FSDD_LEN]
+            out[i, 0] = x[start : start + FSDD_LEN]
         else:  # centre zero-pad
             start = (FSDD_LEN - len(x)) // 2
-            out[i, 0, start:start + len(x)] = x
+            out[i, 0, start : start + len(x)] = x
     return out
 
 
@@ -73,7 +76,9 @@ def load_imagenette(root: Path, n: int | None) -> np.ndarray:
 
     files = sorted(glob.glob(str(root / "imagenette" / "val" / "*" / "*.JPEG")))
     if not files:
-        raise SystemExit(f"Imagenette not found under {root / 'imagenette' / 'val'} (set --data or CMT_DATA)")
+        raise SystemExit(
+            f"Imagenette not found under {root / 'imagenette' / 'val'} (set --data or CMT_DATA)"
+        )
     files = files[:n] if n else files
     out = np.empty((len(files), 3, IMG_SIZE, IMG_SIZE), dtype=np.float32)
     for i, f in enumerate(files):
@@ -118,9 +123,11 @@ class RssPeak:
 
 def batched(data: np.ndarray, ndim: int, batch: int, dtype=None) -> torch.Tensor:
     acc = SpectrumMean(ndim=ndim, normalize=True, compute_dtype=dtype)
-    t = torch.from_numpy(data)  # shares memory: batches are views, as a DataLoader would hand them over
+    t = torch.from_numpy(
+        data
+    )  # shares memory: batches are views, as a DataLoader would hand them over
     for i in range(0, len(t), batch):
-        acc.update(t[i:i + batch])
+        acc.update(t[i : i + batch])
     return acc.mean
 
 
@@ -160,17 +167,21 @@ def bench(name: str, data: np.ndarray, ndim: int, batch: int, repeat: int, threa
 
     shape = "x".join(str(s) for s in data.shape)
     print(f"{name:<11} samples {len(data):>5} ({shape} {data.dtype}, batch {batch})")
-    print(f"  {'loop (numpy, float64 FFT)':<30} {times['loop']:8.3f} s   peak {loop_peak / 2**20:7.1f} MiB "
-          f"(tracemalloc)")
+    print(
+        f"  {'loop (numpy, float64 FFT)':<30} {times['loop']:8.3f} s   peak {loop_peak / 2**20:7.1f} MiB "
+        f"(tracemalloc)"
+    )
     ok = True
     for label, (dtype, th) in paths.items():
         with RssPeak() as rss:
             fast = run(dtype, th).numpy()
         err = float(np.max(np.abs(fast - ref)) / np.max(np.abs(ref)))
         ok &= err <= 1e-6
-        print(f"  {label:<30} {times[label]:8.3f} s   peak {rss.delta / 2**20:7.1f} MiB (RSS rise, psutil)   "
-              f"ratio {times['loop'] / times[label]:5.1f}x   max|diff|/max {err:.1e} "
-              f"{'ok' if err <= 1e-6 else 'DISAGREE'}")
+        print(
+            f"  {label:<30} {times[label]:8.3f} s   peak {rss.delta / 2**20:7.1f} MiB (RSS rise, psutil)   "
+            f"ratio {times['loop'] / times[label]:5.1f}x   max|diff|/max {err:.1e} "
+            f"{'ok' if err <= 1e-6 else 'DISAGREE'}"
+        )
     return ok
 
 
@@ -183,29 +194,58 @@ def _timed(fn) -> float:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     default_data = os.environ.get("CMT_DATA") or str((ROOT / ".." / "shared" / "data").resolve())
-    p.add_argument("--data", default=default_data, help="data directory laid out like ../shared/data")
-    p.add_argument("--n", type=int, default=None,
-                   help="samples per dataset (default: all available -- 3000 FSDD, 300 Imagenette)")
-    p.add_argument("--batch", type=int, default=64, help="batch size of the streaming mean (default 64)")
-    p.add_argument("--repeat", type=int, default=3, help="timing repeats, best is reported (default 3)")
-    p.add_argument("--threads", type=int, nargs="+", default=None,
-                   help="torch thread counts to time the batched path with (default: torch's default, "
-                        "and also 1 when that is more)")
+    p.add_argument(
+        "--data", default=default_data, help="data directory laid out like ../shared/data"
+    )
+    p.add_argument(
+        "--n",
+        type=int,
+        default=None,
+        help="samples per dataset (default: all available -- 3000 FSDD, 300 Imagenette)",
+    )
+    p.add_argument(
+        "--batch", type=int, default=64, help="batch size of the streaming mean (default 64)"
+    )
+    p.add_argument(
+        "--repeat", type=int, default=3, help="timing repeats, best is reported (default 3)"
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        nargs="+",
+        default=None,
+        help="torch thread counts to time the batched path with (default: torch's default, "
+        "and also 1 when that is more)",
+    )
     args = p.parse_args(argv)
     threads = args.threads or sorted({torch.get_num_threads(), 1}, reverse=True)
     if args.n is not None and args.n < 1:
         p.error(f"--n must be a positive int, got {args.n}")
     root = Path(args.data)
 
-    print(f"torch {torch.__version__}, numpy {np.__version__}, torch threads {torch.get_num_threads()}, "
-          f"cpus {os.cpu_count()}, OMP_WAIT_POLICY {os.environ.get('OMP_WAIT_POLICY', 'unset')}, "
-          f"load average {os.getloadavg()[0]:.1f}, data {root}")
+    print(
+        f"torch {torch.__version__}, numpy {np.__version__}, torch threads {torch.get_num_threads()}, "
+        f"cpus {os.cpu_count()}, OMP_WAIT_POLICY {os.environ.get('OMP_WAIT_POLICY', 'unset')}, "
+        f"load average {os.getloadavg()[0]:.1f}, data {root}"
+    )
     ok = True
     t0 = time.perf_counter()
-    ok &= bench("FSDD", load_fsdd(root, args.n), ndim=1, batch=args.batch, repeat=args.repeat,
-                thread_counts=threads)
-    ok &= bench("Imagenette", load_imagenette(root, args.n), ndim=2, batch=args.batch, repeat=args.repeat,
-                thread_counts=threads)
+    ok &= bench(
+        "FSDD",
+        load_fsdd(root, args.n),
+        ndim=1,
+        batch=args.batch,
+        repeat=args.repeat,
+        thread_counts=threads,
+    )
+    ok &= bench(
+        "Imagenette",
+        load_imagenette(root, args.n),
+        ndim=2,
+        batch=args.batch,
+        repeat=args.repeat,
+        thread_counts=threads,
+    )
     print(f"total {time.perf_counter() - t0:.1f} s, load average {os.getloadavg()[0]:.1f}")
     if not ok:
         print("FAIL: batched and loop spectra disagree", file=sys.stderr)

@@ -18,6 +18,7 @@ difference ``||fd - autograd|| / ||autograd||``. Exits with status 1 if any diff
 1e-5 (the agreement the chapter and tests assert). Timings on a shared 2-core machine measure the
 load too: the load average is printed at the start and the end.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,11 +37,22 @@ TOL = 1e-5
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--repeat", type=int, default=3, help="timing repeats, best is reported (default 3)")
-    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's default)")
+    p.add_argument(
+        "--repeat", type=int, default=3, help="timing repeats, best is reported (default 3)"
+    )
+    p.add_argument(
+        "--threads", type=int, default=None, help="torch threads (default: torch's default)"
+    )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--max-layers", type=int, default=4, help="order-1 kernels of layers 1..N (default 4)")
-    p.add_argument("--max-layers-order2", type=int, default=2, help="order-2 kernels of layers 1..N (default 2)")
+    p.add_argument(
+        "--max-layers", type=int, default=4, help="order-1 kernels of layers 1..N (default 4)"
+    )
+    p.add_argument(
+        "--max-layers-order2",
+        type=int,
+        default=2,
+        help="order-2 kernels of layers 1..N (default 2)",
+    )
     args = p.parse_args(argv)
     if args.repeat < 1:
         p.error(f"--repeat must be a positive int, got {args.repeat}")
@@ -48,17 +60,23 @@ def main(argv=None) -> int:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     net = nets.volterra_mnist_cnn().double().eval()
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, cpus {os.cpu_count()}, "
-          f"load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"torch {torch.__version__}, threads {torch.get_num_threads()}, cpus {os.cpu_count()}, "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
     print(f"{'case':<22} {'autograd s':>10} {'fd s':>9} {'ratio fd/ag':>11} {'rel diff':>9}")
     ok = True
-    cases = [(k, 1) for k in range(1, args.max_layers + 1)] + [(k, 2) for k in range(1, args.max_layers_order2 + 1)]
+    cases = [(k, 1) for k in range(1, args.max_layers + 1)] + [
+        (k, 2) for k in range(1, args.max_layers_order2 + 1)
+    ]
     for k, order in cases:
         t = volterra.time_kernel_methods(net.first(k), order, repeat=args.repeat, threads=None)
         K, t_ag, t_fd, err = t.receptive_field, t.autograd_s, t.fd_s, t.error
         ok &= err <= TOL
-        print(f"{f'layer {k} (K={K}) order {order}':<22} {t_ag:10.3f} {t_fd:9.3f} {t_fd / t_ag:10.1f}x "
-              f"{err:9.1e} {'ok' if err <= TOL else 'DISAGREE'}")
+        print(
+            f"{f'layer {k} (K={K}) order {order}':<22} {t_ag:10.3f} {t_fd:9.3f} {t_fd / t_ag:10.1f}x "
+            f"{err:9.1e} {'ok' if err <= TOL else 'DISAGREE'}"
+        )
     print(f"load average {os.getloadavg()[0]:.1f}")
     if not ok:
         print(f"FAIL: finite differences and autograd differ by more than {TOL}", file=sys.stderr)

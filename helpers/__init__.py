@@ -5,4 +5,5 @@ against their manifests before they are read) · claims (verdicts computed from 
 signals (carriers, DSB-SC, FDM, MIMO) ·
 spectra (energy spectra, Algorithm 1) · plotting (one style) · book (the runner) · assets (offline JS).
 """
+
 __version__ = "0.1.0"

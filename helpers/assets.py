@@ -24,6 +24,7 @@ Layout of ``dest`` (and of ``<html>/_vendor``)::
     mathjax/LICENSE                        MathJax's licence (Apache-2.0)
     VENDOR.txt                             package, version and licence of everything above
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -37,7 +38,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 LOCK = "package-lock.json"
 MANIFEST = "package.json"
-COMPLETE = ".cmt-complete"  # written last inside an install; its presence means the install is whole
+COMPLETE = (
+    ".cmt-complete"  # written last inside an install; its presence means the install is whole
+)
 
 # (package folder under node_modules, source path inside it, destination under dest). A source
 # ending in "/" is a folder copied recursively; anything else is one file.
@@ -55,8 +58,9 @@ VENDOR_FILES: tuple[tuple[str, str, str], ...] = (
 # Files of the html-manager dist folder a page never loads: the non-AMD bundle, the AMD library
 # (embed-amd.js already defines it), source maps, and the Font Awesome formats only old browsers
 # pick (every @font-face also lists woff2/woff, which are kept).
-_SKIP = shutil.ignore_patterns("embed.js", "embed.js.LICENSE.txt", "libembed-amd.js", "*.map",
-                               "*.eot", "*.svg", "*.ttf")
+_SKIP = shutil.ignore_patterns(
+    "embed.js", "embed.js.LICENSE.txt", "libembed-amd.js", "*.map", "*.eot", "*.svg", "*.ttf"
+)
 
 # What a page loads, relative to the vendor folder; checked after every copy.
 ENTRY_POINTS = ("mathjax/tex-chtml.js", "requirejs/require.js", "jupyter-widgets/embed-amd.js")
@@ -66,8 +70,10 @@ def lock_key(root: Path = ROOT) -> str:
     """The sha256 of ``package-lock.json``: the name of the cached install for this lock."""
     lock = Path(root) / LOCK
     if not lock.is_file():
-        raise FileNotFoundError(f"{lock} is missing: the offline assets are pinned by package.json and "
-                                f"{LOCK} at the root of the clone")
+        raise FileNotFoundError(
+            f"{lock} is missing: the offline assets are pinned by package.json and "
+            f"{LOCK} at the root of the clone"
+        )
     return hashlib.sha256(lock.read_bytes()).hexdigest()
 
 
@@ -97,9 +103,11 @@ def install(root: Path = ROOT, cache: Path | None = None, npm: str | None = None
         shutil.rmtree(final, ignore_errors=True)
     npm = npm or shutil.which("npm")
     if not npm:
-        raise RuntimeError("npm was not found on PATH: it is needed once to fetch the book's offline "
-                           "JavaScript (MathJax, RequireJS, the widget manager) pinned in "
-                           f"{root / LOCK}; install Node.js/npm (Debian: apt-get install npm)")
+        raise RuntimeError(
+            "npm was not found on PATH: it is needed once to fetch the book's offline "
+            "JavaScript (MathJax, RequireJS, the widget manager) pinned in "
+            f"{root / LOCK}; install Node.js/npm (Debian: apt-get install npm)"
+        )
     tmp = Path(tempfile.mkdtemp(prefix=f".{key[:12]}-", dir=base))
     try:
         for name in (MANIFEST, LOCK):
@@ -107,8 +115,10 @@ def install(root: Path = ROOT, cache: Path | None = None, npm: str | None = None
         cmd = [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"]
         proc = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True)
         if proc.returncode != 0:
-            raise RuntimeError(f"`{' '.join(cmd)}` failed (exit {proc.returncode}) for {root / LOCK}:\n"
-                               f"{proc.stdout[-4000:]}{proc.stderr[-4000:]}")
+            raise RuntimeError(
+                f"`{' '.join(cmd)}` failed (exit {proc.returncode}) for {root / LOCK}:\n"
+                f"{proc.stdout[-4000:]}{proc.stderr[-4000:]}"
+            )
         (tmp / COMPLETE).write_text(json.dumps({"lock_sha256": key}) + "\n")
         try:
             os.rename(tmp, final)
@@ -123,11 +133,16 @@ def install(root: Path = ROOT, cache: Path | None = None, npm: str | None = None
 
 def _notice(modules: Path) -> str:
     """Name, version, licence and home page of each redistributed package (from its package.json)."""
-    lines = ["Third-party JavaScript served by this book (installed from package-lock.json by helpers/assets.py)", ""]
+    lines = [
+        "Third-party JavaScript served by this book (installed from package-lock.json by helpers/assets.py)",
+        "",
+    ]
     for package in sorted({p for p, _, _ in VENDOR_FILES}):
         meta = json.loads((modules / package / "package.json").read_text())
-        lines.append(f"{meta['name']} {meta['version']}  licence: {meta.get('license', '?')}  "
-                     f"{meta.get('homepage', '')}".rstrip())
+        lines.append(
+            f"{meta['name']} {meta['version']}  licence: {meta.get('license', '?')}  "
+            f"{meta.get('homepage', '')}".rstrip()
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -147,8 +162,10 @@ def ensure_vendor(dest: Path, root: Path = ROOT, cache: Path | None = None) -> P
             source = modules / package / src
             target = tmp / dst
             if not source.exists():
-                raise FileNotFoundError(f"{source} is missing from the npm install in {modules.parent}; "
-                                        f"delete that folder to reinstall it")
+                raise FileNotFoundError(
+                    f"{source} is missing from the npm install in {modules.parent}; "
+                    f"delete that folder to reinstall it"
+                )
             if src.endswith("/"):
                 shutil.copytree(source, target, ignore=_SKIP, dirs_exist_ok=True)
             else:

@@ -11,6 +11,7 @@
 
 No chapter runs twice: the HTML shows exactly the outputs that were validated.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -142,9 +143,16 @@ def _is_stall(err: BaseException) -> bool:
     return bool(names & {"TimeoutError", "CellTimeoutError", "DeadKernelError"})
 
 
-def execute_chapter(stem: str, mode: str, out_dir: Path, root: Path = ROOT,
-                    timeout: int | None = None, retries: int = 1, log=print,
-                    parameters: dict | None = None) -> ChapterRun:
+def execute_chapter(
+    stem: str,
+    mode: str,
+    out_dir: Path,
+    root: Path = ROOT,
+    timeout: int | None = None,
+    retries: int = 1,
+    log=print,
+    parameters: dict | None = None,
+) -> ChapterRun:
     """Execute ``<stem>.ipynb`` with papermill (``-p mode <mode>`` and ``parameters``, e.g.
     ``{"seed": 1}``) into ``out_dir``; its claims ledger goes to ``out_dir/claims``.
 
@@ -164,20 +172,32 @@ def execute_chapter(stem: str, mode: str, out_dir: Path, root: Path = ROOT,
         t0 = time.perf_counter()
         with _kernel_env(root, out_dir / "claims"), _PeakRSS() as rss:
             try:
-                pm.execute_notebook(str(src), str(out), parameters={"mode": mode, **(parameters or {})},
-                                    kernel_name="python3",
-                                    cwd=str(src.parent), execution_timeout=timeout, progress_bar=False)
+                pm.execute_notebook(
+                    str(src),
+                    str(out),
+                    parameters={"mode": mode, **(parameters or {})},
+                    kernel_name="python3",
+                    cwd=str(src.parent),
+                    execution_timeout=timeout,
+                    progress_bar=False,
+                )
             except pm.PapermillExecutionError as err:
-                raise ChapterFailed(f"chapter {stem} failed in cell {err.exec_count} ({err.ename}: "
-                                    f"{err.evalue}); executed copy with the traceback: {out}") from None
+                raise ChapterFailed(
+                    f"chapter {stem} failed in cell {err.exec_count} ({err.ename}: "
+                    f"{err.evalue}); executed copy with the traceback: {out}"
+                ) from None
             except Exception as err:  # noqa: BLE001 - only stalls are retried, the rest re-raised
                 if not _is_stall(err):
                     raise
                 if attempt == retries:
-                    raise ChapterFailed(f"chapter {stem} stalled: no reply from a cell within {timeout} s, "
-                                        f"{retries + 1} times ({type(err).__name__}: {err})") from err
-                log(f"  {stem}: a cell gave no reply within {timeout} s ({type(err).__name__}); "
-                    f"retrying with a fresh kernel")
+                    raise ChapterFailed(
+                        f"chapter {stem} stalled: no reply from a cell within {timeout} s, "
+                        f"{retries + 1} times ({type(err).__name__}: {err})"
+                    ) from err
+                log(
+                    f"  {stem}: a cell gave no reply within {timeout} s ({type(err).__name__}); "
+                    f"retrying with a fresh kernel"
+                )
                 continue
         return ChapterRun(stem, mode, time.perf_counter() - t0, rss.peak / 2**20, out)
     raise AssertionError("unreachable")
@@ -223,8 +243,10 @@ def fill_scorecard(page: Path, claims_dir: Path, root: Path = ROOT) -> Path:
         doc = f"{{doc}}`{int(nn)} </{docs[nn]}>`" if nn in docs else f"chapter {int(nn)}"
         ledger = claims_dir / f"ch{nn}.json"
         if not ledger.exists():
-            return (f"*Chapter {int(nn)} was not executed in this build: its claims are not "
-                    f"tested yet here.*")
+            return (
+                f"*Chapter {int(nn)} was not executed in this build: its claims are not "
+                f"tested yet here.*"
+            )
         return claims.scorecard_table(claims.read_chapter(ledger), doc)
 
     page.write_text(CLAIMS_MARK.sub(table, page.read_text()))
@@ -234,12 +256,24 @@ def fill_scorecard(page: Path, claims_dir: Path, root: Path = ROOT) -> Path:
 def render(staged: Path, root: Path = ROOT) -> Path:
     """Build the staged sources with Jupyter Book (execution off, warnings as errors)."""
     jb = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(staged), "--path-output", str(staged),
-           "--builder", "html", "-W", "-n", "--keep-going"]
+    cmd = [
+        str(jb) if jb.exists() else "jupyter-book",
+        "build",
+        str(staged),
+        "--path-output",
+        str(staged),
+        "--builder",
+        "html",
+        "-W",
+        "-n",
+        "--keep-going",
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout[-20000:] + proc.stderr[-20000:])
-        raise RuntimeError(f"jupyter-book build failed (exit {proc.returncode}); warnings are errors")
+        raise RuntimeError(
+            f"jupyter-book build failed (exit {proc.returncode}); warnings are errors"
+        )
     html = root / BUILD / "html"
     if html.exists():
         shutil.rmtree(html)
@@ -247,8 +281,13 @@ def render(staged: Path, root: Path = ROOT) -> Path:
     return html
 
 
-def build(mode: str | None = None, root: Path = ROOT, only: list[str] | None = None,
-          html: bool = True, log=None) -> BuildResult:
+def build(
+    mode: str | None = None,
+    root: Path = ROOT,
+    only: list[str] | None = None,
+    html: bool = True,
+    log=None,
+) -> BuildResult:
     """Execute the chapters (all in ``_toc.yml``, or those whose number is in ``only``) and render."""
     from helpers import runtime
 
@@ -287,7 +326,11 @@ def sync(root: Path = ROOT) -> list[Path]:
         nb = jupytext.read(md)
         ipynb = md.with_suffix(".ipynb")
         # keep the ids of unchanged cells, so that diffs of the .ipynb show only real changes
-        old = {(c.cell_type, c.source): c.get("id") for c in jupytext.read(ipynb).cells} if ipynb.exists() else {}
+        old = (
+            {(c.cell_type, c.source): c.get("id") for c in jupytext.read(ipynb).cells}
+            if ipynb.exists()
+            else {}
+        )
         for cell in nb.cells:
             cell["id"] = old.get((cell.cell_type, cell.source)) or cell.get("id")
             if cell.cell_type == "code":
@@ -310,16 +353,22 @@ def check_pair(md: Path) -> list[str]:
         return [f"{md.name}: no paired {ipynb.name}"]
     problems = []
     a, b = jupytext.read(md), jupytext.read(ipynb)
-    sig = lambda nb: [(c.cell_type, c.source.strip(), tuple(c.metadata.get("tags", []))) for c in nb.cells]
+    sig = lambda nb: [
+        (c.cell_type, c.source.strip(), tuple(c.metadata.get("tags", []))) for c in nb.cells
+    ]
     sa, sb = sig(a), sig(b)
     if sa != sb:
         diff = next((i for i, (x, y) in enumerate(zip(sa, sb)) if x != y), min(len(sa), len(sb)))
-        problems.append(f"{md.name} and {ipynb.name} differ from cell {diff} on "
-                        f"({len(sa)} vs {len(sb)} cells): run `python -m helpers sync`")
+        problems.append(
+            f"{md.name} and {ipynb.name} differ from cell {diff} on "
+            f"({len(sa)} vs {len(sb)} cells): run `python -m helpers sync`"
+        )
     outputs = sum(len(c.get("outputs", [])) for c in b.cells if c.cell_type == "code")
     counts = sum(1 for c in b.cells if c.cell_type == "code" and c.get("execution_count"))
     if outputs or counts:
-        problems.append(f"{ipynb.name} is committed with {outputs} outputs / {counts} execution counts")
+        problems.append(
+            f"{ipynb.name} is committed with {outputs} outputs / {counts} execution counts"
+        )
     return problems
 
 
@@ -331,7 +380,9 @@ def set_repo(url: str, root: Path = ROOT) -> list[Path]:
     """
     import re
 
-    if not isinstance(url, str) or not re.fullmatch(r"https://[\w.-]+/[\w.-]+/[\w.-]+", url.rstrip("/")):
+    if not isinstance(url, str) or not re.fullmatch(
+        r"https://[\w.-]+/[\w.-]+/[\w.-]+", url.rstrip("/")
+    ):
         raise ValueError(f"url must look like https://github.com/OWNER/REPO, got {url!r}")
     url = url.rstrip("/")
     cfg = root / "_config.yml"
@@ -355,8 +406,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("book", help="execute every chapter once, then build the HTML")
-    b.add_argument("--mode", choices=["quick", "full"], default=None,
-                   help="default: $CMT_MODE, else full with CUDA, else quick")
+    b.add_argument(
+        "--mode",
+        choices=["quick", "full"],
+        default=None,
+        help="default: $CMT_MODE, else full with CUDA, else quick",
+    )
     b.add_argument("--only", nargs="+", metavar="NN", help="execute only these chapters (no HTML)")
     b.add_argument("--no-html", action="store_true", help="execute only")
     sub.add_parser("sync", help="write notebooks/*.md to their paired .ipynb")
@@ -387,6 +442,8 @@ def main(argv: list[str] | None = None) -> int:
         for p in sync():
             print(f"wrote {p.relative_to(ROOT)}")
         return 0
-    problems = [p for md in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.md")) for p in check_pair(md)]
+    problems = [
+        p for md in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.md")) for p in check_pair(md)
+    ]
     print("\n".join(problems) or "all pairs in sync and output-free")
     return 1 if problems else 0

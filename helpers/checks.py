@@ -19,6 +19,7 @@ by default, ``ValueError`` where a function's documented contract has always sai
 This module imports nothing from the rest of ``helpers`` (every other module may import it), and
 torch only when a check needs it, so the light modules (runtime, claims, book) stay light.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -27,8 +28,21 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["tensor", "integer", "real", "positive", "boolean", "choice", "function", "ndim",
-           "instance", "sequence", "iterable", "int_tuple", "floating_dtype"]
+__all__ = [
+    "tensor",
+    "integer",
+    "real",
+    "positive",
+    "boolean",
+    "choice",
+    "function",
+    "ndim",
+    "instance",
+    "sequence",
+    "iterable",
+    "int_tuple",
+    "floating_dtype",
+]
 
 
 def _is_torch_tensor(x) -> bool:
@@ -37,8 +51,16 @@ def _is_torch_tensor(x) -> bool:
     return torch is not None and isinstance(x, torch.Tensor)
 
 
-def tensor(x, name: str, *, allow_complex: bool = True, min_ndim: int = 0,
-           check_finite: bool = True, promote: bool = True, sequences: bool = True):
+def tensor(
+    x,
+    name: str,
+    *,
+    allow_complex: bool = True,
+    min_ndim: int = 0,
+    check_finite: bool = True,
+    promote: bool = True,
+    sequences: bool = True,
+):
     """Convert ``x`` (tensor, NumPy array or nested sequence of numbers) to a floating tensor.
 
     Integers (and NumPy integer arrays) become float64; float16/bfloat16 become float32; float32
@@ -56,15 +78,17 @@ def tensor(x, name: str, *, allow_complex: bool = True, min_ndim: int = 0,
         t = x
     elif isinstance(x, np.ndarray):
         if x.dtype.kind not in "iufc":
-            raise TypeError(f"{name} must hold numbers (int, float or complex), "
-                            f"got numpy dtype {x.dtype}")
+            raise TypeError(
+                f"{name} must hold numbers (int, float or complex), got numpy dtype {x.dtype}"
+            )
         t = torch.as_tensor(np.ascontiguousarray(x))
     elif sequences and isinstance(x, (numbers.Number, Sequence)) and not isinstance(x, bool):
         try:
             t = torch.as_tensor(np.asarray(x) if promote else x)
         except (TypeError, ValueError, RuntimeError) as err:
-            raise TypeError(f"{name} must be {what}, "
-                            f"could not convert {type(x).__name__}: {err}") from None
+            raise TypeError(
+                f"{name} must be {what}, could not convert {type(x).__name__}: {err}"
+            ) from None
     else:
         raise TypeError(f"{name} must be {what}, got {type(x).__name__}")
     if t.dtype == torch.bool:
@@ -81,8 +105,9 @@ def tensor(x, name: str, *, allow_complex: bool = True, min_ndim: int = 0,
     elif t.dtype in (torch.float16, torch.bfloat16):
         t = t.to(torch.float32)
     if t.ndim < min_ndim:
-        raise ValueError(f"{name} must have at least {min_ndim} dimension(s), "
-                         f"got shape {tuple(t.shape)}")
+        raise ValueError(
+            f"{name} must have at least {min_ndim} dimension(s), got shape {tuple(t.shape)}"
+        )
     if check_finite and t.numel() and not bool(torch.isfinite(t).all()):
         raise ValueError(f"{name} contains NaN or inf values")
     return t
@@ -93,8 +118,9 @@ def ndim(ndim) -> int:
     if isinstance(ndim, (bool, np.bool_)) or not isinstance(ndim, (int, np.integer)):
         raise TypeError(f"ndim must be the int 1 or 2, got {type(ndim).__name__}")
     if int(ndim) not in (1, 2):
-        raise ValueError(f"ndim must be 1 (signals, last dim) or 2 (images, last two dims), "
-                         f"got {ndim}")
+        raise ValueError(
+            f"ndim must be 1 (signals, last dim) or 2 (images, last two dims), got {ndim}"
+        )
     return int(ndim)
 
 
@@ -113,8 +139,15 @@ def _int_range(minimum, maximum) -> str:
     return "a positive int" if minimum == 1 else f"an int >= {minimum}"
 
 
-def integer(value, name: str, minimum: int | None = 1, maximum: int | None = None, *,
-            note: str = "", type_error: type[Exception] = TypeError) -> int:
+def integer(
+    value,
+    name: str,
+    minimum: int | None = 1,
+    maximum: int | None = None,
+    *,
+    note: str = "",
+    type_error: type[Exception] = TypeError,
+) -> int:
     """An int (Python or NumPy; not bool) in ``[minimum, maximum]`` (``None``: no bound), as
     ``int``."""
     expected = _int_range(minimum, maximum) + note
@@ -131,9 +164,17 @@ def _interval(minimum, maximum, above, below) -> str:
     return f"{low}, {high}"
 
 
-def real(value, name: str, minimum: float | None = None, maximum: float | None = None, *,
-         above: float | None = None, below: float | None = None, note: str = "",
-         type_error: type[Exception] = TypeError) -> float:
+def real(
+    value,
+    name: str,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    *,
+    above: float | None = None,
+    below: float | None = None,
+    note: str = "",
+    type_error: type[Exception] = TypeError,
+) -> float:
     """A finite real number (Python, NumPy or a one-element real tensor; not bool), as ``float``.
 
     Optional range: ``minimum <= value <= maximum`` (inclusive), ``above < value < below``
@@ -142,23 +183,27 @@ def real(value, name: str, minimum: float | None = None, maximum: float | None =
     if _is_torch_tensor(value) and value.numel() == 1 and not value.is_complex():
         value = value.item()
     bounded = any(b is not None for b in (minimum, maximum, above, below))
-    expected = (f"a real number in {_interval(minimum, maximum, above, below)}" if bounded
-                else "a real number") + note
+    expected = (
+        f"a real number in {_interval(minimum, maximum, above, below)}"
+        if bounded
+        else "a real number"
+    ) + note
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise type_error(f"{name} must be {expected}, got {type(value).__name__}")
     value = float(value)
     if not np.isfinite(value):
         raise ValueError(f"{name} must be finite ({expected}), got {value}")
-    if ((minimum is not None and not value >= minimum)
-            or (maximum is not None and not value <= maximum)
-            or (above is not None and not value > above)
-            or (below is not None and not value < below)):
+    if (
+        (minimum is not None and not value >= minimum)
+        or (maximum is not None and not value <= maximum)
+        or (above is not None and not value > above)
+        or (below is not None and not value < below)
+    ):
         raise ValueError(f"{name} must be {expected}, got {value}")
     return value
 
 
-def positive(value, name: str, *, note: str = "",
-             type_error: type[Exception] = TypeError) -> float:
+def positive(value, name: str, *, note: str = "", type_error: type[Exception] = TypeError) -> float:
     """A finite real number > 0, as ``float``."""
     value = real(value, name, note=note, type_error=type_error)
     if not value > 0:
@@ -166,12 +211,14 @@ def positive(value, name: str, *, note: str = "",
     return value
 
 
-def choice(value, name: str, choices, *, note: str = "",
-           type_error: type[Exception] = TypeError) -> str:
+def choice(
+    value, name: str, choices, *, note: str = "", type_error: type[Exception] = TypeError
+) -> str:
     """One of ``choices`` (strings, compared case-insensitively), as the lower-case string."""
     if not isinstance(value, str):
-        raise type_error(f"{name} must be a string, one of {sorted(choices)}{note}, "
-                         f"got {type(value).__name__}")
+        raise type_error(
+            f"{name} must be a string, one of {sorted(choices)}{note}, got {type(value).__name__}"
+        )
     key = value.lower()
     if key not in choices:
         raise ValueError(f"{name} must be one of {sorted(choices)}{note}, got {value!r}")
@@ -183,8 +230,9 @@ def function(value, name: str, what: str = "a callable", optional: bool = False)
     if value is None and optional:
         return None
     if not callable(value):
-        raise TypeError(f"{name} must be {what}{' or None' if optional else ''}, "
-                        f"got {type(value).__name__}")
+        raise TypeError(
+            f"{name} must be {what}{' or None' if optional else ''}, got {type(value).__name__}"
+        )
     return value
 
 
@@ -194,17 +242,26 @@ def instance(value, name: str, types, what: str, optional: bool = False):
     if value is None and optional:
         return None
     if not isinstance(value, types):
-        raise TypeError(f"{name} must be {what}{' or None' if optional else ''}, "
-                        f"got {type(value).__name__}")
+        raise TypeError(
+            f"{name} must be {what}{' or None' if optional else ''}, got {type(value).__name__}"
+        )
     return value
 
 
-def sequence(value, name: str, what: str = "a list or tuple", length: int | None = None,
-             nonempty: bool = False):
+def sequence(
+    value,
+    name: str,
+    what: str = "a list or tuple",
+    length: int | None = None,
+    nonempty: bool = False,
+):
     """A list, tuple or other Sequence -- not a string, tensor or array -- of ``length`` items (or
     at least one when ``nonempty``), returned as given; ``what`` says what was expected."""
-    if (isinstance(value, (str, bytes, np.ndarray)) or _is_torch_tensor(value)
-            or not isinstance(value, Sequence)):
+    if (
+        isinstance(value, (str, bytes, np.ndarray))
+        or _is_torch_tensor(value)
+        or not isinstance(value, Sequence)
+    ):
         raise TypeError(f"{name} must be {what}, got {type(value).__name__}")
     if (length is not None and len(value) != length) or (nonempty and not len(value)):
         raise TypeError(f"{name} must be {what}, got {value!r}")
@@ -227,9 +284,13 @@ def int_tuple(value, name: str, n: int | None = None, minimum: int = 1) -> tuple
         raise TypeError(f"{name} must be an int or {of}, got bool")
     if isinstance(value, numbers.Integral):
         value = (int(value),) * (1 if n is None else n)
-    if (not isinstance(value, (tuple, list)) or (n is not None and len(value) != n)
-            or not all(isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_))
-                       for v in value)):
+    if (
+        not isinstance(value, (tuple, list))
+        or (n is not None and len(value) != n)
+        or not all(
+            isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)) for v in value
+        )
+    ):
         raise TypeError(f"{name} must be an int or {of}, got {value!r}")
     value = tuple(int(v) for v in value)
     if any(v < minimum for v in value):
@@ -243,6 +304,7 @@ def floating_dtype(value, name: str = "dtype"):
     import torch
 
     if not isinstance(value, torch.dtype) or not value.is_floating_point:
-        raise TypeError(f"{name} must be a floating torch dtype such as torch.float64, "
-                        f"got {value!r}")
+        raise TypeError(
+            f"{name} must be a floating torch dtype such as torch.float64, got {value!r}"
+        )
     return value

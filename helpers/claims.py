@@ -20,6 +20,7 @@ Each record is glued (``<id>_verdict``, ``<id>_measured``, ``<id>_reason`` with 
 ``_``) so the prose shows the verdict of the run, and written to ``$CMT_CLAIMS_DIR/<chapter>.json``
 (default ``<cache>/claims``), from which the book runner generates the scorecard tables of the build.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,9 +34,26 @@ import numpy as np
 
 from . import checks, runtime
 
-__all__ = ["VERDICTS", "Measured", "value", "sample", "paired", "Criterion", "greater_than",
-           "less_than", "at_least", "at_most", "all_of", "float64_tol", "Claim", "Ledger", "claims_dir", "read_chapter",
-           "scorecard_table", "ENV_CLAIMS"]
+__all__ = [
+    "VERDICTS",
+    "Measured",
+    "value",
+    "sample",
+    "paired",
+    "Criterion",
+    "greater_than",
+    "less_than",
+    "at_least",
+    "at_most",
+    "all_of",
+    "float64_tol",
+    "Claim",
+    "Ledger",
+    "claims_dir",
+    "read_chapter",
+    "scorecard_table",
+    "ENV_CLAIMS",
+]
 
 VERDICTS = ("reproduced", "partly reproduced", "not reproduced", "not tested yet")
 """The scorecard legend's words, the only verdicts a claim can get."""
@@ -95,14 +113,19 @@ class Measured:
         if self.n == 1:
             return f"{self.what} {self.values[0]:{f}}{unit}"
         lo, hi = self.interval
-        return (f"{self.what} {self.mean:{f}}{unit} ({100 * self.level:.0f} % CI {lo:{f}} to "
-                f"{hi:{f}}; n = {self.n})")
+        return (
+            f"{self.what} {self.mean:{f}}{unit} ({100 * self.level:.0f} % CI {lo:{f}} to "
+            f"{hi:{f}}; n = {self.n})"
+        )
 
 
 def _floats(values, what: str) -> tuple[float, ...]:
-    arr = np.asarray(runtime.plain_number(values) if np.ndim(values) == 0 else
-                     [runtime.plain_number(v) for v in np.ravel(np.asarray(values, dtype=object))],
-                     dtype=np.float64).ravel()
+    arr = np.asarray(
+        runtime.plain_number(values)
+        if np.ndim(values) == 0
+        else [runtime.plain_number(v) for v in np.ravel(np.asarray(values, dtype=object))],
+        dtype=np.float64,
+    ).ravel()
     return tuple(float(v) for v in arr) if arr.size else ()
 
 
@@ -116,8 +139,9 @@ def sample(values, what: str, unit: str = "", level: float = 0.95, fmt: str = ".
     return Measured(what, _floats(values, what), unit, level, fmt)
 
 
-def paired(a, b=None, what: str = "difference", unit: str = "", level: float = 0.95,
-           fmt: str = ".3g") -> Measured:
+def paired(
+    a, b=None, what: str = "difference", unit: str = "", level: float = 0.95, fmt: str = ".3g"
+) -> Measured:
     """Paired differences ``a[i] - b[i]`` (or ``a`` itself when ``b`` is None), one per seed."""
     a = np.asarray(_floats(a, what))
     if b is not None:
@@ -153,7 +177,8 @@ class _OneSided(Criterion):
     @property
     def text(self) -> str:
         return f"confidence interval {'above' if self._above else 'below'} {self.threshold:.2g}" + (
-            f" with at least {self.min_n} repeats" if self.min_n > 1 else "")
+            f" with at least {self.min_n} repeats" if self.min_n > 1 else ""
+        )
 
     def judge(self, m: Measured) -> tuple[str, str]:
         if m.n < self.min_n:
@@ -300,18 +325,30 @@ class Ledger:
         self.path = claims_dir() / f"ch{chapter}.json"
         self.path.unlink(missing_ok=True)  # a re-run starts a fresh ledger
 
-    def record(self, id: str, *, statement: str, source: str, criterion: Criterion,
-               measured=None,
-               data: str, budget: str = "", seeds=None, tested: bool = True,
-               untested_because: str = "quick budget", glue: bool = True) -> Claim:
+    def record(
+        self,
+        id: str,
+        *,
+        statement: str,
+        source: str,
+        criterion: Criterion,
+        measured=None,
+        data: str,
+        budget: str = "",
+        seeds=None,
+        tested: bool = True,
+        untested_because: str = "quick budget",
+        glue: bool = True,
+    ) -> Claim:
         """Judge ``measured`` (a :class:`Measured`, or a list of them for :class:`all_of`) by
         ``criterion`` and keep the claim; ``tested=False`` gives "not tested yet (<why>)"."""
         if not isinstance(id, str) or not id.replace("-", "_").isidentifier():
             raise ValueError(f"id must be a short identifier such as 'ch3-mirror', got {id!r}")
         if id in self.claims:
             raise ValueError(f"claim {id!r} is recorded twice in chapter {self.chapter}")
-        checks.instance(criterion, "criterion", Criterion,
-                        "a claims criterion (greater_than, at_most, ...)")
+        checks.instance(
+            criterion, "criterion", Criterion, "a claims criterion (greater_than, at_most, ...)"
+        )
         tested = checks.boolean(tested, "tested")
         labels = None
         if isinstance(criterion, all_of):
@@ -319,22 +356,37 @@ class Ledger:
             labels = [label for label, _, _ in criterion.parts]
             verdict, reason = criterion.judge_parts()
         else:
-            checks.instance(measured, "measured", Measured,
-                            "a claims.Measured (value, sample, paired)")
+            checks.instance(
+                measured, "measured", Measured, "a claims.Measured (value, sample, paired)"
+            )
             ms = [measured]
             verdict, reason = criterion.judge(measured)
         if verdict == "not tested yet":  # the criterion's own budget (e.g. min_n repeats)
             verdict = f"not tested yet ({untested_because})"
         if not tested:
-            verdict, reason = f"not tested yet ({untested_because})", (
-                f"measured {'; '.join(m.text() for m in ms)}, but {untested_because}: no verdict")
+            verdict, reason = (
+                f"not tested yet ({untested_because})",
+                (f"measured {'; '.join(m.text() for m in ms)}, but {untested_because}: no verdict"),
+            )
         seeds = [self.seed] if seeds is None else [int(s) for s in seeds]
-        claim = Claim(id=id, chapter=self.chapter, statement=statement, source=source,
-                      measured=[m.text() if labels is None else f"{label}: {m.text()}"
-                                for m, label in zip(ms, labels or ms)],
-                      criterion=criterion.text, verdict=verdict,
-                      reason=reason, data=data, mode=self.mode, seeds=seeds, budget=budget,
-                      values=[list(m.values) for m in ms])
+        claim = Claim(
+            id=id,
+            chapter=self.chapter,
+            statement=statement,
+            source=source,
+            measured=[
+                m.text() if labels is None else f"{label}: {m.text()}"
+                for m, label in zip(ms, labels or ms)
+            ],
+            criterion=criterion.text,
+            verdict=verdict,
+            reason=reason,
+            data=data,
+            mode=self.mode,
+            seeds=seeds,
+            budget=budget,
+            values=[list(m.values) for m in ms],
+        )
         self.claims[id] = claim
         self._save()
         if glue:
@@ -344,8 +396,12 @@ class Ledger:
         return claim
 
     def _save(self) -> None:
-        obj = {"chapter": self.chapter, "mode": self.mode, "seed": self.seed,
-               "claims": [asdict(c) for c in self.claims.values()]}
+        obj = {
+            "chapter": self.chapter,
+            "mode": self.mode,
+            "seed": self.seed,
+            "claims": [asdict(c) for c in self.claims.values()],
+        }
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
         with os.fdopen(fd, "w") as f:
             json.dump(obj, f, indent=1)
@@ -353,8 +409,9 @@ class Ledger:
 
     def summary(self) -> str:
         """One line per claim: id, verdict, measured (printed at the end of a chapter)."""
-        return "\n".join(f"{c.id:<24} {c.verdict:<32} {'; '.join(c.measured)}"
-                         for c in self.claims.values())
+        return "\n".join(
+            f"{c.id:<24} {c.verdict:<32} {'; '.join(c.measured)}" for c in self.claims.values()
+        )
 
 
 def read_chapter(path) -> list[Claim]:
@@ -369,13 +426,18 @@ def _cell(text: str) -> str:
 
 def scorecard_table(claims: list[Claim], chapter_doc: str) -> str:
     """The scorecard rows of one chapter (MyST markdown), from its executed ledger."""
-    head = ("| claim | source | our number | data, mode, seeds, budget | verdict | chapter |\n"
-            "|---|---|---|---|---|---|")
+    head = (
+        "| claim | source | our number | data, mode, seeds, budget | verdict | chapter |\n"
+        "|---|---|---|---|---|---|"
+    )
     rows = []
     for c in claims:
-        seeds = f"seed {c.seeds[0]}" if len(c.seeds) == 1 else \
-            f"seeds {', '.join(map(str, c.seeds))}"
+        seeds = (
+            f"seed {c.seeds[0]}" if len(c.seeds) == 1 else f"seeds {', '.join(map(str, c.seeds))}"
+        )
         where = f"{c.data}; {c.mode}; {seeds}" + (f"; {c.budget}" if c.budget else "")
-        rows.append(f"| {_cell(c.statement)} | {_cell(c.source)} | {_cell('; '.join(c.measured))} "
-                    f"| {_cell(where)} | **{c.verdict}**: {_cell(c.criterion)} | {chapter_doc} |")
+        rows.append(
+            f"| {_cell(c.statement)} | {_cell(c.source)} | {_cell('; '.join(c.measured))} "
+            f"| {_cell(where)} | **{c.verdict}**: {_cell(c.criterion)} | {chapter_doc} |"
+        )
     return "\n".join([head, *rows])

@@ -28,6 +28,7 @@ mono at sample_rate, classID)`` (see :class:`UrbanSound8K`: official folds only)
 imagenette ``(PIL RGB image, class)`` like ``torchvision.datasets.ImageFolder``, or
 ``transform(image)`` when ``load(..., transform=...)`` is given.
 """
+
 from __future__ import annotations
 
 import copy
@@ -55,9 +56,27 @@ from . import checks, integrity, runtime
 from .integrity import DatasetCorrupt
 
 __all__ = [
-    "DatasetUnavailable", "ChecksumMismatch", "IncompleteDownload", "DatasetCorrupt", "Source", "SOURCES", "DATASETS",
-    "load", "sources", "describe", "locate", "download", "content_digest", "stratified_indices",
-    "fix_length", "verify", "record_manifests", "FSDD", "UrbanSound8K", "ImageTensors", "ImageFiles",
+    "DatasetUnavailable",
+    "ChecksumMismatch",
+    "IncompleteDownload",
+    "DatasetCorrupt",
+    "Source",
+    "SOURCES",
+    "DATASETS",
+    "load",
+    "sources",
+    "describe",
+    "locate",
+    "download",
+    "content_digest",
+    "stratified_indices",
+    "fix_length",
+    "verify",
+    "record_manifests",
+    "FSDD",
+    "UrbanSound8K",
+    "ImageTensors",
+    "ImageFiles",
 ]
 
 FSDD_DIGEST = "2f17dea19a57e5b41c96377cc76619e34da46105a595ef978b7d26466f8a9689"
@@ -74,31 +93,85 @@ URBANSOUND8K_MD5 = "9aa69802bbf37fb986f71ec1483a196e"
 ``REMOTES`` for urbansound8k (soundata/soundata, soundata/datasets/urbansound8k.py)."""
 URBANSOUND8K_CLIPS = 8732
 """Rows of ``metadata/UrbanSound8K.csv`` = WAVs in ``audio/fold1..fold10`` of UrbanSound8K v1.0."""
-URBANSOUND8K_CLASSES = ["air_conditioner", "car_horn", "children_playing", "dog_bark", "drilling",
-                        "engine_idling", "gun_shot", "jackhammer", "siren", "street_music"]
+URBANSOUND8K_CLASSES = [
+    "air_conditioner",
+    "car_horn",
+    "children_playing",
+    "dog_bark",
+    "drilling",
+    "engine_idling",
+    "gun_shot",
+    "jackhammer",
+    "siren",
+    "street_music",
+]
 """The 10 class names in classID order (0-9)."""
-URBANSOUND8K_FOLD_COUNTS = {1: 873, 2: 888, 3: 925, 4: 990, 5: 936, 6: 823, 7: 838, 8: 806,
-                            9: 816, 10: 837}
+URBANSOUND8K_FOLD_COUNTS = {
+    1: 873,
+    2: 888,
+    3: 925,
+    4: 990,
+    5: 936,
+    6: 823,
+    7: 838,
+    8: 806,
+    9: 816,
+    10: 837,
+}
 """WAVs per official fold of UrbanSound8K v1.0 (8,732 in all; the ``fold`` column of its CSV)."""
 DIGITS = [str(d) for d in range(10)]
-CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer",
-                   "dog", "frog", "horse", "ship", "truck"]
+CIFAR10_CLASSES = [
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+]
 FLOWERS_CLASSES = ["daisy", "dandelion", "roses", "sunflowers", "tulips"]
 FLOWERS_COUNTS = {"daisy": 633, "dandelion": 898, "roses": 641, "sunflowers": 699, "tulips": 799}
 """Images per class in flower_photos.tgz (3,670 in all; the per-class counts of tf_flowers)."""
 IMAGENETTE_CLASSES = {  # wnid -> name, as in imagenette/classes.txt; class index = sorted wnid order
-    "n01440764": "tench", "n02102040": "English springer", "n02979186": "cassette player",
-    "n03000684": "chain saw", "n03028079": "church", "n03394916": "French horn",
-    "n03417042": "garbage truck", "n03425413": "gas pump", "n03445777": "golf ball",
+    "n01440764": "tench",
+    "n02102040": "English springer",
+    "n02979186": "cassette player",
+    "n03000684": "chain saw",
+    "n03028079": "church",
+    "n03394916": "French horn",
+    "n03417042": "garbage truck",
+    "n03425413": "gas pump",
+    "n03445777": "golf ball",
     "n03888257": "parachute",
 }
 IMAGENETTE_COUNTS = {  # imagenette2 (any size), per split and wnid: 9,469 train / 3,925 val
-    "train": {"n01440764": 963, "n02102040": 955, "n02979186": 993, "n03000684": 858,
-              "n03028079": 941, "n03394916": 956, "n03417042": 961, "n03425413": 931,
-              "n03445777": 951, "n03888257": 960},
-    "val": {"n01440764": 387, "n02102040": 395, "n02979186": 357, "n03000684": 386,
-            "n03028079": 409, "n03394916": 394, "n03417042": 389, "n03425413": 419,
-            "n03445777": 399, "n03888257": 390},
+    "train": {
+        "n01440764": 963,
+        "n02102040": 955,
+        "n02979186": 993,
+        "n03000684": 858,
+        "n03028079": 941,
+        "n03394916": 956,
+        "n03417042": 961,
+        "n03425413": 931,
+        "n03445777": 951,
+        "n03888257": 960,
+    },
+    "val": {
+        "n01440764": 387,
+        "n02102040": 395,
+        "n02979186": 357,
+        "n03000684": 386,
+        "n03028079": 409,
+        "n03394916": 394,
+        "n03417042": 389,
+        "n03425413": 419,
+        "n03445777": 399,
+        "n03888257": 390,
+    },
 }
 
 
@@ -123,8 +196,9 @@ class IncompleteDownload(IOError):
 
     def __init__(self, url: str, expected: int | None, got: int):
         self.url, self.expected, self.got = url, expected, got
-        super().__init__(f"truncated transfer from {url}: Content-Length {expected} bytes, "
-                         f"received {got}")
+        super().__init__(
+            f"truncated transfer from {url}: Content-Length {expected} bytes, received {got}"
+        )
 
 
 # --------------------------------------------------------------------------------------- datasets
@@ -151,8 +225,11 @@ class _Dataset(torch.utils.data.Dataset):
         idx = [int(i) for i in indices]
         for f in self._fields:
             values = getattr(self, f)
-            picked = values[torch.as_tensor(idx, dtype=torch.long)] if isinstance(values, torch.Tensor) \
+            picked = (
+                values[torch.as_tensor(idx, dtype=torch.long)]
+                if isinstance(values, torch.Tensor)
                 else [values[i] for i in idx]
+            )
             setattr(new, f, picked)
         return new
 
@@ -263,7 +340,9 @@ class ImageTensors(_Dataset):
     unit = "images"
     _fields = ("data", "targets")
 
-    def __init__(self, data: torch.Tensor, targets: torch.Tensor, classes: list[str], transform=None):
+    def __init__(
+        self, data: torch.Tensor, targets: torch.Tensor, classes: list[str], transform=None
+    ):
         self.data, self.targets = data, torch.as_tensor(targets, dtype=torch.int64)
         self.classes, self.transform = list(classes), transform
 
@@ -284,8 +363,14 @@ class ImageFiles(_Dataset):
     unit = "images"
     _fields = ("samples", "targets")
 
-    def __init__(self, root: Path, samples: list[tuple[str, int]], classes: list[str], transform=None,
-                 target_transform=None):
+    def __init__(
+        self,
+        root: Path,
+        samples: list[tuple[str, int]],
+        classes: list[str],
+        transform=None,
+        target_transform=None,
+    ):
         self.root, self.samples, self.classes = Path(root), list(samples), list(classes)
         self.targets = torch.as_tensor([label for _, label in self.samples], dtype=torch.int64)
         self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
@@ -303,7 +388,9 @@ class ImageFiles(_Dataset):
             with Image.open(path) as im:
                 image = im.convert("RGB")
         except OSError as err:  # PIL's UnidentifiedImageError and "image file is truncated"
-            raise _corrupt_file(self.name or "images", path, "an image PIL can decode", err) from err
+            raise _corrupt_file(
+                self.name or "images", path, "an image PIL can decode", err
+            ) from err
         image = self.transform(image) if self.transform else image
         return image, (self.target_transform(label) if self.target_transform else label)
 
@@ -311,11 +398,14 @@ class ImageFiles(_Dataset):
 def _corrupt_file(dataset: str, path, expected: str, err: BaseException) -> DatasetCorrupt:
     """The reader's second line of defence: a file that fails to decode, named with its dataset."""
     path = Path(path)
-    return DatasetCorrupt(dataset, path.parent, [(path.name, "cannot be read", expected,
-                                                  f"{type(err).__name__}: {err}")],
-                          "the file as it should be",
-                          f"replace {path} by an intact copy (or delete the cache folder that "
-                          f"holds it, to download it again)")
+    return DatasetCorrupt(
+        dataset,
+        path.parent,
+        [(path.name, "cannot be read", expected, f"{type(err).__name__}: {err}")],
+        "the file as it should be",
+        f"replace {path} by an intact copy (or delete the cache folder that "
+        f"holds it, to download it again)",
+    )
 
 
 def fix_length(x: torch.Tensor, length: int) -> torch.Tensor:
@@ -329,7 +419,7 @@ def fix_length(x: torch.Tensor, length: int) -> torch.Tensor:
     n = x.shape[-1]
     if n >= length:
         start = (n - length) // 2
-        return x[..., start:start + length]
+        return x[..., start : start + length]
     left = (length - n) // 2
     return torch.nn.functional.pad(x, (left, length - n - left))
 
@@ -389,9 +479,18 @@ def _source(name) -> Source:
 def sources(name: str) -> dict:
     """What a chapter says about a dataset: canonical source, download, license, split rule, layout."""
     src = _source(name)
-    return {"name": src.name, "title": src.title, "url": src.homepage, "download": src.url,
-            "license": src.license, "split": src.split_rule, "splits": src.splits,
-            "layout": src.layout, "quick": dict(src.quick), "note": src.note}
+    return {
+        "name": src.name,
+        "title": src.title,
+        "url": src.homepage,
+        "download": src.url,
+        "license": src.license,
+        "split": src.split_rule,
+        "splits": src.splits,
+        "layout": src.layout,
+        "quick": dict(src.quick),
+        "note": src.note,
+    }
 
 
 def describe(ds) -> str:
@@ -400,8 +499,16 @@ def describe(ds) -> str:
 
 
 # ----------------------------------------------------------------------------------------- load
-def load(name: str, split: str = "train", mode: str | None = None, subset: int | None = None,
-         root=None, download: bool = True, seed: int = 0, **options):
+def load(
+    name: str,
+    split: str = "train",
+    mode: str | None = None,
+    subset: int | None = None,
+    root=None,
+    download: bool = True,
+    seed: int = 0,
+    **options,
+):
     """Load dataset ``name`` (see :data:`DATASETS`), split ``split``, as a torch ``Dataset``.
 
     ``subset``: a positive int gives the fixed, seeded, class-stratified subset of that size
@@ -424,8 +531,9 @@ def load(name: str, split: str = "train", mode: str | None = None, subset: int |
     download = checks.boolean(download, "download")
     unknown = sorted(set(options) - set(src.options))
     if unknown:
-        raise TypeError(f"unexpected keyword argument(s) {unknown} for {name!r}; "
-                        f"accepted: {list(src.options)}")
+        raise TypeError(
+            f"unexpected keyword argument(s) {unknown} for {name!r}; accepted: {list(src.options)}"
+        )
     if src.check is not None:
         src.check(split, **options)
     default = src.quick.get(split) if runtime.resolve_mode(mode) == "quick" else None
@@ -464,8 +572,10 @@ def stratified_indices(targets, subset: int, seed: int = 0) -> np.ndarray:
     quota, remainder = np.divmod(subset * counts, len(y))
     extra = np.lexsort((labels, -remainder))[: subset - quota.sum()]
     quota[extra] += 1
-    picks = [np.flatnonzero(y == c)[np.random.default_rng([seed, int(c)]).permutation(n_c)[:q]]
-             for c, n_c, q in zip(labels, counts, quota)]
+    picks = [
+        np.flatnonzero(y == c)[np.random.default_rng([seed, int(c)]).permutation(n_c)[:q]]
+        for c, n_c, q in zip(labels, counts, quota)
+    ]
     return np.sort(np.concatenate(picks)).astype(np.int64)
 
 
@@ -486,9 +596,11 @@ def locate(name: str, root=None, download: bool = True) -> tuple[Path, str]:
     if src.fetch is None or not download:
         why = "it has no canonical download" if src.fetch is None else "download=False"
         if src.cache_path and (cached / src.cache_path).exists():
-            why += (f"; {cached / src.cache_path} exists but holds no verified download (no "
-                    f"{integrity.SEAL}: an interrupted fill, or copied there by hand): delete "
-                    f"{cached} and allow the download")
+            why += (
+                f"; {cached / src.cache_path} exists but holds no verified download (no "
+                f"{integrity.SEAL}: an interrupted fill, or copied there by hand): delete "
+                f"{cached} and allow the download"
+            )
         raise _unavailable(src, base, cached, why)
     try:
         _fill_cache(src, cached)
@@ -527,20 +639,36 @@ def verify(name: str, split: str, folder, origin: str = "(data directory)"):
         while top != top.parent and not (top / integrity.SEAL).is_file():
             top = top.parent
         candidates = [c for c in [integrity.read_seal(top)] if c is not None]
-        repair = (f"delete {top} and run again: the dataset is then downloaded from "
-                  f"{src.url} and verified anew")
+        repair = (
+            f"delete {top} and run again: the dataset is then downloaded from "
+            f"{src.url} and verified anew"
+        )
     else:
         full = src.full_copies() if src.full_copies else []
         candidates = integrity.repository_copies(name) + full
-        repair = (f"replace {folder} by an intact copy (the copy in ../shared/data, or the "
-                  f"canonical dataset from {src.homepage} in the layout {src.layout}), or point "
-                  f"{runtime.ENV_DATA} elsewhere (unset, the verified canonical download into "
-                  f"{cache / 'datasets' / name} is used)")
+        repair = (
+            f"replace {folder} by an intact copy (the copy in ../shared/data, or the "
+            f"canonical dataset from {src.homepage} in the layout {src.layout}), or point "
+            f"{runtime.ENV_DATA} elsewhere (unset, the verified canonical download into "
+            f"{cache / 'datasets' / name} is used)"
+        )
     if not candidates:
-        raise DatasetCorrupt(name, folder, [(".", "nothing to verify against", "a recorded "
-                             "copy or a seal", "none")], "no record", repair)
-    return integrity.verify(name, folder, candidates, patterns=src.members, keep=src.keep(split),
-                            cache=cache, repair=repair)
+        raise DatasetCorrupt(
+            name,
+            folder,
+            [(".", "nothing to verify against", "a recorded copy or a seal", "none")],
+            "no record",
+            repair,
+        )
+    return integrity.verify(
+        name,
+        folder,
+        candidates,
+        patterns=src.members,
+        keep=src.keep(split),
+        cache=cache,
+        repair=repair,
+    )
 
 
 def record_manifests(base, names=None) -> list[Path]:
@@ -554,17 +682,27 @@ def record_manifests(base, names=None) -> list[Path]:
         folder = base / src.data_path
         if not folder.is_dir():
             continue
-        label = f"the copy in ../shared/data/{src.data_path} ({src.note.lstrip('; ') or 'complete'})"
+        label = (
+            f"the copy in ../shared/data/{src.data_path} ({src.note.lstrip('; ') or 'complete'})"
+        )
         kind = "md5-idx" if name == "mnist" else "sha256"
-        files = {rel: [None if kind == "md5-idx" else st.st_size,
-                       integrity.file_digest(folder / rel, kind)]
-                 for rel, st in integrity.scan(folder, src.members).items()}
+        files = {
+            rel: [
+                None if kind == "md5-idx" else st.st_size,
+                integrity.file_digest(folder / rel, kind),
+            ]
+            for rel, st in integrity.scan(folder, src.members).items()
+        }
         copies = [{"label": label, "kind": kind, "files": files}]
         if name == "mnist":  # the same files decompressed (torchvision's raw/ layout)
-            raw = {rel[:-3]: [len(gzip.decompress((folder / rel).read_bytes())), v[1]]
-                   for rel, v in files.items() if rel.endswith(".gz")}
-            copies.append({"label": "the four decompressed MNIST idx files", "kind": kind,
-                           "files": raw})
+            raw = {
+                rel[:-3]: [len(gzip.decompress((folder / rel).read_bytes())), v[1]]
+                for rel, v in files.items()
+                if rel.endswith(".gz")
+            }
+            copies.append(
+                {"label": "the four decompressed MNIST idx files", "kind": kind, "files": raw}
+            )
         written.append(integrity.write_manifest(name, copies, f"../shared/data/{src.data_path}"))
     return written
 
@@ -580,19 +718,26 @@ def _data_base(root) -> Path | None:
 
 
 def _unavailable(src: Source, base: Path | None, cached: Path, why: str) -> DatasetUnavailable:
-    where = f"{base / src.data_path} does not exist" if base else \
-        f"no data directory is set (root=None and ${runtime.ENV_DATA} unset)"
+    where = (
+        f"{base / src.data_path} does not exist"
+        if base
+        else f"no data directory is set (root=None and ${runtime.ENV_DATA} unset)"
+    )
     how = f"set {runtime.ENV_DATA} (or root=) to a folder with the layout {src.layout}"
     if src.fetch is not None:
         how += f", or allow the download (download=True, with network access) into {cached}"
-    text = (f"dataset {src.name!r} ({src.title}) is not available: {where}; no verified download in "
-            f"the cache "
-            f"{cached}; {why}. Canonical source: {src.homepage} (download: {src.url}). "
-            f"To provide it: {how}.")
+    text = (
+        f"dataset {src.name!r} ({src.title}) is not available: {where}; no verified download in "
+        f"the cache "
+        f"{cached}; {why}. Canonical source: {src.homepage} (download: {src.url}). "
+        f"To provide it: {how}."
+    )
     alt = SOURCES.get(src.alternative) if src.alternative else None
     if alt is not None and base is not None and (base / alt.data_path).is_dir():
-        text += (f" The data directory holds {alt.title} at {base / alt.data_path}: load it "
-                 f"explicitly as {alt.name!r}; it is not used in place of {src.name!r}.")
+        text += (
+            f" The data directory holds {alt.title} at {base / alt.data_path}: load it "
+            f"explicitly as {alt.name!r}; it is not used in place of {src.name!r}."
+        )
     return DatasetUnavailable(text)
 
 
@@ -601,7 +746,7 @@ def _sweep_dead_work(folder: Path, name: str) -> list[Path]:
     fill killed hard cannot clean up after itself); a live process's folder is left alone."""
     removed = []
     for work in folder.glob(f".{name}-*.part"):
-        pid = work.name[len(name) + 2:].split("-", 1)[0]
+        pid = work.name[len(name) + 2 :].split("-", 1)[0]
         if not pid.isdigit():
             continue
         try:
@@ -618,14 +763,18 @@ def _fill_cache(src: Source, final: Path) -> None:
     """Fetch into a temporary folder next to ``final`` and rename it into place when complete."""
     final.parent.mkdir(parents=True, exist_ok=True)
     _sweep_dead_work(final.parent, src.name)
-    work = Path(tempfile.mkdtemp(prefix=f".{src.name}-{os.getpid()}-", suffix=".part",
-                                 dir=final.parent))
+    work = Path(
+        tempfile.mkdtemp(prefix=f".{src.name}-{os.getpid()}-", suffix=".part", dir=final.parent)
+    )
     try:
         src.fetch(src, work)
         if not (work / src.cache_path).is_dir():
-            raise RuntimeError(f"fetching {src.name!r} from {src.url} produced no {src.cache_path}/")
-        integrity.seal(work, src.cache_path, src.members,
-                       label=f"the verified download of {src.url}")
+            raise RuntimeError(
+                f"fetching {src.name!r} from {src.url} produced no {src.cache_path}/"
+            )
+        integrity.seal(
+            work, src.cache_path, src.members, label=f"the verified download of {src.url}"
+        )
         if _sealed(final, src):  # another process finished first: keep its copy
             shutil.rmtree(work)
             return
@@ -638,8 +787,15 @@ def _fill_cache(src: Source, final: Path) -> None:
 
 
 # -------------------------------------------------------------------------------------- download
-def download(url: str, dest: Path, sha256: str | None, *, md5: str | None = None,
-             timeout: float = 60, chunk: int = 1 << 20) -> Path:
+def download(
+    url: str,
+    dest: Path,
+    sha256: str | None,
+    *,
+    md5: str | None = None,
+    timeout: float = 60,
+    chunk: int = 1 << 20,
+) -> Path:
     """Download ``url`` to ``dest`` (urllib only), all or nothing; return ``dest``.
 
     Streams into a temporary file in ``dest``'s folder, checks the byte count against
@@ -650,7 +806,9 @@ def download(url: str, dest: Path, sha256: str | None, *, md5: str | None = None
     """
     if not isinstance(url, str) or urllib.parse.urlsplit(url).scheme not in ("http", "https"):
         raise ValueError(f"url must be an http:// or https:// URL, got {url!r}")
-    if sha256 is not None and not (isinstance(sha256, str) and re.fullmatch(r"[0-9a-fA-F]{64}", sha256)):
+    if sha256 is not None and not (
+        isinstance(sha256, str) and re.fullmatch(r"[0-9a-fA-F]{64}", sha256)
+    ):
         raise ValueError(f"sha256 must be 64 hexadecimal digits or None, got {sha256!r}")
     if md5 is not None and not (isinstance(md5, str) and re.fullmatch(r"[0-9a-fA-F]{32}", md5)):
         raise ValueError(f"md5 must be 32 hexadecimal digits or None, got {md5!r}")
@@ -706,7 +864,9 @@ def _extract_tar(archive: Path, dest: Path) -> None:
         for m in members:
             parts = PurePosixPath(m.name).parts
             if m.name.startswith(("/", "\\")) or ".." in parts or re.match(r"^[A-Za-z]:", m.name):
-                raise ValueError(f"archive {archive} has an unsafe member {m.name!r} (absolute or '..')")
+                raise ValueError(
+                    f"archive {archive} has an unsafe member {m.name!r} (absolute or '..')"
+                )
         dest.mkdir(parents=True)
         tar.extractall(dest, members=[m for m in members if m.isfile() or m.isdir()], filter="data")
 
@@ -740,7 +900,9 @@ def _fetch_fsdd(src: Source, work: Path) -> None:
     tree = _fetch_archive(src, work)
     found = sorted(tree.glob("*/recordings"))
     if len(found) != 1:
-        raise ChecksumMismatch(src.url, "one <top>/recordings/ folder", f"{len(found)}", kind="layout")
+        raise ChecksumMismatch(
+            src.url, "one <top>/recordings/ folder", f"{len(found)}", kind="layout"
+        )
     got = content_digest(found[0])
     if got != src.digest:
         raise ChecksumMismatch(src.url, src.digest, got, kind="content digest of recordings/*.wav")
@@ -758,7 +920,9 @@ def _fetch_flowers(src: Source, work: Path) -> None:
     """
     tree = _fetch_archive(src, work)
     folder = tree / "flower_photos"
-    labels = Counter(label for _, label in _scan(folder, FLOWERS_CLASSES)) if folder.is_dir() else {}
+    labels = (
+        Counter(label for _, label in _scan(folder, FLOWERS_CLASSES)) if folder.is_dir() else {}
+    )
     got = {c: labels.get(k, 0) for k, c in enumerate(FLOWERS_CLASSES)}
     if got != FLOWERS_COUNTS:
         raise ChecksumMismatch(src.url, FLOWERS_COUNTS, got, kind="JPEGs per class")
@@ -779,18 +943,25 @@ def _fetch_urbansound8k(src: Source, work: Path) -> None:
     try:
         _urbansound8k_rows(folder, strict=True)
     except (OSError, ValueError, KeyError) as err:
-        raise ChecksumMismatch(src.url, f"{URBANSOUND8K_CLIPS} CSV rows, each with its WAV in "
-                               f"audio/fold<fold>/, and no other WAV", str(err), kind="layout") from err
+        raise ChecksumMismatch(
+            src.url,
+            f"{URBANSOUND8K_CLIPS} CSV rows, each with its WAV in "
+            f"audio/fold<fold>/, and no other WAV",
+            str(err),
+            kind="layout",
+        ) from err
     os.replace(folder, work / "UrbanSound8K")
     shutil.rmtree(tree)
 
 
 def _torchvision_fetch(make: Callable[[Path], object]) -> Callable[[Source, Path], None]:
     """A fetch that lets torchvision download (and md5-verify) into ``work``, then drops archives."""
+
     def fetch(src: Source, work: Path) -> None:
         make(work)
         for archive in [*work.glob("*.tar.gz"), *work.glob("*.tgz")]:
             archive.unlink()
+
     return fetch
 
 
@@ -807,7 +978,9 @@ def _read_fsdd(folder: Path, split: str) -> FSDD:
             raise ValueError(f"{path} is not named {{digit}}_{{speaker}}_{{take}}.wav")
         rows.append((int(m[1]), m[2], int(m[3]), path))
     rows = sorted(r for r in rows if (r[2] < 5) == (split == "test"))
-    return FSDD([r[3] for r in rows], [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
+    return FSDD(
+        [r[3] for r in rows], [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+    )
 
 
 @lru_cache(maxsize=None)
@@ -820,8 +993,10 @@ def _read_wav(path: str, sample_rate: int) -> np.ndarray:
     except (RuntimeError, OSError) as err:  # soundfile.LibsndfileError is a RuntimeError
         raise _corrupt_file("fsdd", path, "a WAV soundfile can decode", err) from err
     if rate != sample_rate or samples.shape[1] != 1:
-        raise ValueError(f"{path}: expected mono at {sample_rate} Hz, got {samples.shape[1]} "
-                         f"channel(s) at {rate} Hz")
+        raise ValueError(
+            f"{path}: expected mono at {sample_rate} Hz, got {samples.shape[1]} "
+            f"channel(s) at {rate} Hz"
+        )
     samples = samples[:, 0].copy()
     samples.flags.writeable = False
     return samples
@@ -855,8 +1030,9 @@ def _urbansound8k_fold(split: str, fold=None) -> int:
         return k
     if fold is None:
         return 10
-    return checks.integer(fold, "fold", 1, 10, note=" (an official UrbanSound8K fold)",
-                          type_error=ValueError)
+    return checks.integer(
+        fold, "fold", 1, 10, note=" (an official UrbanSound8K fold)", type_error=ValueError
+    )
 
 
 def _check_urbansound8k(split: str, fold=None, sample_rate: int = 8000) -> None:
@@ -877,7 +1053,11 @@ def _urbansound8k_rows(folder: Path, strict: bool = False) -> list[tuple[int, st
     with open(folder / "metadata" / "UrbanSound8K.csv", newline="") as f:
         for r in csv.DictReader(f):
             fold, label = int(r["fold"]), int(r["classID"])
-            if not 1 <= fold <= 10 or not 0 <= label <= 9 or URBANSOUND8K_CLASSES[label] != r["class"]:
+            if (
+                not 1 <= fold <= 10
+                or not 0 <= label <= 9
+                or URBANSOUND8K_CLASSES[label] != r["class"]
+            ):
                 raise ValueError(f"{folder}/metadata/UrbanSound8K.csv: bad row {r}")
             path = folder / "audio" / f"fold{fold}" / r["slice_file_name"]
             rows.append((fold, r["slice_file_name"], label, int(r["fsID"]), path))
@@ -886,18 +1066,27 @@ def _urbansound8k_rows(folder: Path, strict: bool = False) -> list[tuple[int, st
         wavs = {p.relative_to(folder).as_posix() for p in folder.glob("audio/fold*/*.wav")}
         listed = {r[4].relative_to(folder).as_posix() for r in rows}
         if len(rows) != URBANSOUND8K_CLIPS or len(listed) != len(rows) or wavs != listed:
-            raise ValueError(f"{len(rows)} CSV rows ({len(listed)} distinct), {len(wavs)} WAVs, "
-                             f"{len(listed - wavs)} listed but missing, {len(wavs - listed)} unlisted")
+            raise ValueError(
+                f"{len(rows)} CSV rows ({len(listed)} distinct), {len(wavs)} WAVs, "
+                f"{len(listed - wavs)} listed but missing, {len(wavs - listed)} unlisted"
+            )
     return rows
 
 
-def _read_urbansound8k(folder: Path, split: str, fold=None, sample_rate: int = 8000) -> UrbanSound8K:
+def _read_urbansound8k(
+    folder: Path, split: str, fold=None, sample_rate: int = 8000
+) -> UrbanSound8K:
     """Official folds: test / fold<k> = fold k, train = the other nine (see :class:`UrbanSound8K`)."""
     k = _urbansound8k_fold(split, fold)
     keep = (lambda f: f != k) if split == "train" else (lambda f: f == k)
     rows = [r for r in _urbansound8k_rows(folder) if keep(r[0])]
-    return UrbanSound8K([r[4] for r in rows], [r[2] for r in rows], [r[0] for r in rows],
-                        [r[3] for r in rows], sample_rate)
+    return UrbanSound8K(
+        [r[4] for r in rows],
+        [r[2] for r in rows],
+        [r[0] for r in rows],
+        [r[3] for r in rows],
+        sample_rate,
+    )
 
 
 def _read_mnist(folder: Path, split: str, transform=None) -> ImageTensors:
@@ -905,8 +1094,12 @@ def _read_mnist(folder: Path, split: str, transform=None) -> ImageTensors:
     prefix = "train" if split == "train" else "t10k"
     images = _idx(folder, f"{prefix}-images-idx3-ubyte")
     labels = _idx(folder, f"{prefix}-labels-idx1-ubyte")
-    return ImageTensors(torch.from_numpy(images.copy()), torch.from_numpy(labels.astype(np.int64)),
-                        DIGITS, transform)
+    return ImageTensors(
+        torch.from_numpy(images.copy()),
+        torch.from_numpy(labels.astype(np.int64)),
+        DIGITS,
+        transform,
+    )
 
 
 def _idx(folder: Path, stem: str) -> np.ndarray:
@@ -921,14 +1114,18 @@ def _idx(folder: Path, stem: str) -> np.ndarray:
 def _parse_idx(path: str, md5: str, size: int, mtime_ns: int) -> np.ndarray:
     """Array of an idx file (big-endian header: 0, 0, dtype 0x08, ndim, then ndim int32 sizes)."""
     try:
-        raw = gzip.decompress(Path(path).read_bytes()) if path.endswith(".gz") else Path(path).read_bytes()
+        raw = (
+            gzip.decompress(Path(path).read_bytes())
+            if path.endswith(".gz")
+            else Path(path).read_bytes()
+        )
     except (EOFError, gzip.BadGzipFile, zlib.error) as err:
         raise _corrupt_file("mnist", path, "a complete gzip file", err) from err
     got = hashlib.md5(raw).hexdigest()
     if got != md5:
         raise ChecksumMismatch(path, md5, got, kind="md5 of the decompressed idx file")
     ndim = raw[3]
-    shape = [int.from_bytes(raw[4 + 4 * k: 8 + 4 * k], "big") for k in range(ndim)]
+    shape = [int.from_bytes(raw[4 + 4 * k : 8 + 4 * k], "big") for k in range(ndim)]
     array = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
     return array
 
@@ -940,7 +1137,9 @@ def _read_cifar10(folder: Path, split: str, transform=None) -> ImageTensors:
     try:
         raw = CIFAR10(root=str(folder.parent), train=(split == "train"), download=False)
     except RuntimeError as err:  # torchvision: "Dataset not found or corrupted"
-        raise _corrupt_file("cifar10", folder, "batches matching torchvision's md5 list", err) from err
+        raise _corrupt_file(
+            "cifar10", folder, "batches matching torchvision's md5 list", err
+        ) from err
     data = torch.from_numpy(np.ascontiguousarray(raw.data.transpose(0, 3, 1, 2)))
     return ImageTensors(data, torch.as_tensor(raw.targets), CIFAR10_CLASSES, transform)
 
@@ -949,8 +1148,11 @@ def _read_cifar10_sample(folder: Path, split: str, transform=None) -> ImageTenso
     """``<class>/<id>.png`` (32 x 32 RGB); items ordered by id (= training-set index + 1)."""
     from PIL import Image
 
-    rows = sorted((int(p.stem), label, p) for label, c in enumerate(CIFAR10_CLASSES)
-                  for p in (folder / c).glob("*.png"))
+    rows = sorted(
+        (int(p.stem), label, p)
+        for label, c in enumerate(CIFAR10_CLASSES)
+        for p in (folder / c).glob("*.png")
+    )
     images = []
     for _, _, path in rows:
         with Image.open(path) as im:
@@ -965,7 +1167,9 @@ def _scan(folder: Path, class_dirs: list[str]) -> list[tuple[str, int]]:
     for label, name in enumerate(class_dirs):
         if not (folder / name).is_dir():
             raise FileNotFoundError(f"class folder {folder / name} is missing")
-        files = sorted(p for p in (folder / name).iterdir() if p.suffix.lower() in (".jpg", ".jpeg"))
+        files = sorted(
+            p for p in (folder / name).iterdir() if p.suffix.lower() in (".jpg", ".jpeg")
+        )
         samples += [(str(p), label) for p in files]
     return samples
 
@@ -995,8 +1199,13 @@ def _flowers_split(samples: list[tuple[str, int]], split: str) -> list[tuple[str
 def _read_imagenette(folder: Path, split: str, transform=None, target_transform=None) -> ImageFiles:
     """``{train,val}/<wnid>/*.JPEG``; classes = names of the sorted wnids (``ds.wnids``)."""
     wnids = sorted(IMAGENETTE_CLASSES)
-    ds = ImageFiles(folder / split, _scan(folder / split, wnids), [IMAGENETTE_CLASSES[w] for w in wnids],
-                    transform, target_transform)
+    ds = ImageFiles(
+        folder / split,
+        _scan(folder / split, wnids),
+        [IMAGENETTE_CLASSES[w] for w in wnids],
+        transform,
+        target_transform,
+    )
     ds.wnids = wnids
     return ds
 
@@ -1006,6 +1215,7 @@ def _tv(cls_name: str, **kwargs) -> Callable[[Path], object]:
         from torchvision import datasets
 
         return getattr(datasets, cls_name)(root=str(root), download=True, **kwargs)
+
     return make
 
 
@@ -1036,118 +1246,194 @@ def _cifar10_copies() -> list:
 
     files = {name: (None, md5) for name, md5 in CIFAR10.train_list + CIFAR10.test_list}
     files[CIFAR10.meta["filename"]] = (None, CIFAR10.meta["md5"])
-    return [integrity.Expected("the CIFAR-10 python batches (torchvision's md5 list)",
-                               files=files, kind="md5")]
+    return [
+        integrity.Expected(
+            "the CIFAR-10 python batches (torchvision's md5 list)", files=files, kind="md5"
+        )
+    ]
 
 
 def _imagenette_copies() -> list:
     counts = {f"{split}/{w}": n for split, per in IMAGENETTE_COUNTS.items() for w, n in per.items()}
-    return [integrity.Expected("the full imagenette2 (member counts per split and class)",
-                               counts=counts)]
+    return [
+        integrity.Expected(
+            "the full imagenette2 (member counts per split and class)", counts=counts
+        )
+    ]
 
 
 def _flowers_copies() -> list:
-    return [integrity.Expected("the full flower_photos tree (member counts per class)",
-                               counts=dict(FLOWERS_COUNTS))]
+    return [
+        integrity.Expected(
+            "the full flower_photos tree (member counts per class)", counts=dict(FLOWERS_COUNTS)
+        )
+    ]
 
 
 def _urbansound8k_copies() -> list:
-    return [integrity.Expected("the full UrbanSound8K v1.0 (WAVs per official fold)",
-                               counts={f"audio/fold{k}": n
-                                       for k, n in URBANSOUND8K_FOLD_COUNTS.items()})]
+    return [
+        integrity.Expected(
+            "the full UrbanSound8K v1.0 (WAVs per official fold)",
+            counts={f"audio/fold{k}": n for k, n in URBANSOUND8K_FOLD_COUNTS.items()},
+        )
+    ]
 
 
 _IMAGES = ("*.jpg", "*.jpeg")
 
 
 # -------------------------------------------------------------------------------------- registry
-_FSDD_URL = "https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/tags/v1.0.10.tar.gz"
-_FLOWERS_URL = "https://storage.googleapis.com/download.tensorflow.org/example_images/flower_photos.tgz"
+_FSDD_URL = (
+    "https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/tags/v1.0.10.tar.gz"
+)
+_FLOWERS_URL = (
+    "https://storage.googleapis.com/download.tensorflow.org/example_images/flower_photos.tgz"
+)
 _URBANSOUND8K_URL = "https://zenodo.org/records/1203745/files/UrbanSound8K.tar.gz"
 _IMAGE_OPTIONS = ("transform", "target_transform")
 
-SOURCES: dict[str, Source] = {s.name: s for s in [
-    Source(
-        name="fsdd", title="Free Spoken Digit Dataset v1.0.10",
-        homepage="https://github.com/Jakobovski/free-spoken-digit-dataset", url=_FSDD_URL,
-        license="CC BY-SA 4.0 (dataset authors)",
-        split_rule="test = takes 0-4 of every speaker and digit (300 clips), train = takes 5-49 "
-                   "(2,700); the dataset's own convention",
-        layout="fsdd/recordings/{digit}_{speaker}_{take}.wav (3,000 WAVs, 8 kHz mono int16)",
-        splits=("train", "test"), data_path="fsdd/recordings", read=_read_fsdd,
-        cache_path="recordings", fetch=_fetch_fsdd, digest=FSDD_DIGEST,
-        members=("*.wav",), split_of=_fsdd_split),
-    Source(
-        name="urbansound8k", title="UrbanSound8K v1.0 (Salamon, Jacoby & Bello 2014)",
-        homepage="https://urbansounddataset.weebly.com/urbansound8k.html", url=_URBANSOUND8K_URL,
-        license="CC BY-NC 3.0 (non-commercial); cite Salamon, Jacoby & Bello, ACM MM 2014",
-        split_rule="official 10 folds only: test = fold k, train = the other nine (fold=k, "
-                   "default 10), or split='fold<k>'; never reshuffle (clips of one recording "
-                   "share a fold)",
-        layout="UrbanSound8K/metadata/UrbanSound8K.csv (slice_file_name, fsID, start, end, "
-               "salience, fold, classID, class) and UrbanSound8K/audio/fold{1..10}/*.wav "
-               "(8,732 WAVs)",
-        splits=("train", "test", *(f"fold{k}" for k in range(1, 11))), data_path="UrbanSound8K",
-        read=_read_urbansound8k, cache_path="UrbanSound8K", fetch=_fetch_urbansound8k,
-        md5=URBANSOUND8K_MD5, options=("fold", "sample_rate"), check=_check_urbansound8k,
-        members=("*.wav",), full_copies=_urbansound8k_copies),
-    Source(
-        name="mnist", title="MNIST", homepage="http://yann.lecun.com/exdb/mnist/",
-        url="torchvision.datasets.MNIST(download=True)",
-        license="no explicit license; commonly cited as CC BY-SA 3.0; cite LeCun, Cortes, Burges",
-        split_rule="official: train 60,000, test 10,000",
-        layout="MNIST/{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz",
-        splits=("train", "test"), data_path="MNIST", read=_read_mnist,
-        cache_path="MNIST/raw", fetch=_torchvision_fetch(_tv("MNIST")),
-        quick={"train": 10_000, "test": 2_000}, options=("transform",),
-        members=("*-ubyte", "*-ubyte.gz"), split_of=_mnist_split),
-    Source(
-        name="cifar10", title="CIFAR-10", homepage="https://www.cs.toronto.edu/~kriz/cifar.html",
-        url="torchvision.datasets.CIFAR10(download=True)",
-        license="no formal license; cite Krizhevsky, Learning Multiple Layers of Features from "
-                "Tiny Images, 2009",
-        split_rule="official: train 50,000, test 10,000",
-        layout="cifar10/cifar-10-batches-py/ (the python batches of cifar-10-python.tar.gz)",
-        splits=("train", "test"), data_path="cifar10/cifar-10-batches-py", read=_read_cifar10,
-        cache_path="cifar-10-batches-py", fetch=_torchvision_fetch(_tv("CIFAR10")),
-        quick={"train": 10_000, "test": 2_000}, options=("transform",),
-        alternative="cifar10-sample", members=("*_batch*", "batches.meta"),
-        split_of=_cifar10_split, full_copies=_cifar10_copies),
-    Source(
-        name="cifar10-sample", title="the CIFAR-10 lossless sample (200 training PNGs)",
-        homepage="https://www.cs.toronto.edu/~kriz/cifar.html",
-        url="(none: provided in the data directory only)", license="as CIFAR-10",
-        split_rule="train only: CIFAR-10 training images #0-#199",
-        layout="cifar10/lossless_png_sample/<class>/<id>.png",
-        splits=("train",), data_path="cifar10/lossless_png_sample", read=_read_cifar10_sample,
-        options=("transform",), members=("*.png",),
-        note="; cifar10/lossless_png_sample: 200 lossless training PNGs, for exercising code paths"),
-    Source(
-        name="flowers", title="tf_flowers (flower_photos)", homepage=_FLOWERS_URL, url=_FLOWERS_URL,
-        license="CC BY 2.0 per image, photographer credits in LICENSE.txt",
-        split_rule="no official split; canonical archive: per class, sorted names permuted by numpy "
-                   "default_rng([0, class index]), first 80 % train (2,934), rest val (736); data "
-                   "directory copy: its own train/val folders (100/25 per class)",
-        layout="flowers/{train,val}/<class>/*.jpg",
-        splits=("train", "val"), data_path="flowers", read=_read_flowers,
-        cache_path="flower_photos", fetch=_fetch_flowers,
-        quick={"train": 500, "val": 125}, options=_IMAGE_OPTIONS, members=_IMAGES,
-        split_of=_top_split(("train", "val")), full_copies=_flowers_copies,
-        note="; subset of 100/25 images per class, original JPEGs"),
-    Source(
-        name="imagenette", title="Imagenette (imagenette2, 10 ImageNet classes)",
-        homepage="https://github.com/fastai/imagenette",
-        url="torchvision.datasets.Imagenette(size='320px', download=True)",
-        license="ImageNet terms of access (non-commercial research and education); cite Howard "
-                "2019 and Deng et al. 2009",
-        split_rule="official imagenette2 train / val",
-        layout="imagenette/{train,val}/<wnid>/*.JPEG",
-        splits=("train", "val"), data_path="imagenette", read=_read_imagenette,
-        cache_path="imagenette2-320",
-        fetch=_torchvision_fetch(_tv("Imagenette", split="train", size="320px")),
-        quick={"train": 800, "val": 300}, options=_IMAGE_OPTIONS, members=_IMAGES,
-        split_of=_top_split(("train", "val")), full_copies=_imagenette_copies,
-        note="; subset of 80/30 per class, resized to 224x224 and re-encoded as JPEG q75 by a "
-             "third party, not the original files"),
-]}
+SOURCES: dict[str, Source] = {
+    s.name: s
+    for s in [
+        Source(
+            name="fsdd",
+            title="Free Spoken Digit Dataset v1.0.10",
+            homepage="https://github.com/Jakobovski/free-spoken-digit-dataset",
+            url=_FSDD_URL,
+            license="CC BY-SA 4.0 (dataset authors)",
+            split_rule="test = takes 0-4 of every speaker and digit (300 clips), train = takes 5-49 "
+            "(2,700); the dataset's own convention",
+            layout="fsdd/recordings/{digit}_{speaker}_{take}.wav (3,000 WAVs, 8 kHz mono int16)",
+            splits=("train", "test"),
+            data_path="fsdd/recordings",
+            read=_read_fsdd,
+            cache_path="recordings",
+            fetch=_fetch_fsdd,
+            digest=FSDD_DIGEST,
+            members=("*.wav",),
+            split_of=_fsdd_split,
+        ),
+        Source(
+            name="urbansound8k",
+            title="UrbanSound8K v1.0 (Salamon, Jacoby & Bello 2014)",
+            homepage="https://urbansounddataset.weebly.com/urbansound8k.html",
+            url=_URBANSOUND8K_URL,
+            license="CC BY-NC 3.0 (non-commercial); cite Salamon, Jacoby & Bello, ACM MM 2014",
+            split_rule="official 10 folds only: test = fold k, train = the other nine (fold=k, "
+            "default 10), or split='fold<k>'; never reshuffle (clips of one recording "
+            "share a fold)",
+            layout="UrbanSound8K/metadata/UrbanSound8K.csv (slice_file_name, fsID, start, end, "
+            "salience, fold, classID, class) and UrbanSound8K/audio/fold{1..10}/*.wav "
+            "(8,732 WAVs)",
+            splits=("train", "test", *(f"fold{k}" for k in range(1, 11))),
+            data_path="UrbanSound8K",
+            read=_read_urbansound8k,
+            cache_path="UrbanSound8K",
+            fetch=_fetch_urbansound8k,
+            md5=URBANSOUND8K_MD5,
+            options=("fold", "sample_rate"),
+            check=_check_urbansound8k,
+            members=("*.wav",),
+            full_copies=_urbansound8k_copies,
+        ),
+        Source(
+            name="mnist",
+            title="MNIST",
+            homepage="http://yann.lecun.com/exdb/mnist/",
+            url="torchvision.datasets.MNIST(download=True)",
+            license="no explicit license; commonly cited as CC BY-SA 3.0; cite LeCun, Cortes, Burges",
+            split_rule="official: train 60,000, test 10,000",
+            layout="MNIST/{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz",
+            splits=("train", "test"),
+            data_path="MNIST",
+            read=_read_mnist,
+            cache_path="MNIST/raw",
+            fetch=_torchvision_fetch(_tv("MNIST")),
+            quick={"train": 10_000, "test": 2_000},
+            options=("transform",),
+            members=("*-ubyte", "*-ubyte.gz"),
+            split_of=_mnist_split,
+        ),
+        Source(
+            name="cifar10",
+            title="CIFAR-10",
+            homepage="https://www.cs.toronto.edu/~kriz/cifar.html",
+            url="torchvision.datasets.CIFAR10(download=True)",
+            license="no formal license; cite Krizhevsky, Learning Multiple Layers of Features from "
+            "Tiny Images, 2009",
+            split_rule="official: train 50,000, test 10,000",
+            layout="cifar10/cifar-10-batches-py/ (the python batches of cifar-10-python.tar.gz)",
+            splits=("train", "test"),
+            data_path="cifar10/cifar-10-batches-py",
+            read=_read_cifar10,
+            cache_path="cifar-10-batches-py",
+            fetch=_torchvision_fetch(_tv("CIFAR10")),
+            quick={"train": 10_000, "test": 2_000},
+            options=("transform",),
+            alternative="cifar10-sample",
+            members=("*_batch*", "batches.meta"),
+            split_of=_cifar10_split,
+            full_copies=_cifar10_copies,
+        ),
+        Source(
+            name="cifar10-sample",
+            title="the CIFAR-10 lossless sample (200 training PNGs)",
+            homepage="https://www.cs.toronto.edu/~kriz/cifar.html",
+            url="(none: provided in the data directory only)",
+            license="as CIFAR-10",
+            split_rule="train only: CIFAR-10 training images #0-#199",
+            layout="cifar10/lossless_png_sample/<class>/<id>.png",
+            splits=("train",),
+            data_path="cifar10/lossless_png_sample",
+            read=_read_cifar10_sample,
+            options=("transform",),
+            members=("*.png",),
+            note="; cifar10/lossless_png_sample: 200 lossless training PNGs, for exercising code paths",
+        ),
+        Source(
+            name="flowers",
+            title="tf_flowers (flower_photos)",
+            homepage=_FLOWERS_URL,
+            url=_FLOWERS_URL,
+            license="CC BY 2.0 per image, photographer credits in LICENSE.txt",
+            split_rule="no official split; canonical archive: per class, sorted names permuted by numpy "
+            "default_rng([0, class index]), first 80 % train (2,934), rest val (736); data "
+            "directory copy: its own train/val folders (100/25 per class)",
+            layout="flowers/{train,val}/<class>/*.jpg",
+            splits=("train", "val"),
+            data_path="flowers",
+            read=_read_flowers,
+            cache_path="flower_photos",
+            fetch=_fetch_flowers,
+            quick={"train": 500, "val": 125},
+            options=_IMAGE_OPTIONS,
+            members=_IMAGES,
+            split_of=_top_split(("train", "val")),
+            full_copies=_flowers_copies,
+            note="; subset of 100/25 images per class, original JPEGs",
+        ),
+        Source(
+            name="imagenette",
+            title="Imagenette (imagenette2, 10 ImageNet classes)",
+            homepage="https://github.com/fastai/imagenette",
+            url="torchvision.datasets.Imagenette(size='320px', download=True)",
+            license="ImageNet terms of access (non-commercial research and education); cite Howard "
+            "2019 and Deng et al. 2009",
+            split_rule="official imagenette2 train / val",
+            layout="imagenette/{train,val}/<wnid>/*.JPEG",
+            splits=("train", "val"),
+            data_path="imagenette",
+            read=_read_imagenette,
+            cache_path="imagenette2-320",
+            fetch=_torchvision_fetch(_tv("Imagenette", split="train", size="320px")),
+            quick={"train": 800, "val": 300},
+            options=_IMAGE_OPTIONS,
+            members=_IMAGES,
+            split_of=_top_split(("train", "val")),
+            full_copies=_imagenette_copies,
+            note="; subset of 80/30 per class, resized to 224x224 and re-encoded as JPEG q75 by a "
+            "third party, not the original files",
+        ),
+    ]
+}
 DATASETS = tuple(SOURCES)

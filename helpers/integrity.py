@@ -14,6 +14,7 @@ naming the dataset, the files, what was expected and how to repair it; nothing i
 
 This module knows no dataset: :mod:`helpers.data` says which files, splits and copies each has.
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -29,8 +30,19 @@ from typing import Callable, Iterable
 
 from . import checks
 
-__all__ = ["DatasetCorrupt", "Expected", "MANIFEST_DIR", "SEAL", "scan", "file_digest",
-           "verify", "seal", "read_seal", "repository_copies", "write_manifest"]
+__all__ = [
+    "DatasetCorrupt",
+    "Expected",
+    "MANIFEST_DIR",
+    "SEAL",
+    "scan",
+    "file_digest",
+    "verify",
+    "seal",
+    "read_seal",
+    "repository_copies",
+    "write_manifest",
+]
 
 MANIFEST_DIR = Path(__file__).with_name("manifests")
 """``<name>.json``: the files of each dataset's copy in ``../shared/data`` (size and digest)."""
@@ -49,19 +61,28 @@ class DatasetCorrupt(IOError):
     ``expected`` (the label of the copy it was checked against) and ``repair`` (what to do).
     """
 
-    def __init__(self, dataset: str, folder, problems: list[tuple[str, str, str, str]],
-                 expected: str, repair: str):
+    def __init__(
+        self,
+        dataset: str,
+        folder,
+        problems: list[tuple[str, str, str, str]],
+        expected: str,
+        repair: str,
+    ):
         self.dataset, self.folder, self.problems = dataset, str(folder), list(problems)
         self.expected, self.repair = expected, repair
-        shown = "; ".join(f"{f}: {what} (expected {want}, found {got})"
-                          for f, what, want, got in self.problems[:_SHOWN])
+        shown = "; ".join(
+            f"{f}: {what} (expected {want}, found {got})"
+            for f, what, want, got in self.problems[:_SHOWN]
+        )
         more = len(self.problems) - _SHOWN
         shown += f"; and {more} more" if more > 0 else ""
         n = len(self.problems)
         super().__init__(
             f"dataset {dataset!r} at {folder} is damaged, checked against {expected}: "
             f"{n} problem{'s' if n != 1 else ''}: {shown}. Nothing was loaded from it. "
-            f"To repair: {repair}")
+            f"To repair: {repair}"
+        )
 
 
 # ----------------------------------------------------------------------------------- expected
@@ -83,16 +104,22 @@ class Expected:
     def __post_init__(self):
         if (self.files and self.counts) or not (self.part or self.files or self.counts):
             raise ValueError(f"Expected {self.label!r}: give exactly one of files= or counts=")
-        object.__setattr__(self, "kind", checks.choice(self.kind, "kind", KINDS,
-                                                       type_error=ValueError))
+        object.__setattr__(
+            self, "kind", checks.choice(self.kind, "kind", KINDS, type_error=ValueError)
+        )
 
     def restrict(self, keep: Callable[[str], bool]) -> "Expected":
         """The part of this copy whose paths (files) or folders (counts) satisfy ``keep``."""
         if self.files:
-            return Expected(self.label, files={k: v for k, v in self.files.items() if keep(k)},
-                            kind=self.kind, part=True)
-        return Expected(self.label, counts={k: v for k, v in self.counts.items() if keep(k + "/")},
-                        part=True)
+            return Expected(
+                self.label,
+                files={k: v for k, v in self.files.items() if keep(k)},
+                kind=self.kind,
+                part=True,
+            )
+        return Expected(
+            self.label, counts={k: v for k, v in self.counts.items() if keep(k + "/")}, part=True
+        )
 
     @property
     def empty(self) -> bool:
@@ -174,8 +201,16 @@ def _write_json(path: Path, obj) -> None:
 
 
 # ------------------------------------------------------------------------------------ verify
-def verify(dataset: str, folder, candidates: list[Expected], *, patterns: Iterable[str],
-           keep: Callable[[str], bool] = lambda rel: True, cache=None, repair: str = "") -> Expected:
+def verify(
+    dataset: str,
+    folder,
+    candidates: list[Expected],
+    *,
+    patterns: Iterable[str],
+    keep: Callable[[str], bool] = lambda rel: True,
+    cache=None,
+    repair: str = "",
+) -> Expected:
     """Check the member files of ``folder`` against the acceptable copies; return the one matched.
 
     ``keep(rel)`` restricts the check to the files one split reads (and the candidates likewise).
@@ -190,8 +225,10 @@ def verify(dataset: str, folder, candidates: list[Expected], *, patterns: Iterab
     cands = [c.restrict(keep) for c in candidates]
     cands = [c for c in cands if not c.empty]
     if not cands:
-        raise ValueError(f"no expected copy of {dataset!r} covers this split; candidates were "
-                         f"{[c.label for c in candidates]}")
+        raise ValueError(
+            f"no expected copy of {dataset!r} covers this split; candidates were "
+            f"{[c.label for c in candidates]}"
+        )
     for c in cands:
         if c.files and set(c.files) == set(found):
             _check_files(dataset, folder, c, found, cache, repair)
@@ -209,8 +246,11 @@ def _differences(c: Expected, found: dict) -> list[tuple[str, str, str, str]]:
         extra = [(f, "extra file", "absent", "present") for f in sorted(set(found) - set(c.files))]
         return missing + extra
     got = _counts(found)
-    return [(g or ".", "other number of files", str(c.counts.get(g, 0)), str(got.get(g, 0)))
-            for g in sorted(set(c.counts) | set(got)) if c.counts.get(g, 0) != got.get(g, 0)]
+    return [
+        (g or ".", "other number of files", str(c.counts.get(g, 0)), str(got.get(g, 0)))
+        for g in sorted(set(c.counts) | set(got))
+        if c.counts.get(g, 0) != got.get(g, 0)
+    ]
 
 
 def _check_files(dataset: str, folder: Path, c: Expected, found: dict, cache, repair: str) -> None:
@@ -249,8 +289,10 @@ def seal(top, tree: str, patterns: Iterable[str], label: str) -> Path:
     """Write :data:`SEAL` into ``top`` (a download's folder in the cache, before it is renamed into
     place): size and sha256 of every member file of ``top/tree``, paths relative to ``top/tree``."""
     top = Path(top)
-    files = {rel: [st.st_size, file_digest(top / tree / rel)]
-             for rel, st in scan(top / tree, patterns).items()}
+    files = {
+        rel: [st.st_size, file_digest(top / tree / rel)]
+        for rel, st in scan(top / tree, patterns).items()
+    }
     path = top / SEAL
     _write_json(path, {"label": label, "tree": tree, "kind": "sha256", "files": files})
     return path
@@ -261,16 +303,24 @@ def read_seal(top) -> Expected | None:
     obj = _read_json(Path(top) / SEAL)
     if not obj.get("files"):
         return None
-    return Expected(obj.get("label", "the seal of the download"),
-                    files={k: tuple(v) for k, v in obj["files"].items()}, kind=obj.get("kind", "sha256"))
+    return Expected(
+        obj.get("label", "the seal of the download"),
+        files={k: tuple(v) for k, v in obj["files"].items()},
+        kind=obj.get("kind", "sha256"),
+    )
 
 
 def repository_copies(dataset: str) -> list[Expected]:
     """The copies of ``dataset`` recorded in ``helpers/manifests/<dataset>.json`` (may be none)."""
     obj = _read_json(MANIFEST_DIR / f"{dataset}.json")
-    return [Expected(c["label"], files={k: tuple(v) for k, v in c["files"].items()},
-                     kind=c.get("kind", "sha256"))
-            for c in obj.get("copies", [])]
+    return [
+        Expected(
+            c["label"],
+            files={k: tuple(v) for k, v in c["files"].items()},
+            kind=c.get("kind", "sha256"),
+        )
+        for c in obj.get("copies", [])
+    ]
 
 
 def write_manifest(dataset: str, copies: list[dict], source: str) -> Path:
@@ -278,14 +328,21 @@ def write_manifest(dataset: str, copies: list[dict], source: str) -> Path:
     from ``source`` (e.g. ``../shared/data``); one file per line, so a change reads as a diff."""
     MANIFEST_DIR.mkdir(exist_ok=True)
     path = MANIFEST_DIR / f"{dataset}.json"
-    lines = ["{", f'"dataset": {json.dumps(dataset)},', f'"recorded_from": {json.dumps(source)},',
-             '"copies": [']
+    lines = [
+        "{",
+        f'"dataset": {json.dumps(dataset)},',
+        f'"recorded_from": {json.dumps(source)},',
+        '"copies": [',
+    ]
     for k, c in enumerate(copies):
-        lines.append(f'{{"label": {json.dumps(c["label"])}, "kind": {json.dumps(c["kind"])}, '
-                     '"files": {')
+        lines.append(
+            f'{{"label": {json.dumps(c["label"])}, "kind": {json.dumps(c["kind"])}, "files": {{'
+        )
         items = sorted(c["files"].items())
-        lines += [f"{json.dumps(rel)}: {json.dumps(list(v))}" + ("," if i < len(items) - 1 else "")
-                  for i, (rel, v) in enumerate(items)]
+        lines += [
+            f"{json.dumps(rel)}: {json.dumps(list(v))}" + ("," if i < len(items) - 1 else "")
+            for i, (rel, v) in enumerate(items)
+        ]
         lines.append("}}" + ("," if k < len(copies) - 1 else ""))
     lines += ["]", "}"]
     path.write_text("\n".join(lines) + "\n")

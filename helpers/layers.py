@@ -19,6 +19,7 @@ exactly what ``torch.nn.functional.conv1d`` computes (a cross-correlation, as eq
 libraries do). Frequencies are in cycles/sample. Spectra of eqs 31-34 are the fftshift-centred mean
 spectra of ``helpers.spectra.SpectrumMean`` (``psi`` of eqs 17, 18, 26).
 """
+
 from __future__ import annotations
 
 import math
@@ -61,18 +62,24 @@ def _conv_inputs(x, weight, bias, nd: int):
     w = checks.tensor(weight, "weight", allow_complex=False)
     if w.ndim != nd + 2:
         layout = "(Q, P, K)" if nd == 1 else "(Q, P, K1, K2)"
-        raise ValueError(f"weight must have shape {layout} (out channels, in channels, kernel), "
-                         f"got shape {tuple(w.shape)}")
+        raise ValueError(
+            f"weight must have shape {layout} (out channels, in channels, kernel), "
+            f"got shape {tuple(w.shape)}"
+        )
     t = checks.tensor(x, "x", allow_complex=False)
     unbatched = t.ndim == nd + 1
     if unbatched:
         t = t[None]
     if t.ndim != nd + 2:
         layout = "(B, P, N) or (P, N)" if nd == 1 else "(B, P, H, W) or (P, H, W)"
-        raise ValueError(f"x must have shape {layout}, got shape {tuple(checks.tensor(x, 'x').shape)}")
+        raise ValueError(
+            f"x must have shape {layout}, got shape {tuple(checks.tensor(x, 'x').shape)}"
+        )
     if t.shape[1] != w.shape[1]:
-        raise ValueError(f"x has {t.shape[1]} input channels but weight expects {w.shape[1]} "
-                         f"(weight shape {tuple(w.shape)})")
+        raise ValueError(
+            f"x has {t.shape[1]} input channels but weight expects {w.shape[1]} "
+            f"(weight shape {tuple(w.shape)})"
+        )
     t, w, b = _unify(t, w, bias, n_out=w.shape[0])
     return t, w, b, unbatched
 
@@ -86,7 +93,9 @@ def _unify(t: torch.Tensor, w: torch.Tensor, bias, n_out: int):
     if bias is not None:
         b = checks.tensor(bias, "bias", allow_complex=False).to(dtype=dtype, device=t.device)
         if b.shape != (n_out,):
-            raise ValueError(f"bias must have shape ({n_out},) (one per output channel), got {tuple(b.shape)}")
+            raise ValueError(
+                f"bias must have shape ({n_out},) (one per output channel), got {tuple(b.shape)}"
+            )
     return t, w, b
 
 
@@ -110,8 +119,9 @@ def _pad(t: torch.Tensor, pads: tuple[int, ...], mode: str) -> torch.Tensor:
 # --------------------------------------------------------------------------------------------
 # convolution as multi-carrier MIMO modulation (eqs 11, 13, 14)
 # --------------------------------------------------------------------------------------------
-def modulating_signals(x, kernel_size: int, stride: int = 1, padding: int = 0,
-                       padding_mode: str = "zeros") -> torch.Tensor:
+def modulating_signals(
+    x, kernel_size: int, stride: int = 1, padding: int = 0, padding_mode: str = "zeros"
+) -> torch.Tensor:
     """The modulating signals ``x_{p,k}[n] = x_p[n*stride + k]`` of a 1-D conv (paper 001, eqs 11, 13).
 
     Section 3.1.1: "replace ``x_{p,k}[n]`` by ``x_p[n+k]``" -- the k-th modulating signal of transmit
@@ -138,13 +148,16 @@ def modulating_signals(x, kernel_size: int, stride: int = 1, padding: int = 0,
         raise ValueError(f"x must have shape (B, P, N) or (P, N), got shape {tuple(t.shape)}")
     t = _pad(t, (p, p), mode)
     if t.shape[-1] < k:
-        raise ValueError(f"kernel_size={k} is longer than the padded signal ({t.shape[-1]} samples)")
+        raise ValueError(
+            f"kernel_size={k} is longer than the padded signal ({t.shape[-1]} samples)"
+        )
     xs = t.unfold(-1, k, s).transpose(-1, -2)  # (B, P, K, L): xs[b, p, k, n] = t[b, p, n*s + k]
     return xs[0] if unbatched else xs
 
 
-def conv1d_as_mimo(x, weight, bias=None, stride: int = 1, padding: int = 0,
-                   padding_mode: str = "zeros") -> torch.Tensor:
+def conv1d_as_mimo(
+    x, weight, bias=None, stride: int = 1, padding: int = 0, padding_mode: str = "zeros"
+) -> torch.Tensor:
     """A 1-D conv layer computed as a multi-carrier MIMO modulator (paper 001, eqs 11, 13, 14).
 
     ``y_q[n] = sum_{p=1}^{I} sum_{k=0}^{K-1} w_{q,p}[k] x_p[n*stride + k] (+ b_q)``: each input channel
@@ -167,8 +180,8 @@ def conv1d_as_mimo(x, weight, bias=None, stride: int = 1, padding: int = 0,
     q_out, p_in, k_size = w.shape
     xs = modulating_signals(t, k_size, stride, padding, padding_mode)  # (B, P, K, L)
     y = torch.zeros(t.shape[0], q_out, xs.shape[-1], dtype=t.dtype, device=t.device)
-    for p in range(p_in):              # transmit antennas (input channels)
-        for k in range(k_size):        # carriers of antenna p (kernel taps)
+    for p in range(p_in):  # transmit antennas (input channels)
+        for k in range(k_size):  # carriers of antenna p (kernel taps)
             # every receive antenna q gets w[q, p, k] * x_{p,k}[n]
             y += w[:, p, k, None] * xs[:, p, None, k, :]
     if b is not None:
@@ -176,7 +189,9 @@ def conv1d_as_mimo(x, weight, bias=None, stride: int = 1, padding: int = 0,
     return y[0] if unbatched else y
 
 
-def conv2d_as_mimo(x, weight, bias=None, stride=1, padding=0, padding_mode: str = "zeros") -> torch.Tensor:
+def conv2d_as_mimo(
+    x, weight, bias=None, stride=1, padding=0, padding_mode: str = "zeros"
+) -> torch.Tensor:
     """A 2-D conv layer as a multi-carrier MIMO modulator (paper 001, section 3.1.1, 2-D case).
 
     ``y_q[u, v] = sum_p sum_{k1, k2} w_{q,p}[k1, k2] x_p[u*s1 + k1, v*s2 + k2] (+ b_q)``: the carriers
@@ -199,10 +214,12 @@ def conv2d_as_mimo(x, weight, bias=None, stride=1, padding=0, padding_mode: str 
         raise ValueError(f"kernel {k1}x{k2} is larger than the padded input {h}x{wd}")
     lh, lw = (h - k1) // s1 + 1, (wd - k2) // s2 + 1
     y = torch.zeros(t.shape[0], q_out, lh, lw, dtype=t.dtype, device=t.device)
-    for p in range(p_in):                      # transmit antennas
-        for i in range(k1):                    # carriers (k1, k2) of antenna p
+    for p in range(p_in):  # transmit antennas
+        for i in range(k1):  # carriers (k1, k2) of antenna p
             for j in range(k2):
-                shifted = t[:, p, i:i + s1 * (lh - 1) + 1:s1, j:j + s2 * (lw - 1) + 1:s2]  # x_p[u s1 + i, v s2 + j]
+                shifted = t[
+                    :, p, i : i + s1 * (lh - 1) + 1 : s1, j : j + s2 * (lw - 1) + 1 : s2
+                ]  # x_p[u s1 + i, v s2 + j]
                 y += w[:, p, i, j, None, None] * shifted[:, None]
     if b is not None:
         y += b[:, None, None]
@@ -234,14 +251,18 @@ def conv_channel_matrix(weight, n, padding=0) -> torch.Tensor:
     """
     w = checks.tensor(weight, "weight", allow_complex=False).detach().to("cpu", torch.float64)
     if w.ndim not in (3, 4):
-        raise ValueError(f"weight must have shape (Q, P, K) or (Q, P, K1, K2), got shape {tuple(w.shape)}")
+        raise ValueError(
+            f"weight must have shape (Q, P, K) or (Q, P, K1, K2), got shape {tuple(w.shape)}"
+        )
     nd = w.ndim - 2
     sizes = checks.int_tuple(n, "n", nd, 1)
     pads = checks.int_tuple(padding, "padding", nd, 0)
     kernel = w.shape[2:]
     # H(f) = sum_k w[k] e^{+j 2 pi f (k - pad)} = conj(DFT_n(w placed at k)) * e^{-j 2 pi f pad}
     if any(kd > nd_ for kd, nd_ in zip(kernel, sizes)):
-        raise ValueError(f"n={sizes if nd > 1 else sizes[0]} must be at least the kernel size {tuple(kernel)}")
+        raise ValueError(
+            f"n={sizes if nd > 1 else sizes[0]} must be at least the kernel size {tuple(kernel)}"
+        )
     W = torch.fft.fftn(w, s=sizes, dim=tuple(range(2, 2 + nd))).conj()
     for d, (size, pad) in enumerate(zip(sizes, pads)):
         if pad:
@@ -268,18 +289,27 @@ def carrier_reading(weight, n_fft: int = 256) -> dict[str, torch.Tensor]:
     """
     w = checks.tensor(weight, "weight", allow_complex=False).detach().to("cpu", torch.float64)
     if w.ndim != 3:
-        raise ValueError(f"weight must have shape (Q, P, K) (a 1-D conv layer), got shape {tuple(w.shape)}")
+        raise ValueError(
+            f"weight must have shape (Q, P, K) (a 1-D conv layer), got shape {tuple(w.shape)}"
+        )
     (n_fft,) = checks.int_tuple(n_fft, "n_fft", 1, 2)
     if n_fft < w.shape[-1]:
         raise ValueError(f"n_fft must be at least the kernel size {w.shape[-1]}, got {n_fft}")
     gain = torch.fft.rfft(w, n=n_fft, dim=-1).abs()
     freqs = torch.fft.rfftfreq(n_fft, dtype=torch.float64)
     peak, idx = gain.max(dim=-1)
-    return {"f_dominant": freqs[idx], "peak_gain": peak, "h": w.square().sum(-1).sqrt(),
-            "freqs": freqs, "gain": gain}
+    return {
+        "f_dominant": freqs[idx],
+        "peak_gain": peak,
+        "h": w.square().sum(-1).sqrt(),
+        "freqs": freqs,
+        "gain": gain,
+    }
 
 
-def table2(weight, input_shape=None, stride: int = 1, padding: int = 0) -> list[tuple[str, str, str]]:
+def table2(
+    weight, input_shape=None, stride: int = 1, padding: int = 0
+) -> list[tuple[str, str, str]]:
     """Paper 001's Table 2 for one conv layer: ``(convolution, MIMO modulation, value)`` rows.
 
     The first six rows mirror Table 2 (samples, input maps = transmit antennas, output maps =
@@ -296,7 +326,9 @@ def table2(weight, input_shape=None, stride: int = 1, padding: int = 0) -> list[
     """
     w = checks.tensor(weight, "weight", allow_complex=False).detach().to("cpu", torch.float64)
     if w.ndim != 3:
-        raise ValueError(f"weight must have shape (Q, P, K) (a 1-D conv layer), got shape {tuple(w.shape)}")
+        raise ValueError(
+            f"weight must have shape (Q, P, K) (a 1-D conv layer), got shape {tuple(w.shape)}"
+        )
     q, p, k = w.shape
     (stride,) = checks.int_tuple(stride, "stride", 1, 1)
     (padding,) = checks.int_tuple(padding, "padding", 1, 0)
@@ -316,13 +348,27 @@ def table2(weight, input_shape=None, stride: int = 1, padding: int = 0) -> list[
         ("number of input feature maps I_C", "number of transmit antennas I_M", str(p)),
         ("number of output feature maps O_C", "number of receive antennas O_M", str(q)),
         ("size of input feature map N_C", "length of modulating signal N_M", n_txt),
-        ("kernel parameters O_C x I_C x K_C", "subcarrier parameters O_M x I_M x K_M",
-         f"{q} x {p} x {k} = {q * p * k:,}"),
-        ("output feature map O_C x (N_C - K_C + 1)", "modulated signal O_M x (N_M - K_M + 1)", out_txt),
+        (
+            "kernel parameters O_C x I_C x K_C",
+            "subcarrier parameters O_M x I_M x K_M",
+            f"{q} x {p} x {k} = {q * p * k:,}",
+        ),
+        (
+            "output feature map O_C x (N_C - K_C + 1)",
+            "modulated signal O_M x (N_M - K_M + 1)",
+            out_txt,
+        ),
         ("kernel size K_C", "carriers per transmit antenna K_M", str(k)),
-        ("dominant frequency of w_qp (cycles/sample)", "carrier frequency f_qp",
-         f"median {fd.median():.3f} [{fd.min():.3f}, {fd.max():.3f}]"),
-        ("norm ||w_qp||", "channel coefficient h_qp", f"median {h.median():.3g} [{h.min():.3g}, {h.max():.3g}]"),
+        (
+            "dominant frequency of w_qp (cycles/sample)",
+            "carrier frequency f_qp",
+            f"median {fd.median():.3f} [{fd.min():.3f}, {fd.max():.3f}]",
+        ),
+        (
+            "norm ||w_qp||",
+            "channel coefficient h_qp",
+            f"median {h.median():.3g} [{h.min():.3g}, {h.max():.3g}]",
+        ),
     ]
 
 
@@ -365,8 +411,9 @@ def rectified_cosine_coefficients(n_harmonics: int) -> torch.Tensor:
     return c
 
 
-def rectified_cosine_spectrum_closed_form(n: int, f0: float, amplitude: float = 1.0, n_harmonics: int = 200_000,
-                                          shift: bool = False) -> torch.Tensor:
+def rectified_cosine_spectrum_closed_form(
+    n: int, f0: float, amplitude: float = 1.0, n_harmonics: int = 200_000, shift: bool = False
+) -> torch.Tensor:
     """Energy spectrum ``|R(f)|^2`` of ``r[t] = amplitude * max(0, cos(2 pi f0 t))``, t = 0..n-1.
 
     From :func:`rectified_cosine_coefficients`: harmonic ``k`` of amplitude ``amplitude * c_k``
@@ -389,8 +436,10 @@ def rectified_cosine_spectrum_closed_form(n: int, f0: float, amplitude: float = 
     f0 = checks.real(f0, "f0", above=0.0, maximum=0.5, note=" cycles/sample")
     m0 = round(f0 * n)
     if abs(f0 * n - m0) > 1e-9:
-        raise ValueError(f"f0 must lie on the DFT grid of n={n} (f0 * n an integer), got f0={f0} "
-                         f"(f0 * n = {f0 * n:g})")
+        raise ValueError(
+            f"f0 must lie on the DFT grid of n={n} (f0 * n an integer), got f0={f0} "
+            f"(f0 * n = {f0 * n:g})"
+        )
     amplitude = checks.real(amplitude, "amplitude", minimum=0.0)
     shift = checks.boolean(shift, "shift")
     c = rectified_cosine_coefficients(n_harmonics) * amplitude
@@ -414,9 +463,11 @@ def _spectrum(s, name: str) -> torch.Tensor:
 
 def _same_grid(a: torch.Tensor, b: torch.Tensor, na: str, nb: str):
     if a.shape != b.shape:
-        raise ValueError(f"{na} and {nb} must be spectra on the same frequency grid, got shapes "
-                         f"{tuple(a.shape)} and {tuple(b.shape)} (a layer that changes the length, "
-                         f"e.g. pooling, has no per-bin difference; use to_grid first)")
+        raise ValueError(
+            f"{na} and {nb} must be spectra on the same frequency grid, got shapes "
+            f"{tuple(a.shape)} and {tuple(b.shape)} (a layer that changes the length, "
+            f"e.g. pooling, has no per-bin difference; use to_grid first)"
+        )
 
 
 def cdiff(psi_x, psi_y) -> torch.Tensor:
@@ -454,11 +505,13 @@ def to_grid(spectrum, n: int) -> torch.Tensor:
     if n == big_n:
         return s.clone()
     total = s.sum()
-    cum = torch.cat([torch.zeros(1, dtype=torch.float64), torch.cumsum(s, 0)])   # mass up to each old edge
-    old_lo = (0 - big_n // 2 - 0.5) / big_n                                     # first old edge
+    cum = torch.cat(
+        [torch.zeros(1, dtype=torch.float64), torch.cumsum(s, 0)]
+    )  # mass up to each old edge
+    old_lo = (0 - big_n // 2 - 0.5) / big_n  # first old edge
 
-    def mass_below(f: torch.Tensor) -> torch.Tensor:                            # periodic CDF
-        u = (f - old_lo) * big_n                                                # in old-bin units
+    def mass_below(f: torch.Tensor) -> torch.Tensor:  # periodic CDF
+        u = (f - old_lo) * big_n  # in old-bin units
         wraps = torch.floor(u / big_n)
         u = u - wraps * big_n
         i = torch.clamp(torch.floor(u).long(), 0, big_n - 1)
@@ -471,11 +524,14 @@ def to_grid(spectrum, n: int) -> torch.Tensor:
 
 
 def _accumulate(diffs, n, name: str) -> torch.Tensor:
-    checks.sequence(diffs, name, "a non-empty list of 1-D spectrum differences (one per layer)",
-                    nonempty=True)
+    checks.sequence(
+        diffs, name, "a non-empty list of 1-D spectrum differences (one per layer)", nonempty=True
+    )
     ds = [_spectrum(d, f"{name}[{i}]") for i, d in enumerate(diffs)]
     if any(d.ndim != 1 for d in ds):
-        raise ValueError(f"{name} must hold 1-D spectrum differences, got shapes {[tuple(d.shape) for d in ds]}")
+        raise ValueError(
+            f"{name} must hold 1-D spectrum differences, got shapes {[tuple(d.shape) for d in ds]}"
+        )
     if n is None:
         n = min(d.shape[0] for d in ds)
     return sum(to_grid(d, n) for d in ds)
@@ -519,8 +575,10 @@ def layer_differences(results: Mapping, pairs) -> dict[str, list]:
         conv, act = pair
         for name in pair:
             if name not in results:
-                raise ValueError(f"pairs names layer {name!r}, which is not in results "
-                                 f"(probed: {sorted(results)})")
+                raise ValueError(
+                    f"pairs names layer {name!r}, which is not in results "
+                    f"(probed: {sorted(results)})"
+                )
         psi_x = results[conv][0]
         psi_y, psi_a = results[act]
         out["blocks"].append((conv, act))
@@ -548,7 +606,9 @@ def fit_lambda(acdiff_f, aadiff_f) -> LambdaFit:
     c = _spectrum(acdiff_f, "acdiff").reshape(-1)
     a = _spectrum(aadiff_f, "aadiff").reshape(-1)
     if c.shape != a.shape:
-        raise ValueError(f"acdiff and aadiff must have the same shape, got {tuple(c.shape)} and {tuple(a.shape)}")
+        raise ValueError(
+            f"acdiff and aadiff must have the same shape, got {tuple(c.shape)} and {tuple(a.shape)}"
+        )
     cc = float(c @ c)
     if cc <= 0:
         raise ValueError("acdiff is identically zero; lambda is undefined")

@@ -26,6 +26,7 @@ images and to a communication channel and compares accuracy-vs-SNR with BER-vs-S
 All functions take and return torch tensors; randomness comes only from the ``generator`` argument
 (or torch's global generator when it is ``None``), so a seeded generator gives the same numbers.
 """
+
 from __future__ import annotations
 
 import math
@@ -35,10 +36,31 @@ import torch
 
 from . import checks
 
-__all__ = ["EULER_GAMMA", "C_G", "sas", "image_snr_db", "quantize", "NoisyImages", "add_noise_at_snr",
-           "saturated_fraction", "saturated_energy_share", "median_filter", "SHAPES", "shape_mask", "concentrated_noise", "geometric_power", "gsnr_db",
-           "scale_for_gsnr", "q_function", "ber_gaussian", "ber_cauchy", "clopper_pearson", "BERCurve",
-           "ber_montecarlo", "RECEIVERS"]
+__all__ = [
+    "EULER_GAMMA",
+    "C_G",
+    "sas",
+    "image_snr_db",
+    "quantize",
+    "NoisyImages",
+    "add_noise_at_snr",
+    "saturated_fraction",
+    "saturated_energy_share",
+    "median_filter",
+    "SHAPES",
+    "shape_mask",
+    "concentrated_noise",
+    "geometric_power",
+    "gsnr_db",
+    "scale_for_gsnr",
+    "q_function",
+    "ber_gaussian",
+    "ber_cauchy",
+    "clopper_pearson",
+    "BERCurve",
+    "ber_montecarlo",
+    "RECEIVERS",
+]
 
 EULER_GAMMA = 0.5772156649015329
 #: ``C_g = exp(Euler's constant)``, the constant of the geometric power (Tsihrintzis & Nikias 1995).
@@ -61,13 +83,20 @@ def _odd_size(size, what: str, type_error: type[Exception] = TypeError) -> int:
 
 def _tensor(x, name: str, min_ndim: int = 0) -> torch.Tensor:
     """A real tensor as given (dtype kept; NaN and inf allowed: heavy-tailed draws hold them)."""
-    return checks.tensor(x, name, allow_complex=False, min_ndim=min_ndim, check_finite=False,
-                         promote=False)
+    return checks.tensor(
+        x, name, allow_complex=False, min_ndim=min_ndim, check_finite=False, promote=False
+    )
 
 
 # ---------------------------------------------------------------------------------- alpha-stable
-def sas(shape, alpha: float, scale: float = 1.0, generator: torch.Generator | None = None,
-        dtype: torch.dtype = torch.float64, device=None) -> torch.Tensor:
+def sas(
+    shape,
+    alpha: float,
+    scale: float = 1.0,
+    generator: torch.Generator | None = None,
+    dtype: torch.dtype = torch.float64,
+    device=None,
+) -> torch.Tensor:
     """Symmetric alpha-stable samples by Chambers-Mallows-Stuck (Chambers, Mallows & Stuck 1976).
 
     With ``V ~ U(-pi/2, pi/2)`` and ``W ~ Exp(1)`` independent (CMS eq 2.3, beta = 0):
@@ -93,12 +122,11 @@ def sas(shape, alpha: float, scale: float = 1.0, generator: torch.Generator | No
     shape = checks.int_tuple(shape, "shape", None, 0)
     alpha = _check_alpha(alpha)
     scale = checks.positive(scale, "scale")
-    checks.instance(generator, "generator", torch.Generator, "a torch.Generator",
-                    optional=True)
+    checks.instance(generator, "generator", torch.Generator, "a torch.Generator", optional=True)
     checks.floating_dtype(dtype)
     f64 = torch.float64
     u = torch.rand(shape, generator=generator, dtype=f64)
-    v = math.pi * (u - 0.5)                                                   # U[-pi/2, pi/2)
+    v = math.pi * (u - 0.5)  # U[-pi/2, pi/2)
     tiny = torch.finfo(f64).tiny
     if alpha == 1.0:
         x = torch.tan(v)
@@ -106,8 +134,11 @@ def sas(shape, alpha: float, scale: float = 1.0, generator: torch.Generator | No
         w = -torch.log1p(-torch.rand(shape, generator=generator, dtype=f64))  # Exp(1), in [0, inf)
         w = w.clamp_min(tiny)
         cos_v = torch.cos(v).clamp_min(tiny)
-        x = (torch.sin(alpha * v) / cos_v.pow(1.0 / alpha)
-             * (torch.cos((1.0 - alpha) * v) / w).pow((1.0 - alpha) / alpha))
+        x = (
+            torch.sin(alpha * v)
+            / cos_v.pow(1.0 / alpha)
+            * (torch.cos((1.0 - alpha) * v) / w).pow((1.0 - alpha) / alpha)
+        )
     x = scale * x
     return x.to(dtype=dtype, device=device)
 
@@ -125,7 +156,9 @@ def image_snr_db(clean, noisy) -> torch.Tensor:
     clean = _tensor(clean, "clean", 2)
     noisy = _tensor(noisy, "noisy", 2)
     if clean.shape != noisy.shape:
-        raise ValueError(f"noisy must have the shape of clean {tuple(clean.shape)}, got {tuple(noisy.shape)}")
+        raise ValueError(
+            f"noisy must have the shape of clean {tuple(clean.shape)}, got {tuple(noisy.shape)}"
+        )
     dims = (-3, -2, -1) if clean.ndim >= 3 else (-2, -1)
     c = clean.double()
     signal = c.square().sum(dims)
@@ -169,9 +202,16 @@ def _apply(x: torch.Tensor, z: torch.Tensor, s: torch.Tensor, levels: int | None
     return y
 
 
-def add_noise_at_snr(images, snr_db, alpha: float | None = None, noise=None,
-                     generator: torch.Generator | None = None, levels: int | None = 255,
-                     tol_db: float = 0.05, max_iter: int = 60) -> NoisyImages:
+def add_noise_at_snr(
+    images,
+    snr_db,
+    alpha: float | None = None,
+    noise=None,
+    generator: torch.Generator | None = None,
+    levels: int | None = 255,
+    tol_db: float = 0.05,
+    max_iter: int = 60,
+) -> NoisyImages:
     """Add SaS (or given) noise to each image at a target image SNR, after clipping and quantising.
 
     The network sees ``y(s) = Q(clip(x + s z, 0, 1))`` where ``x`` is the clean image in [0, 1],
@@ -198,15 +238,19 @@ def add_noise_at_snr(images, snr_db, alpha: float | None = None, noise=None,
     if not x.is_floating_point():
         raise TypeError(f"images must be a floating tensor in [0, 1], got dtype {x.dtype}")
     if x.numel() and (float(x.min()) < 0.0 or float(x.max()) > 1.0):
-        raise ValueError(f"images must lie in [0, 1], got values in [{float(x.min()):.3g}, {float(x.max()):.3g}]")
+        raise ValueError(
+            f"images must lie in [0, 1], got values in [{float(x.min()):.3g}, {float(x.max()):.3g}]"
+        )
     B = x.shape[0]
     if isinstance(snr_db, torch.Tensor):
         target = snr_db.to(torch.float64).reshape(-1)
         if target.numel() == 1:
             target = target.expand(B).clone()
         if target.numel() != B:
-            raise ValueError(f"snr_db must be a number or a ({B},) tensor (one target per image), "
-                             f"got shape {tuple(snr_db.shape)}")
+            raise ValueError(
+                f"snr_db must be a number or a ({B},) tensor (one target per image), "
+                f"got shape {tuple(snr_db.shape)}"
+            )
         if not torch.isfinite(target).all():
             raise ValueError("snr_db must be finite (dB)")
     else:
@@ -219,8 +263,14 @@ def add_noise_at_snr(images, snr_db, alpha: float | None = None, noise=None,
     else:
         z = _tensor(noise, "noise")
         if z.shape != x.shape:
-            raise ValueError(f"noise must have the shape of images {tuple(x.shape)}, got {tuple(z.shape)}")
-    z = torch.nan_to_num(z.to(torch.float64), nan=0.0).clamp(-1e30, 1e30).to(device=x.device, dtype=x.dtype)
+            raise ValueError(
+                f"noise must have the shape of images {tuple(x.shape)}, got {tuple(z.shape)}"
+            )
+    z = (
+        torch.nan_to_num(z.to(torch.float64), nan=0.0)
+        .clamp(-1e30, 1e30)
+        .to(device=x.device, dtype=x.dtype)
+    )
     target = target.to(x.device)
     if levels is not None:
         levels = checks.integer(levels, "levels", note=" or None", type_error=ValueError)
@@ -235,8 +285,8 @@ def add_noise_at_snr(images, snr_db, alpha: float | None = None, noise=None,
     signal = x.double().square().sum(dims)
     log_target = torch.log(signal) - target * (math.log(10.0) / 10.0)
     zabs = z.abs().flatten(1).double()
-    lo = torch.log(1e-4 / zabs.amax(1).clamp_min(1e-300))           # s max|z| below half a level
-    hi = torch.log(1e4 / zabs[:, :4096].median(1).values.clamp_min(1e-300))   # most pixels saturated
+    lo = torch.log(1e-4 / zabs.amax(1).clamp_min(1e-300))  # s max|z| below half a level
+    hi = torch.log(1e4 / zabs[:, :4096].median(1).values.clamp_min(1e-300))  # most pixels saturated
     hi = torch.maximum(hi, lo + 1.0)
 
     if levels is not None:
@@ -246,9 +296,13 @@ def add_noise_at_snr(images, snr_db, alpha: float | None = None, noise=None,
 
         def g(u):
             y = torch.addcmul(xl, u.exp().to(x.dtype).view(-1, *([1] * (x.ndim - 1))), zl)
-            e = y.clamp_(0.0, float(levels)).round_().sub_(xl).square_().sum(dims).double() / levels ** 2
+            e = (
+                y.clamp_(0.0, float(levels)).round_().sub_(xl).square_().sum(dims).double()
+                / levels**2
+            )
             return torch.log(e.clamp_min(1e-300)) - log_target, e > 0
     else:
+
         def g(u):
             y = _apply(x, z, u.exp().to(x.dtype), levels)
             e = (y - x).double().square().sum(dims)
@@ -256,7 +310,7 @@ def add_noise_at_snr(images, snr_db, alpha: float | None = None, noise=None,
 
     g_lo, ok_lo = g(lo)
     g_hi, ok_hi = g(hi)
-    side = torch.zeros_like(lo)                                      # Illinois: which end moved last
+    side = torch.zeros_like(lo)  # Illinois: which end moved last
     tol = tol_db * math.log(10.0) / 10.0
     for _ in range(int(max_iter)):
         width = hi - lo
@@ -265,14 +319,20 @@ def add_noise_at_snr(images, snr_db, alpha: float | None = None, noise=None,
         fp = torch.where(usable, fp, lo + 0.5 * width)
         mid = fp.clamp(lo + 0.02 * width, hi - 0.02 * width)
         g_mid, ok_mid = g(mid)
-        low_side = g_mid < 0                                          # too little noise: move lo up
+        low_side = g_mid < 0  # too little noise: move lo up
         # Illinois: halve the retained end's value when the same end is kept twice in a row
         g_hi = torch.where(low_side & (side < 0), 0.5 * g_hi, g_hi)
         g_lo = torch.where(~low_side & (side > 0), 0.5 * g_lo, g_lo)
-        lo, g_lo, ok_lo = (torch.where(low_side, mid, lo), torch.where(low_side, g_mid, g_lo),
-                           torch.where(low_side, ok_mid, ok_lo))
-        hi, g_hi, ok_hi = (torch.where(low_side, hi, mid), torch.where(low_side, g_hi, g_mid),
-                           torch.where(low_side, ok_hi, ok_mid))
+        lo, g_lo, ok_lo = (
+            torch.where(low_side, mid, lo),
+            torch.where(low_side, g_mid, g_lo),
+            torch.where(low_side, ok_mid, ok_lo),
+        )
+        hi, g_hi, ok_hi = (
+            torch.where(low_side, hi, mid),
+            torch.where(low_side, g_hi, g_mid),
+            torch.where(low_side, ok_hi, ok_mid),
+        )
         side = torch.where(low_side, -torch.ones_like(side), torch.ones_like(side))
         if bool(((g_mid.abs() <= tol) | ((hi - lo) < 1e-9)).all()):
             break
@@ -309,7 +369,9 @@ def saturated_energy_share(clean, noisy, low: float = 0.0, high: float = 1.0) ->
     clean = _tensor(clean, "clean", 2)
     noisy = _tensor(noisy, "noisy", 2)
     if clean.shape != noisy.shape:
-        raise ValueError(f"noisy must have the shape of clean {tuple(clean.shape)}, got {tuple(noisy.shape)}")
+        raise ValueError(
+            f"noisy must have the shape of clean {tuple(clean.shape)}, got {tuple(noisy.shape)}"
+        )
     low, high = checks.real(low, "low"), checks.real(high, "high")
     dims = (-3, -2, -1) if clean.ndim >= 3 else (-2, -1)
     e = (noisy.double() - clean.double()).square()
@@ -328,7 +390,7 @@ def median_filter(images, size: int = 3) -> torch.Tensor:
     flat = x.reshape(-1, 1, *shape[-2:])
     r = size // 2
     padded = torch.nn.functional.pad(flat, (r, r, r, r), mode="replicate")
-    windows = padded.unfold(2, size, 1).unfold(3, size, 1)                 # (n, 1, H, W, size, size)
+    windows = padded.unfold(2, size, 1).unfold(3, size, 1)  # (n, 1, H, W, size, size)
     return windows.reshape(*windows.shape[:4], -1).median(-1).values.reshape(shape)
 
 
@@ -357,7 +419,9 @@ def shape_mask(kind: str, size: int) -> torch.Tensor:
     return m.double()
 
 
-def concentrated_noise(noise, kind: str, size: int, generator: torch.Generator | None = None) -> torch.Tensor:
+def concentrated_noise(
+    noise, kind: str, size: int, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """The seed's concentrated noise (its fig 4): each noise point enlarged to a shape, thinned.
 
     Every point of ``noise`` ``(B, C, H, W)`` (e.g. an alpha = 0.9 SaS draw) is kept with probability
@@ -369,8 +433,7 @@ def concentrated_noise(noise, kind: str, size: int, generator: torch.Generator |
     """
     z = _tensor(noise, "noise", 4)
     mask = shape_mask(kind, size)
-    checks.instance(generator, "generator", torch.Generator, "a torch.Generator",
-                    optional=True)
+    checks.instance(generator, "generator", torch.Generator, "a torch.Generator", optional=True)
     if size == 1:
         return z.clone()
     area = float(mask.sum())
@@ -378,7 +441,9 @@ def concentrated_noise(noise, kind: str, size: int, generator: torch.Generator |
     thin = torch.where(keep, z.double(), torch.zeros((), dtype=torch.float64))
     thin = torch.nan_to_num(thin, nan=0.0).clamp(-1e30, 1e30)
     C = z.shape[1]
-    weight = mask.flip(0, 1)[None, None].expand(C, 1, size, size).contiguous().to(z.device)  # a true convolution
+    weight = (
+        mask.flip(0, 1)[None, None].expand(C, 1, size, size).contiguous().to(z.device)
+    )  # a true convolution
     out = torch.nn.functional.conv2d(thin, weight, padding=size // 2, groups=C)
     return out.to(z.dtype if z.is_floating_point() else torch.float64)
 
@@ -405,7 +470,7 @@ def gsnr_db(amplitude: float, alpha: float, scale: float) -> float:
     """
     amplitude = checks.positive(amplitude, "amplitude")
     s0 = geometric_power(alpha, scale)
-    return 10.0 * math.log10(amplitude ** 2 / (2.0 * C_G * s0 ** 2))
+    return 10.0 * math.log10(amplitude**2 / (2.0 * C_G * s0**2))
 
 
 def scale_for_gsnr(snr_db, alpha: float, amplitude: float = 1.0) -> torch.Tensor:
@@ -434,7 +499,9 @@ def ber_gaussian(snr_db) -> torch.Tensor:
     return q_function(torch.sqrt(10.0 ** (snr / 10.0)))
 
 
-def ber_cauchy(snr_db=None, amplitude: float | None = None, gamma: float | None = None) -> torch.Tensor:
+def ber_cauchy(
+    snr_db=None, amplitude: float | None = None, gamma: float | None = None
+) -> torch.Tensor:
     """BPSK bit error rate in Cauchy noise: ``P(n < -A) = 1/2 - arctan(A / gamma) / pi``.
 
     A sign detector errs on bit +1 when ``A + n < 0``; the Cauchy CDF is ``1/2 + arctan(x/gamma)/pi``.
@@ -497,9 +564,17 @@ class BERCurve:
 RECEIVERS = ("sum", "clip", "median")
 
 
-def ber_montecarlo(snr_db, alpha: float, n_bits: int, generator: torch.Generator | None = None,
-                   samples_per_bit: int = 1, receiver: str = "sum", clip_level: float = 2.0,
-                   level: float = 0.95, chunk: int = 1_000_000) -> BERCurve:
+def ber_montecarlo(
+    snr_db,
+    alpha: float,
+    n_bits: int,
+    generator: torch.Generator | None = None,
+    samples_per_bit: int = 1,
+    receiver: str = "sum",
+    clip_level: float = 2.0,
+    level: float = 0.95,
+    chunk: int = 1_000_000,
+) -> BERCurve:
     """BPSK over additive SaS noise: Monte Carlo bit error rate at each GSNR in ``snr_db``.
 
     Bits ``b = +-1`` (equiprobable) are sent with amplitude ``A = 1`` as ``samples_per_bit = L``
@@ -523,11 +598,10 @@ def ber_montecarlo(snr_db, alpha: float, n_bits: int, generator: torch.Generator
     samples_per_bit = checks.integer(samples_per_bit, "samples_per_bit", type_error=ValueError)
     receiver = checks.choice(receiver, "receiver", RECEIVERS, type_error=ValueError)
     clip_level = checks.positive(clip_level, "clip_level")
-    checks.instance(generator, "generator", torch.Generator, "a torch.Generator",
-                    optional=True)
+    checks.instance(generator, "generator", torch.Generator, "a torch.Generator", optional=True)
     chunk = checks.integer(chunk, "chunk", type_error=ValueError)
     L = int(samples_per_bit)
-    c = scale_for_gsnr(snr, alpha)                                       # (K,)
+    c = scale_for_gsnr(snr, alpha)  # (K,)
     errors = torch.zeros(snr.numel(), dtype=torch.int64)
     per = max(1, int(chunk) // L)
     done = 0
@@ -541,7 +615,7 @@ def ber_montecarlo(snr_db, alpha: float, n_bits: int, generator: torch.Generator
             errors += (bz[None, :] <= -1.0 / c[:, None]).sum(1)
         else:
             for k in range(snr.numel()):
-                r = b[:, None] + c[k] * z                                # (m, L), A = 1
+                r = b[:, None] + c[k] * z  # (m, L), A = 1
                 if receiver == "sum":
                     stat = r.sum(1)
                 elif receiver == "clip":

@@ -9,6 +9,7 @@
 Every function draws on an ``ax`` the caller made (``fig, ax = plt.subplots()``), labels both axes
 with units and returns the artist it drew. Tensors and arrays are both accepted.
 """
+
 from __future__ import annotations
 
 import matplotlib as mpl
@@ -122,9 +123,18 @@ def plot_spectrum2d(ax, spectrum, contours=(0.6, 0.8, 0.9), log=True, title=None
     fy = frequency_axis(h).numpy()
     fx = frequency_axis(w).numpy()
     extent = (fx[0] - 0.5 / w, fx[-1] + 0.5 / w, fy[0] - 0.5 / h, fy[-1] + 0.5 / h)
-    shown = np.log10(np.maximum(s, max(float(s.max()) * 1e-12, np.finfo(np.float64).tiny))) if log else s
-    im = ax.imshow(shown, origin="lower", extent=extent, aspect="auto" if h != w else "equal",
-                   interpolation="nearest")
+    shown = (
+        np.log10(np.maximum(s, max(float(s.max()) * 1e-12, np.finfo(np.float64).tiny)))
+        if log
+        else s
+    )
+    im = ax.imshow(
+        shown,
+        origin="lower",
+        extent=extent,
+        aspect="auto" if h != w else "equal",
+        interpolation="nearest",
+    )
     im.set_label("log10 energy" if log else "energy")
     if contours:
         th = energy_contours(s, contours)

@@ -39,6 +39,7 @@ average pooling, it keeps a constant input constant: then ``spectral_pool(x, M) 
 with ``h = ifft_N(H)`` exactly, and ``rescale=False`` gives Rippel et al.'s raw crop, ``N/M`` times
 that.
 """
+
 from __future__ import annotations
 
 import math
@@ -80,7 +81,9 @@ def _signal(x, name: str = "x") -> tuple[torch.Tensor, int]:
     """A real floating tensor ``(B, C, N)`` (nd=1) or ``(B, C, H, W)`` (nd=2)."""
     t = checks.tensor(x, name, allow_complex=False)
     if t.ndim not in (3, 4):
-        raise ValueError(f"{name} must have shape (B, C, N) or (B, C, H, W), got shape {tuple(t.shape)}")
+        raise ValueError(
+            f"{name} must have shape (B, C, N) or (B, C, H, W), got shape {tuple(t.shape)}"
+        )
     return t, t.ndim - 2
 
 
@@ -104,8 +107,9 @@ def _pool_out_size(n: int, k: int, s: int, p: int, ceil_mode: bool) -> int:
     return out
 
 
-def avg_pool_as_conv(x, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
-                     count_include_pad: bool = True) -> torch.Tensor:
+def avg_pool_as_conv(
+    x, kernel_size, stride=None, padding=0, ceil_mode: bool = False, count_include_pad: bool = True
+) -> torch.Tensor:
     """Average pooling written as a convolution (paper 001, eq 27, and its Fig. 15).
 
     ``ap(x)[n] = (x (*) 1_K / K)[n * stride]``: every channel is convolved on its own (a depthwise
@@ -133,23 +137,31 @@ def avg_pool_as_conv(x, kernel_size, stride=None, padding=0, ceil_mode: bool = F
     ceil_mode = checks.boolean(ceil_mode, "ceil_mode")
     count_include_pad = checks.boolean(count_include_pad, "count_include_pad")
     if any(pi > ki // 2 for pi, ki in zip(p, k)):
-        raise ValueError(f"padding must be at most half the kernel_size (as in PyTorch), got padding={p} "
-                         f"for kernel_size={k}")
+        raise ValueError(
+            f"padding must be at most half the kernel_size (as in PyTorch), got padding={p} "
+            f"for kernel_size={k}"
+        )
     sizes = t.shape[2:]
     if any(n + 2 * pi < ki for n, pi, ki in zip(sizes, p, k)):
-        raise ValueError(f"kernel_size {k} is larger than the padded input {tuple(n + 2 * pi for n, pi in zip(sizes, p))}")
+        raise ValueError(
+            f"kernel_size {k} is larger than the padded input {tuple(n + 2 * pi for n, pi in zip(sizes, p))}"
+        )
     outs = [_pool_out_size(n, ki, si, pi, ceil_mode) for n, ki, si, pi in zip(sizes, k, s, p)]
     # pad: p zeros on each side, and on the right as many more as the last (ceil-mode) window needs
-    extra = [max(0, (o - 1) * si + ki - (n + 2 * pi)) for o, si, ki, n, pi in zip(outs, s, k, sizes, p)]
+    extra = [
+        max(0, (o - 1) * si + ki - (n + 2 * pi)) for o, si, ki, n, pi in zip(outs, s, k, sizes, p)
+    ]
     pads, inside = [], []
-    for d in reversed(range(nd)):            # F.pad order: last dimension first
+    for d in reversed(range(nd)):  # F.pad order: last dimension first
         pads += [p[d], p[d] + extra[d]]
     xp = F.pad(t, pads)
     C = t.shape[1]
     K = math.prod(k)
     conv = F.conv1d if nd == 1 else F.conv2d
-    ones_kernel = torch.full((C, 1, *k), 1.0 / K, dtype=t.dtype, device=t.device)   # 1_K / K per channel
-    y = conv(xp, ones_kernel, stride=s, groups=C)                                     # eq 27
+    ones_kernel = torch.full(
+        (C, 1, *k), 1.0 / K, dtype=t.dtype, device=t.device
+    )  # 1_K / K per channel
+    y = conv(xp, ones_kernel, stride=s, groups=C)  # eq 27
     # the divisor map: how many samples each window averages over (K in the interior)
     mask = torch.zeros((1, 1, *xp.shape[2:]), dtype=t.dtype, device=t.device)
     for d in range(nd):
@@ -178,16 +190,22 @@ def box_response(kernel_size, freqs) -> torch.Tensor:
     """
     if isinstance(kernel_size, (tuple, list)):
         k = checks.int_tuple(kernel_size, "kernel_size", 2, 1)
-        checks.sequence(freqs, "freqs", "a pair (f1, f2) of 1-D frequency tensors for a 2-D "
-                        "kernel_size", length=2)
+        checks.sequence(
+            freqs,
+            "freqs",
+            "a pair (f1, f2) of 1-D frequency tensors for a 2-D kernel_size",
+            length=2,
+        )
         f1 = checks.tensor(freqs[0], "freqs[0]", allow_complex=False).double().reshape(-1)
         f2 = checks.tensor(freqs[1], "freqs[1]", allow_complex=False).double().reshape(-1)
         return box_response(k[0], f1)[:, None] * box_response(k[1], f2)[None, :]
     k = checks.integer(kernel_size, "kernel_size", 1)
     f = checks.tensor(freqs, "freqs", allow_complex=False).double()
     num, den = torch.sin(math.pi * k * f), k * torch.sin(math.pi * f)
-    near_int = (f - torch.round(f)).abs() < 1e-12                      # 0/0: the limit has |H| = 1
-    return torch.where(near_int, torch.ones_like(f), (num / torch.where(near_int, torch.ones_like(den), den)).abs())
+    near_int = (f - torch.round(f)).abs() < 1e-12  # 0/0: the limit has |H| = 1
+    return torch.where(
+        near_int, torch.ones_like(f), (num / torch.where(near_int, torch.ones_like(den), den)).abs()
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -202,10 +220,12 @@ def crop_window(n: int, size: int) -> torch.Tensor:
     n = checks.integer(n, "n", 1)
     size = checks.integer(size, "size", 1)
     if size > n:
-        raise ValueError(f"size must be at most n (spectral pooling crops the spectrum), got size={size} > n={n}")
+        raise ValueError(
+            f"size must be at most n (spectral pooling crops the spectrum), got size={size} > n={n}"
+        )
     if size == n:
         return torch.ones(n, dtype=torch.float64)
-    k = torch.fft.fftfreq(n, 1.0 / n, dtype=torch.float64).round().abs()           # |k| = 0, 1, ..., n//2
+    k = torch.fft.fftfreq(n, 1.0 / n, dtype=torch.float64).round().abs()  # |k| = 0, 1, ..., n//2
     H = (k < size / 2).double()
     if size % 2 == 0:
         H[k == size / 2] = 0.5
@@ -217,9 +237,9 @@ def _crop_axis(X: torch.Tensor, size: int, dim: int) -> torch.Tensor:
     n = X.shape[dim]
     if size == n:
         return X
-    m = torch.fft.fftfreq(size, 1.0 / size).round().long()                       # output frequencies
+    m = torch.fft.fftfreq(size, 1.0 / size).round().long()  # output frequencies
     Y = X.index_select(dim, m % n)
-    if size % 2 == 0:                                                          # Nyquist bin of the output
+    if size % 2 == 0:  # Nyquist bin of the output
         half = size // 2
         pos = X.narrow(dim, half, 1)
         neg = X.narrow(dim, n - half, 1)
@@ -234,7 +254,9 @@ def _sizes(x: torch.Tensor, nd: int, size, name: str = "size") -> tuple[int, ...
     sz = checks.int_tuple(size, name, nd, 1)
     have = tuple(x.shape[2:])
     if any(m > n for m, n in zip(sz, have)):
-        raise ValueError(f"{name} must be at most the input size {have} (spectral pooling crops), got {sz}")
+        raise ValueError(
+            f"{name} must be at most the input size {have} (spectral pooling crops), got {sz}"
+        )
     return sz
 
 
@@ -278,7 +300,10 @@ def spectral_pool_kernel(n, size) -> torch.Tensor:
     if isinstance(n, (tuple, list)) or isinstance(size, (tuple, list)):
         nn_ = checks.int_tuple(n, "n", 2, 1)
         ss = checks.int_tuple(size, "size", 2, 1)
-        return spectral_pool_kernel(nn_[0], ss[0])[:, None] * spectral_pool_kernel(nn_[1], ss[1])[None, :]
+        return (
+            spectral_pool_kernel(nn_[0], ss[0])[:, None]
+            * spectral_pool_kernel(nn_[1], ss[1])[None, :]
+        )
     H = crop_window(n, size)
     return torch.fft.ifft(H.to(torch.complex128)).real
 
@@ -296,8 +321,14 @@ def spectral_pool_as_conv(x, size) -> torch.Tensor:
     sz = _sizes(t, nd, size)
     have = tuple(t.shape[2:])
     if any(n % m for n, m in zip(have, sz)):
-        raise ValueError(f"size must divide the input size {have} (decimation by an integer N / M), got {sz}")
-    h = spectral_pool_kernel(have if nd == 2 else have[0], sz if nd == 2 else sz[0]).to(t.dtype).to(t.device)
+        raise ValueError(
+            f"size must divide the input size {have} (decimation by an integer N / M), got {sz}"
+        )
+    h = (
+        spectral_pool_kernel(have if nd == 2 else have[0], sz if nd == 2 else sz[0])
+        .to(t.dtype)
+        .to(t.device)
+    )
     C = t.shape[1]
     # circular padding of N - 1 samples on the left: xp[i] = x[(i - (N - 1)) mod N]
     xp = t
@@ -305,10 +336,10 @@ def spectral_pool_as_conv(x, size) -> torch.Tensor:
         dim = 2 + d
         n = have[d]
         xp = torch.cat([xp.narrow(dim, 1, n - 1), xp], dim=dim) if n > 1 else xp
-    w = torch.flip(h, dims=tuple(range(nd)))                       # conv (cross-correlation) with flip(h)
+    w = torch.flip(h, dims=tuple(range(nd)))  # conv (cross-correlation) with flip(h)
     w = w.expand(C, 1, *h.shape)
     conv = F.conv1d if nd == 1 else F.conv2d
-    g = conv(xp, w, groups=C)                                          # (x (*) h), length N per axis
+    g = conv(xp, w, groups=C)  # (x (*) h), length N per axis
     idx = (..., *(slice(None, None, n // m) for n, m in zip(have, sz)))
     return g[idx]
 
@@ -319,8 +350,10 @@ class _SpectralPool(nn.Module):
     def __init__(self, size=None, factor=None):
         super().__init__()
         if (size is None) == (factor is None):
-            raise ValueError(f"give exactly one of size (output size) and factor (reduction), got size={size!r}, "
-                             f"factor={factor!r}")
+            raise ValueError(
+                f"give exactly one of size (output size) and factor (reduction), got size={size!r}, "
+                f"factor={factor!r}"
+            )
         self.size = None if size is None else checks.int_tuple(size, "size", self.nd, 1)
         self.factor = None if factor is None else checks.int_tuple(factor, "factor", self.nd, 1)
 
@@ -370,8 +403,12 @@ class _BlurPool(nn.Module):
         super().__init__()
         self.stride = checks.int_tuple(stride, "stride", self.nd, 1)
         self.filt_size = checks.integer(filt_size, "filt_size", 1)
-        self.pad_mode = checks.choice(pad_mode, "pad_mode", ("reflect", "replicate", "zeros",
-                                                             "circular"), type_error=ValueError)
+        self.pad_mode = checks.choice(
+            pad_mode,
+            "pad_mode",
+            ("reflect", "replicate", "zeros", "circular"),
+            type_error=ValueError,
+        )
         k = binomial_kernel(self.filt_size)
         kernel = k if self.nd == 1 else k[:, None] * k[None, :]
         self.register_buffer("kernel", kernel.float(), persistent=False)
@@ -413,12 +450,15 @@ class _MaxBlurPool(nn.Module):
     def __init__(self, filt_size: int = 3, stride: int = 2, pad_mode: str = "reflect"):
         super().__init__()
         self.max = (nn.MaxPool1d if self.nd == 1 else nn.MaxPool2d)(kernel_size=2, stride=1)
-        self.blur = (BlurPool1d if self.nd == 1 else BlurPool2d)(stride=stride, filt_size=filt_size,
-                                                                  pad_mode=pad_mode)
+        self.blur = (BlurPool1d if self.nd == 1 else BlurPool2d)(
+            stride=stride, filt_size=filt_size, pad_mode=pad_mode
+        )
         self.circular = pad_mode == "circular"
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.circular:   # wrap one sample so the dense max keeps the length and commutes with roll
+        if (
+            self.circular
+        ):  # wrap one sample so the dense max keeps the length and commutes with roll
             x = F.pad(x, [0, 1] * self.nd, mode="circular")
         return self.blur(self.max(x))
 
@@ -551,7 +591,9 @@ def zero_insert(x, factor, ndim: int = 1) -> torch.Tensor:
     return z
 
 
-def transposed_conv_as_zero_insertion(x, weight, bias=None, stride=1, padding=0, output_padding=0) -> torch.Tensor:
+def transposed_conv_as_zero_insertion(
+    x, weight, bias=None, stride=1, padding=0, output_padding=0
+) -> torch.Tensor:
     """A transposed convolution ("deconvolution", paper 001 section 4) as zero insertion + convolution.
 
     ``conv_transpose(x, w) = conv(pad(zero_insert(x, stride)), flip(w)^T)``: insert ``stride - 1``
@@ -571,18 +613,24 @@ def transposed_conv_as_zero_insertion(x, weight, bias=None, stride=1, padding=0,
     """
     w = checks.tensor(weight, "weight", allow_complex=False)
     if w.ndim not in (3, 4):
-        raise ValueError(f"weight must have shape (C_in, C_out, k) or (C_in, C_out, k1, k2), got shape {tuple(w.shape)}")
+        raise ValueError(
+            f"weight must have shape (C_in, C_out, k) or (C_in, C_out, k1, k2), got shape {tuple(w.shape)}"
+        )
     nd = w.ndim - 2
     t = _signal_nd(x, "x", nd)
     if t.shape[1] != w.shape[0]:
-        raise ValueError(f"x has {t.shape[1]} channels but weight expects C_in = {w.shape[0]} "
-                         f"(weight shape {tuple(w.shape)})")
+        raise ValueError(
+            f"x has {t.shape[1]} channels but weight expects C_in = {w.shape[0]} "
+            f"(weight shape {tuple(w.shape)})"
+        )
     t, w, b = _unify(t, w, bias, n_out=w.shape[1])
     s = checks.int_tuple(stride, "stride", nd, 1)
     p = checks.int_tuple(padding, "padding", nd, 0)
     op = checks.int_tuple(output_padding, "output_padding", nd, 0)
     if any(o >= si for o, si in zip(op, s)):
-        raise ValueError(f"output_padding must be smaller than stride, got output_padding={op}, stride={s}")
+        raise ValueError(
+            f"output_padding must be smaller than stride, got output_padding={op}, stride={s}"
+        )
     k = tuple(w.shape[2:])
     z = zero_insert(t, s, ndim=nd)
     z = z[(..., *(slice(0, (n - 1) * si + 1) for n, si in zip(t.shape[2:], s)))]
@@ -592,7 +640,9 @@ def transposed_conv_as_zero_insertion(x, weight, bias=None, stride=1, padding=0,
         pads += [edge, edge + op[d]]
     z = F.pad(z, pads)
     if any(n <= 0 for n in z.shape[2:]):
-        raise ValueError(f"padding {p} is too large for the input {tuple(t.shape[2:])} and kernel {k}")
-    w_conv = torch.flip(w, dims=tuple(range(2, 2 + nd))).transpose(0, 1)      # (C_out, C_in, k...)
+        raise ValueError(
+            f"padding {p} is too large for the input {tuple(t.shape[2:])} and kernel {k}"
+        )
+    w_conv = torch.flip(w, dims=tuple(range(2, 2 + nd))).transpose(0, 1)  # (C_out, C_in, k...)
     conv = F.conv1d if nd == 1 else F.conv2d
     return conv(z, w_conv, b)

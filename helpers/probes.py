@@ -18,6 +18,7 @@ Averages are over samples and channels (Algorithm 1 of paper 001; eq 18's ``1 / 
 prints only ``1 / S_C``, we divide by the channel count there too so input and output spectra are
 on the same scale and CDIFF compares like with like).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -38,7 +39,9 @@ _BN = (nn.BatchNorm1d, nn.BatchNorm2d)
 def _act_types() -> tuple[type, ...]:
     from .nets import ACTIVATIONS
 
-    return tuple(set(ACTIVATIONS.values()) | {nn.LeakyReLU, nn.GELU, nn.SiLU, nn.Softplus, nn.PReLU})
+    return tuple(
+        set(ACTIVATIONS.values()) | {nn.LeakyReLU, nn.GELU, nn.SiLU, nn.Softplus, nn.PReLU}
+    )
 
 
 KINDS = ("conv", "act", "pool", "bn")
@@ -66,8 +69,9 @@ def conv_act_pairs(model: nn.Module) -> list[tuple[str, str]]:
     """
     convs, acts = layer_names(model, "conv"), layer_names(model, "act")
     if len(convs) != len(acts):
-        raise ValueError(f"model has {len(convs)} convolutions but {len(acts)} activations; "
-                         f"pair them by hand")
+        raise ValueError(
+            f"model has {len(convs)} convolutions but {len(acts)} activations; pair them by hand"
+        )
     return list(zip(convs, acts))
 
 
@@ -110,9 +114,17 @@ class LayerSpectra:
 
     DIRECTIONS = ("forward", "backward")
 
-    def __init__(self, model: nn.Module, layers: list[str], ndim: int = 1, normalize: bool = True,
-                 on_zero: str = "skip", compute_dtype: torch.dtype | None = None,
-                 direction: str = "forward", fs: float | None = None):
+    def __init__(
+        self,
+        model: nn.Module,
+        layers: list[str],
+        ndim: int = 1,
+        normalize: bool = True,
+        on_zero: str = "skip",
+        compute_dtype: torch.dtype | None = None,
+        direction: str = "forward",
+        fs: float | None = None,
+    ):
         if not isinstance(model, nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
         if isinstance(layers, str) or not isinstance(layers, Iterable):
@@ -125,8 +137,10 @@ class LayerSpectra:
             if not isinstance(name, str):
                 raise TypeError(f"layers must hold layer names (str), got {type(name).__name__}")
             if name not in modules or name == "":
-                raise ValueError(f"layers names {name!r}, which is not a layer of the model; "
-                                 f"e.g. {[n for n in modules if n][:6]}")
+                raise ValueError(
+                    f"layers names {name!r}, which is not a layer of the model; "
+                    f"e.g. {[n for n in modules if n][:6]}"
+                )
         if len(set(layers)) != len(layers):
             raise ValueError(f"layers has duplicate names: {layers}")
         self.direction = checks.choice(direction, "direction", self.DIRECTIONS)
@@ -134,8 +148,13 @@ class LayerSpectra:
         self.ndim = checks.ndim(ndim)
         self.model, self.layers, self._modules = model, layers, modules
         options = {} if compute_dtype is None else {"compute_dtype": compute_dtype}
-        self.accumulators = {name: (SpectrumMean(ndim, normalize, on_zero, **options),
-                                    SpectrumMean(ndim, normalize, on_zero, **options)) for name in layers}
+        self.accumulators = {
+            name: (
+                SpectrumMean(ndim, normalize, on_zero, **options),
+                SpectrumMean(ndim, normalize, on_zero, **options),
+            )
+            for name in layers
+        }
         self._handles: list = []
 
     # hooks ------------------------------------------------------------------------------
@@ -143,12 +162,14 @@ class LayerSpectra:
         def hook(module, args):
             if args and isinstance(args[0], torch.Tensor):
                 self.accumulators[name][0].update(args[0].detach())
+
         return hook
 
     def _hook(self, name):
         def hook(module, args, output):
             if isinstance(output, torch.Tensor):
                 self.accumulators[name][1].update(output.detach())
+
         return hook
 
     def _backward_hook(self, name):
@@ -156,6 +177,7 @@ class LayerSpectra:
             for acc, grads in zip(self.accumulators[name], (grad_input, grad_output)):
                 if grads and isinstance(grads[0], torch.Tensor):
                     acc.update(grads[0].detach())
+
         return hook
 
     def __enter__(self) -> "LayerSpectra":
@@ -180,8 +202,14 @@ class LayerSpectra:
         self._handles = []
 
     # running ----------------------------------------------------------------------------
-    def run(self, loader, device: str | None = None, max_batches: int | None = None,
-            loss=None, as_spectra: bool = False) -> dict:
+    def run(
+        self,
+        loader,
+        device: str | None = None,
+        max_batches: int | None = None,
+        loss=None,
+        as_spectra: bool = False,
+    ) -> dict:
         """Feed ``loader``'s inputs (a tensor per batch, or ``(inputs, labels, ...)``) through the model
         in eval mode (its previous mode is restored) and return :attr:`results` (tensors), or
         :attr:`spectra` (:class:`helpers.spectra.Spectrum` values) with ``as_spectra=True``.
@@ -193,15 +221,21 @@ class LayerSpectra:
         the run only.
         """
         if isinstance(loader, (str, bytes)) or not isinstance(loader, Iterable):
-            raise TypeError(f"loader must be an iterable of batches (e.g. a DataLoader), got {type(loader).__name__}")
+            raise TypeError(
+                f"loader must be an iterable of batches (e.g. a DataLoader), got {type(loader).__name__}"
+            )
         if max_batches is not None:
             max_batches = checks.integer(max_batches, "max_batches")
         as_spectra = checks.boolean(as_spectra, "as_spectra")
         backward = self.direction == "backward"
-        loss = checks.function(loss, "loss", "a callable loss(outputs, labels) -> scalar",
-                               optional=not backward)
-        device = runtime.resolve_device(device) if device is not None else next(
-            (p.device for p in self.model.parameters()), torch.device("cpu"))
+        loss = checks.function(
+            loss, "loss", "a callable loss(outputs, labels) -> scalar", optional=not backward
+        )
+        device = (
+            runtime.resolve_device(device)
+            if device is not None
+            else next((p.device for p in self.model.parameters()), torch.device("cpu"))
+        )
         temporary = not self._handles
         if temporary:
             self.__enter__()
@@ -232,6 +266,7 @@ class LayerSpectra:
             if self.direction == "backward" and acc.n_spectra == 0:
                 return None
             return acc.spectrum(self.fs) if spectrum else acc.mean
+
         return {name: (get(a), get(b)) for name, (a, b) in self.accumulators.items()}
 
     @property
@@ -245,8 +280,9 @@ class LayerSpectra:
         return self._means(spectrum=True)
 
 
-def activation_balance(model: nn.Module, loader, max_batches: int | None = None,
-                       n: int | None = None) -> dict:
+def activation_balance(
+    model: nn.Module, loader, max_batches: int | None = None, n: int | None = None
+) -> dict:
     """Probe every (convolution, activation) block of ``model`` and fit eq 36 (paper 001, eqs 31-36).
 
     Streams ``loader`` through ``model`` (eval mode) with :class:`LayerSpectra` on every conv and
@@ -272,5 +308,13 @@ def activation_balance(model: nn.Module, loader, max_batches: int | None = None,
     diffs = layers.layer_differences(results, pairs)
     ac = layers.acdiff(diffs["cdiff"], n)
     aa = layers.aadiff(diffs["adiff"], n)
-    return {"results": results, "spectra": spectra, "pairs": pairs, "cdiff": diffs["cdiff"],
-            "adiff": diffs["adiff"], "acdiff": ac, "aadiff": aa, "fit": layers.fit_lambda(ac, aa)}
+    return {
+        "results": results,
+        "spectra": spectra,
+        "pairs": pairs,
+        "cdiff": diffs["cdiff"],
+        "adiff": diffs["adiff"],
+        "acdiff": ac,
+        "aadiff": aa,
+        "fit": layers.fit_lambda(ac, aa),
+    }

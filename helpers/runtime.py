@@ -12,6 +12,7 @@ Paths: ``CMT_DATA`` names a data directory laid out like ``../shared/data`` (rea
 written); ``CMT_CACHE`` the user cache for downloads and trained networks
 (default ``~/.cache/cmt-book``).
 """
+
 from __future__ import annotations
 
 import os
@@ -46,8 +47,9 @@ def resolve_mode(mode: str | None = None) -> str:
         source = f"environment variable {ENV_MODE}"
     if mode is None:
         return "full" if _cuda_available() else "quick"
-    return checks.choice(mode, f"mode (from {source})", MODES, note=" or None",
-                         type_error=ValueError)
+    return checks.choice(
+        mode, f"mode (from {source})", MODES, note=" or None", type_error=ValueError
+    )
 
 
 def resolve_device(device: str | None = None) -> str:
@@ -56,7 +58,9 @@ def resolve_device(device: str | None = None) -> str:
         return "cuda" if _cuda_available() else "cpu"
     checks.instance(device, "device", str, "a string such as 'cpu' or 'cuda'")
     if device.startswith("cuda") and not _cuda_available():
-        raise ValueError(f"device={device!r} was asked for but CUDA is not available on this machine")
+        raise ValueError(
+            f"device={device!r} was asked for but CUDA is not available on this machine"
+        )
     if not (device == "cpu" or device.startswith("cuda") or device == "mps"):
         raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'mps', got {device!r}")
     return device
@@ -83,7 +87,9 @@ def data_dir(path: str | os.PathLike | None = None) -> Path | None:
         return None
     p = Path(value).expanduser()
     if not p.is_dir():
-        origin = "data_dir argument" if path not in (None, "") else f"environment variable {ENV_DATA}"
+        origin = (
+            "data_dir argument" if path not in (None, "") else f"environment variable {ENV_DATA}"
+        )
         raise ValueError(f"{origin} points at {str(p)!r}, which is not a directory")
     return p.resolve()
 
@@ -128,7 +134,8 @@ class Run:
 
         lines = [
             f"mode     : {self.mode}",
-            f"device   : {self.device}" + (f" ({torch.cuda.get_device_name()})" if self.device.startswith("cuda") else ""),
+            f"device   : {self.device}"
+            + (f" ({torch.cuda.get_device_name()})" if self.device.startswith("cuda") else ""),
             f"seed     : {self.seed}",
             f"python   : {platform.python_version()}   torch {torch.__version__}   numpy {np.__version__}",
             f"data dir : {self.data_dir if self.data_dir else '(none; canonical downloads into the cache)'}",
@@ -138,14 +145,25 @@ class Run:
         return "\n".join(lines)
 
 
-def start(mode: str | None = None, seed: int = 0, device: str | None = None,
-          data: str | os.PathLike | None = None, datasets: list[str] | tuple[str, ...] = (),
-          verbose: bool = True) -> Run:
+def start(
+    mode: str | None = None,
+    seed: int = 0,
+    device: str | None = None,
+    data: str | os.PathLike | None = None,
+    datasets: list[str] | tuple[str, ...] = (),
+    verbose: bool = True,
+) -> Run:
     """Resolve mode, device and paths, seed everything and print the chapter banner."""
     if isinstance(datasets, str):
         raise TypeError("datasets must be a list of dataset names, not a single string")
-    run = Run(mode=resolve_mode(mode), device=resolve_device(device), seed=seed_everything(seed),
-              data_dir=data_dir(data), cache_dir=cache_dir(), datasets=list(datasets))
+    run = Run(
+        mode=resolve_mode(mode),
+        device=resolve_device(device),
+        seed=seed_everything(seed),
+        data_dir=data_dir(data),
+        cache_dir=cache_dir(),
+        datasets=list(datasets),
+    )
     if verbose:
         print(run.banner())
     return run
@@ -162,7 +180,7 @@ def plain_number(value):
         return value.item()
     if isinstance(value, np.ndarray) and value.size == 1:
         return value.item()
-    numel = getattr(value, "numel", None)          # a torch.Tensor (torch is imported lazily here)
+    numel = getattr(value, "numel", None)  # a torch.Tensor (torch is imported lazily here)
     if callable(numel) and callable(getattr(value, "item", None)) and numel() == 1:
         return value.item()
     return value

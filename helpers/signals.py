@@ -19,6 +19,7 @@ frequencies are in cycles/sample; carriers need ``0 <= fc <= 1/2``. The closed f
 DFT grid and return spectra in the unshifted order of ``torch.fft.fft`` (compare them with
 ``spectra.energy_spectrum(..., shift=False)``; pass ``shift=True`` to centre them for plots).
 """
+
 from __future__ import annotations
 
 import math
@@ -54,11 +55,18 @@ def _check_fc(fc, name: str = "fc") -> float:
 
 def _check_fcs(fcs, shape: tuple[int, ...], name: str = "fcs") -> torch.Tensor:
     """fcs as a float64 CPU tensor of the given shape, every entry in [0, 0.5]."""
-    if isinstance(fcs, numbers.Real) and not isinstance(fcs, bool) and len(shape) == 1 and shape[0] == 1:
+    if (
+        isinstance(fcs, numbers.Real)
+        and not isinstance(fcs, bool)
+        and len(shape) == 1
+        and shape[0] == 1
+    ):
         fcs = [fcs]
     f = checks.tensor(fcs, name, allow_complex=False).detach().to("cpu", torch.float64)
     if tuple(f.shape) != tuple(shape):
-        raise ValueError(f"{name} must have shape {tuple(shape)} (one carrier per message), got {tuple(f.shape)}")
+        raise ValueError(
+            f"{name} must have shape {tuple(shape)} (one carrier per message), got {tuple(f.shape)}"
+        )
     bad = (f < 0) | (f > 0.5)
     if bool(bad.any()):
         idx = tuple(int(i) for i in bad.nonzero()[0])
@@ -74,14 +82,17 @@ def _grid_index(fc: float, n: int, name: str = "fc") -> int:
         raise ValueError(
             f"{name} * N must be an integer (within {_GRID_TOL:g}) for the closed form on the DFT grid: "
             f"got {name}={fc!r}, N={n}, {name}*N={k!r}. The shifted spectra X(f +- {name}) are only sampled "
-            f"by the N-point DFT when {name} = k/N; pick {name} = round({name}*N)/N")
+            f"by the N-point DFT when {name} = k/N; pick {name} = round({name}*N)/N"
+        )
     return int(round(k))
 
 
 def _carriers(fcs: torch.Tensor, n: int, dtype: torch.dtype, device) -> torch.Tensor:
     """cos(2 pi f n) for every f in ``fcs`` (any shape) -> ``fcs.shape + (n,)``, computed in float64."""
     t = torch.arange(n, dtype=torch.float64)
-    return torch.cos(2 * math.pi * fcs.to(torch.float64)[..., None] * t).to(dtype=dtype, device=device)
+    return torch.cos(2 * math.pi * fcs.to(torch.float64)[..., None] * t).to(
+        dtype=dtype, device=device
+    )
 
 
 def _closed_form_sum(X: torch.Tensor, ks: torch.Tensor) -> torch.Tensor:
@@ -92,7 +103,7 @@ def _closed_form_sum(X: torch.Tensor, ks: torch.Tensor) -> torch.Tensor:
     """
     n = X.shape[-1]
     m = torch.arange(n, device=X.device)
-    up = torch.remainder(m[None, :] + ks.to(X.device)[:, None], n)   # (K, N)
+    up = torch.remainder(m[None, :] + ks.to(X.device)[:, None], n)  # (K, N)
     down = torch.remainder(m[None, :] - ks.to(X.device)[:, None], n)
     up = up.expand(X.shape)
     down = down.expand(X.shape)
@@ -171,9 +182,13 @@ def dsb_sc_energy_closed_form(x, fc: float, shift: bool = False) -> torch.Tensor
 def _messages(xs, fcs, name_x="xs"):
     xs = checks.tensor(xs, name_x, allow_complex=False)
     if xs.ndim != 2:
-        raise ValueError(f"{name_x} must have shape (K, N): K messages of N samples, got shape {tuple(xs.shape)}")
+        raise ValueError(
+            f"{name_x} must have shape (K, N): K messages of N samples, got shape {tuple(xs.shape)}"
+        )
     if xs.shape[0] < 1 or xs.shape[1] < 1:
-        raise ValueError(f"{name_x} must have K >= 1 messages of N >= 1 samples, got shape {tuple(xs.shape)}")
+        raise ValueError(
+            f"{name_x} must have K >= 1 messages of N >= 1 samples, got shape {tuple(xs.shape)}"
+        )
     fcs = _check_fcs(fcs, (xs.shape[0],))
     return xs, fcs
 
@@ -235,12 +250,15 @@ def fdm_overlap(xs, fcs) -> float:
     if xs.shape[0] < 2:
         return 0.0
     mk = xs * _carriers(fcs, xs.shape[-1], xs.dtype, xs.device)
-    A = torch.fft.fft(mk, dim=-1).abs().to(torch.float64)        # (K, N)
-    norms = torch.sqrt((A * A).sum(dim=-1))                       # (K,)
-    gram = A @ A.T                                                # sum_f |M_p||M_q|
+    A = torch.fft.fft(mk, dim=-1).abs().to(torch.float64)  # (K, N)
+    norms = torch.sqrt((A * A).sum(dim=-1))  # (K,)
+    gram = A @ A.T  # sum_f |M_p||M_q|
     denom = norms[:, None] * norms[None, :]
-    ratio = torch.where(denom > 0, gram / torch.where(denom > 0, denom, torch.ones_like(denom)),
-                        torch.zeros_like(gram))
+    ratio = torch.where(
+        denom > 0,
+        gram / torch.where(denom > 0, denom, torch.ones_like(denom)),
+        torch.zeros_like(gram),
+    )
     ratio.fill_diagonal_(0.0)
     return float(ratio.max().clamp(0.0, 1.0))
 
@@ -251,14 +269,18 @@ def fdm_overlap(xs, fcs) -> float:
 def _mimo_inputs(xs, fcs, H):
     xs = checks.tensor(xs, "xs", allow_complex=False)
     if xs.ndim != 3 or 0 in xs.shape:
-        raise ValueError(f"xs must have shape (P, K, N): P transmit streams of K messages of N samples, "
-                         f"got shape {tuple(xs.shape)}")
+        raise ValueError(
+            f"xs must have shape (P, K, N): P transmit streams of K messages of N samples, "
+            f"got shape {tuple(xs.shape)}"
+        )
     p, k, _ = xs.shape
     fcs = _check_fcs(fcs, (p, k))
     H = checks.tensor(H, "H", allow_complex=False).to(device=xs.device, dtype=xs.dtype)
     if H.ndim != 2 or H.shape[1] != p or H.shape[0] < 1:
-        raise ValueError(f"H must have shape (Q, P) with P = {p} transmit streams (xs.shape[0]), "
-                         f"got shape {tuple(H.shape)}")
+        raise ValueError(
+            f"H must have shape (Q, P) with P = {p} transmit streams (xs.shape[0]), "
+            f"got shape {tuple(H.shape)}"
+        )
     return xs, fcs, H
 
 
@@ -284,7 +306,9 @@ def mimo(xs, fcs, H) -> torch.Tensor:
     return H @ _streams(xs, fcs)
 
 
-def mimo_energy_closed_form(xs, fcs, H, per_carrier: bool = False, shift: bool = False) -> torch.Tensor:
+def mimo_energy_closed_form(
+    xs, fcs, H, per_carrier: bool = False, shift: bool = False
+) -> torch.Tensor:
     """Right-hand side of Wu et al. 2022, eq 12: ``ER_q(f) = sum_p h_{q,p}^2 ES_p(f)``.
 
     When is it exact? The true energy spectrum of ``r_q = sum_p h_qp s_p`` is
@@ -309,12 +333,19 @@ def mimo_energy_closed_form(xs, fcs, H, per_carrier: bool = False, shift: bool =
     per_carrier = checks.boolean(per_carrier, "per_carrier")
     n = xs.shape[-1]
     if per_carrier:
-        ks = torch.tensor([[_grid_index(float(fcs[p, k]), n, name=f"fcs[{p}, {k}]")
-                            for k in range(fcs.shape[1])] for p in range(fcs.shape[0])])
-        X = torch.fft.fft(xs, dim=-1)                                    # (P, K, N)
+        ks = torch.tensor(
+            [
+                [
+                    _grid_index(float(fcs[p, k]), n, name=f"fcs[{p}, {k}]")
+                    for k in range(fcs.shape[1])
+                ]
+                for p in range(fcs.shape[0])
+            ]
+        )
+        X = torch.fft.fft(xs, dim=-1)  # (P, K, N)
         ES = torch.stack([_closed_form_sum(X[p], ks[p]) for p in range(X.shape[0])])
     else:
-        ES = energy_spectrum(_streams(xs, fcs), shift=False)              # (P, N)
+        ES = energy_spectrum(_streams(xs, fcs), shift=False)  # (P, N)
     return _maybe_shift(H.square() @ ES.to(H.dtype), shift)
 
 
@@ -373,5 +404,7 @@ def occupied_band(x, energy: float = 0.99) -> float:
     if total <= 0:
         raise ValueError("x must not be all zeros: an all-zero signal occupies no band")
     cum = torch.cumsum(per_m, 0)
-    idx = int(torch.searchsorted(cum, torch.tensor([energy * total * (1 - 1e-12)], dtype=torch.float64)))
+    idx = int(
+        torch.searchsorted(cum, torch.tensor([energy * total * (1 - 1e-12)], dtype=torch.float64))
+    )
     return min(idx, n // 2) / n

@@ -22,6 +22,7 @@ Frequencies are in cycles/sample, in [-1/2, 1/2), unless a sample rate ``fs`` is
 A float64 input gives a float64 spectrum, float32 gives float32, integers are promoted to float64.
 Spectra are fftshift-centred (DC at index ``n // 2``) when ``shift=True``.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -91,8 +92,10 @@ def energy_spectrum(x, ndim: int = 1, shift: bool = True, normalize: bool = Fals
         total = E.sum(dim=dims, keepdim=True)
         if bool((total <= 0).any()):
             bad = int((total.reshape(-1) <= 0).nonzero()[0])
-            raise ValueError(f"x has an all-zero signal (flattened leading index {bad}); its energy "
-                             f"spectrum cannot be normalized (normalize=True divides by the total energy)")
+            raise ValueError(
+                f"x has an all-zero signal (flattened leading index {bad}); its energy "
+                f"spectrum cannot be normalized (normalize=True divides by the total energy)"
+            )
         E = E / total
     if shift:
         E = torch.fft.fftshift(E, dim=dims)
@@ -137,7 +140,9 @@ def _full_from_half(half: torch.Tensor, last: int, ndim: int) -> torch.Tensor:
     ``E[k] = E[-k mod N]`` in 1-D; ``E[k1, k2] = E[-k1 mod H, -k2 mod W]`` in 2-D.
     """
     n_missing = last - half.shape[-1]  # bins last//2+1 .. last-1
-    src = half[..., 1:1 + n_missing].flip(-1)  # bins n_missing .. 1, i.e. -(last//2+1) .. -(last-1)
+    src = half[..., 1 : 1 + n_missing].flip(
+        -1
+    )  # bins n_missing .. 1, i.e. -(last//2+1) .. -(last-1)
     if ndim == 2:
         src = torch.roll(src.flip(-2), shifts=1, dims=-2)  # row k1 -> -k1 mod H
     return torch.cat([half, src], dim=-1)
@@ -201,11 +206,18 @@ class SpectrumMean:
 
     _CHUNK_BYTES = 4 << 20
 
-    def __init__(self, ndim: int = 1, normalize: bool = True, on_zero: str = "error",
-                 compute_dtype: torch.dtype | None = None):
+    def __init__(
+        self,
+        ndim: int = 1,
+        normalize: bool = True,
+        on_zero: str = "error",
+        compute_dtype: torch.dtype | None = None,
+    ):
         self.ndim = checks.ndim(ndim)
         if compute_dtype not in (None, torch.float32, torch.float64):
-            raise ValueError(f"compute_dtype must be None, torch.float32 or torch.float64, got {compute_dtype!r}")
+            raise ValueError(
+                f"compute_dtype must be None, torch.float32 or torch.float64, got {compute_dtype!r}"
+            )
         self.compute_dtype = compute_dtype
         self.normalize = checks.boolean(normalize, "normalize")
         self.on_zero = checks.choice(on_zero, "on_zero", ("error", "skip"))
@@ -217,8 +229,10 @@ class SpectrumMean:
 
     def __repr__(self) -> str:
         shape = None if self._shape is None else self._shape[1:]
-        return (f"SpectrumMean(ndim={self.ndim}, normalize={self.normalize}, count={self.count}, "
-                f"channels={None if self._shape is None else self._shape[0]}, shape={shape})")
+        return (
+            f"SpectrumMean(ndim={self.ndim}, normalize={self.normalize}, count={self.count}, "
+            f"channels={None if self._shape is None else self._shape[0]}, shape={shape})"
+        )
 
     @torch.no_grad()
     def update(self, batch) -> "SpectrumMean":
@@ -227,18 +241,26 @@ class SpectrumMean:
         The channel count and the signal/image size must stay the same across updates (ValueError
         otherwise); the batch size may change. Implements Algorithm 1, lines 1-5, for the batch.
         """
-        x = checks.tensor(batch, "batch", check_finite=False)  # NaN/inf are caught on the (small) norms
+        x = checks.tensor(
+            batch, "batch", check_finite=False
+        )  # NaN/inf are caught on the (small) norms
         want = self.ndim + 2
         if x.ndim != want:
             layout = "(B, C, N)" if self.ndim == 1 else "(B, C, H, W)"
-            raise ValueError(f"batch must have shape {layout} for ndim={self.ndim}, got shape {tuple(x.shape)}")
+            raise ValueError(
+                f"batch must have shape {layout} for ndim={self.ndim}, got shape {tuple(x.shape)}"
+            )
         if self._shape is not None and tuple(x.shape[1:]) != self._shape:
-            raise ValueError(f"batch has per-sample shape (C, ...) = {tuple(x.shape[1:])}, but earlier "
-                             f"updates had {self._shape}; channels and size must not change between updates")
+            raise ValueError(
+                f"batch has per-sample shape (C, ...) = {tuple(x.shape[1:])}, but earlier "
+                f"updates had {self._shape}; channels and size must not change between updates"
+            )
         if x.shape[0] == 0:
             return self
         if any(s == 0 for s in x.shape[1:]):
-            raise ValueError(f"batch must have non-empty channel and signal dims, got shape {tuple(x.shape)}")
+            raise ValueError(
+                f"batch must have non-empty channel and signal dims, got shape {tuple(x.shape)}"
+            )
         if self._sum is not None and x.device != self._sum.device:
             x = x.to(self._sum.device)
         elif x.device.type == "mps":  # no float64 on MPS
@@ -246,8 +268,14 @@ class SpectrumMean:
         complex_in = x.is_complex()
         if self._sum is not None and complex_in != (not self._half):
             raise ValueError("batch must stay real (or complex) across updates")
-        real_dtype = self.compute_dtype or (torch.float64 if _real_dtype(x) == torch.float64 else torch.float32)
-        dtype = (torch.complex128 if real_dtype == torch.float64 else torch.complex64) if complex_in else real_dtype
+        real_dtype = self.compute_dtype or (
+            torch.float64 if _real_dtype(x) == torch.float64 else torch.float32
+        )
+        dtype = (
+            (torch.complex128 if real_dtype == torch.float64 else torch.complex64)
+            if complex_in
+            else real_dtype
+        )
         dims = tuple(range(-self.ndim, 0))
         b, c = x.shape[:2]
         spatial = tuple(x.shape[2:])
@@ -260,7 +288,7 @@ class SpectrumMean:
         batch_sum = None
         n_new = 0
         for start in range(0, b * c, chunk):
-            xc = flat[start:start + chunk].to(dtype)  # cast per chunk: no full-batch copy
+            xc = flat[start : start + chunk].to(dtype)  # cast per chunk: no full-batch copy
             m = xc.shape[0]
             # Line 3 for the chunk; real input needs only the rfft half (Hermitian symmetry).
             X = torch.fft.fftn(xc, dim=dims) if complex_in else torch.fft.rfftn(xc, dim=dims)
@@ -276,12 +304,17 @@ class SpectrumMean:
                 if bool(zero.any()):
                     if self.on_zero == "error":
                         i = start + int(zero.nonzero()[0])
-                        raise ValueError(f"batch has an all-zero signal (sample {i // c}, channel {i % c}) whose "
-                                         f"spectrum cannot be normalized; pass on_zero='skip' to leave such "
-                                         f"spectra out")
+                        raise ValueError(
+                            f"batch has an all-zero signal (sample {i // c}, channel {i % c}) whose "
+                            f"spectrum cannot be normalized; pass on_zero='skip' to leave such "
+                            f"spectra out"
+                        )
                     keep = ~zero
-                weights = torch.where(keep, 1.0 / torch.where(keep, total, torch.ones_like(total)),
-                                      torch.zeros_like(total))
+                weights = torch.where(
+                    keep,
+                    1.0 / torch.where(keep, total, torch.ones_like(total)),
+                    torch.zeros_like(total),
+                )
             else:
                 weights = torch.ones(m, dtype=torch.float64, device=x.device)
             n_new += int(keep.sum())
@@ -303,7 +336,9 @@ class SpectrumMean:
     def mean(self) -> torch.Tensor:
         """The fftshift-centred mean spectrum (Algorithm 1, lines 6-7), float64 CPU ``(N,)`` or ``(H, W)``."""
         if self._sum is None or self.n_spectra == 0:
-            raise RuntimeError("SpectrumMean.mean: no spectra accumulated yet; call update(batch) first")
+            raise RuntimeError(
+                "SpectrumMean.mean: no spectra accumulated yet; call update(batch) first"
+            )
         s = self._sum
         if self._half:
             s = _full_from_half(s, self._shape[-1], self.ndim)
@@ -322,14 +357,20 @@ def mean_energy_spectrum(batches: Iterable, ndim: int = 1, normalize: bool = Tru
     as a ``DataLoader`` does (the first element is used). Returns the fftshift-centred float64 mean,
     ``(N,)`` or ``(H, W)``. See :class:`SpectrumMean` for the numerics.
     """
-    if isinstance(batches, (str, bytes, torch.Tensor, np.ndarray)) or not isinstance(batches, Iterable):
-        raise TypeError("batches must be an iterable of batches (e.g. a list of tensors or a DataLoader), "
-                        f"got {type(batches).__name__}; for one batch use SpectrumMean(...).update(x).mean")
+    if isinstance(batches, (str, bytes, torch.Tensor, np.ndarray)) or not isinstance(
+        batches, Iterable
+    ):
+        raise TypeError(
+            "batches must be an iterable of batches (e.g. a list of tensors or a DataLoader), "
+            f"got {type(batches).__name__}; for one batch use SpectrumMean(...).update(x).mean"
+        )
     acc = SpectrumMean(ndim=ndim, normalize=normalize)
     for item in batches:
         if isinstance(item, (tuple, list)):
             if not item:
-                raise ValueError("batches yielded an empty tuple/list; expected a tensor or (inputs, labels)")
+                raise ValueError(
+                    "batches yielded an empty tuple/list; expected a tensor or (inputs, labels)"
+                )
             item = item[0]
         acc.update(item)
     if acc.count == 0:
@@ -351,21 +392,25 @@ def algorithm1_reference(images: np.ndarray) -> np.ndarray:
         float64 array ``(H, W)`` or ``(N,)``, fftshift-centred, summing to 1.
     """
     if not isinstance(images, np.ndarray):
-        raise TypeError(f"images must be a numpy array (N_s, C, H, W) or (N_s, C, N), got {type(images).__name__}")
+        raise TypeError(
+            f"images must be a numpy array (N_s, C, H, W) or (N_s, C, N), got {type(images).__name__}"
+        )
     if images.dtype.kind not in "iuf":
         raise TypeError(f"images must hold real numbers, got numpy dtype {images.dtype}")
     if images.ndim not in (3, 4) or images.shape[0] == 0 or images.shape[1] == 0:
-        raise ValueError(f"images must have shape (N_s, C, H, W) or (N_s, C, N) with N_s, C >= 1, got {images.shape}")
+        raise ValueError(
+            f"images must have shape (N_s, C, H, W) or (N_s, C, N) with N_s, C >= 1, got {images.shape}"
+        )
     n_s, c = images.shape[:2]
     transform = np.fft.fft2 if images.ndim == 4 else np.fft.fft
     average_fft = np.zeros(images.shape[2:], dtype=np.float64)
-    for i in range(n_s):                                                      # line 1
-        for p in range(c):                                                    # line 2
+    for i in range(n_s):  # line 1
+        for p in range(c):  # line 2
             fft_img = np.abs(transform(images[i, p].astype(np.float64))) ** 2  # line 3
-            fft_img = fft_img / np.sum(fft_img)                               # line 4
-            average_fft = average_fft + fft_img                               # line 5
-    average_fft = average_fft / (n_s * c)                                     # line 6
-    return np.fft.fftshift(average_fft)                                       # line 7
+            fft_img = fft_img / np.sum(fft_img)  # line 4
+            average_fft = average_fft + fft_img  # line 5
+    average_fft = average_fft / (n_s * c)  # line 6
+    return np.fft.fftshift(average_fft)  # line 7
 
 
 # --------------------------------------------------------------------------------------------
@@ -384,7 +429,9 @@ def _check_levels(levels) -> tuple[float, ...]:
             raise ValueError(f"levels must be energy fractions in (0, 1), got {v}")
         out.append(v)
     if not out:
-        raise ValueError("levels must contain at least one energy fraction in (0, 1), got an empty sequence")
+        raise ValueError(
+            "levels must contain at least one energy fraction in (0, 1), got an empty sequence"
+        )
     return tuple(out)
 
 
@@ -411,16 +458,20 @@ def energy_contours(spectrum, levels=(0.6, 0.8, 0.9)) -> dict[float, float]:
         gives a lower (or equal) threshold.
     """
     levels = _check_levels(levels)
-    s = checks.tensor(spectrum, "spectrum", allow_complex=False, min_ndim=1).detach().to("cpu", torch.float64)
+    s = (
+        checks.tensor(spectrum, "spectrum", allow_complex=False, min_ndim=1)
+        .detach()
+        .to("cpu", torch.float64)
+    )
     if bool((s < 0).any()):
         raise ValueError("spectrum must be non-negative (an energy spectrum), got negative values")
     total = s.sum()
     if total <= 0:
         raise ValueError("spectrum must have positive total energy, got an all-zero spectrum")
     thresholds = torch.sort(s.reshape(-1), descending=True).values  # line 8
-    sections = torch.cumsum(thresholds, 0) / total                  # line 9, as fractions
+    sections = torch.cumsum(thresholds, 0) / total  # line 9, as fractions
     out = {}
-    for lv in levels:                                               # lines 10-12
+    for lv in levels:  # lines 10-12
         ndx = int(torch.searchsorted(sections, torch.tensor([lv], dtype=torch.float64)))
         ndx = min(ndx, thresholds.numel() - 1)  # rounding: cumsum may end a hair below 1
         out[lv] = float(thresholds[ndx])
@@ -452,7 +503,9 @@ def radial_profile(spectrum2d, nbins: int | None = None) -> tuple[torch.Tensor, 
     s = checks.tensor(spectrum2d, "spectrum2d", allow_complex=False, min_ndim=2)
     h, w = s.shape[-2:]
     if h < 2 or w < 2:
-        raise ValueError(f"spectrum2d must be at least 2 x 2 in its last two dims, got shape {tuple(s.shape)}")
+        raise ValueError(
+            f"spectrum2d must be at least 2 x 2 in its last two dims, got shape {tuple(s.shape)}"
+        )
     if nbins is None:
         nbins = min(h, w) // 2 + 1
     nbins = checks.integer(nbins, "nbins", minimum=2)
@@ -471,16 +524,24 @@ def radial_profile(spectrum2d, nbins: int | None = None) -> tuple[torch.Tensor, 
 
 def _check_freqs(spectrum, freqs, name_spectrum="spectrum"):
     s = checks.tensor(spectrum, name_spectrum, allow_complex=False, min_ndim=1)
-    f = checks.tensor(freqs, "freqs", allow_complex=False, min_ndim=1).to(device=s.device, dtype=s.dtype)
-    if f.ndim > s.ndim or tuple(s.shape[s.ndim - f.ndim:]) != tuple(f.shape):
-        raise ValueError(f"freqs must have the shape of the last dim(s) of spectrum: spectrum {tuple(s.shape)}, "
-                         f"freqs {tuple(f.shape)}")
+    f = checks.tensor(freqs, "freqs", allow_complex=False, min_ndim=1).to(
+        device=s.device, dtype=s.dtype
+    )
+    if f.ndim > s.ndim or tuple(s.shape[s.ndim - f.ndim :]) != tuple(f.shape):
+        raise ValueError(
+            f"freqs must have the shape of the last dim(s) of spectrum: spectrum {tuple(s.shape)}, "
+            f"freqs {tuple(f.shape)}"
+        )
     if bool((s < 0).any()):
-        raise ValueError(f"{name_spectrum} must be non-negative (an energy spectrum), got negative values")
+        raise ValueError(
+            f"{name_spectrum} must be non-negative (an energy spectrum), got negative values"
+        )
     dims = tuple(range(-f.ndim, 0))
     total = s.sum(dim=dims)
     if bool((total <= 0).any()):
-        raise ValueError(f"{name_spectrum} has an all-zero spectrum; its energy fractions are undefined")
+        raise ValueError(
+            f"{name_spectrum} has an all-zero spectrum; its energy fractions are undefined"
+        )
     return s, f, dims, total
 
 
@@ -555,32 +616,52 @@ class Spectrum:
 
     __slots__ = ("_values", "_ndim", "_shift", "_fs", "_dc_dropped", "_freqs")
 
-    def __init__(self, values, ndim: int = 1, shift: bool = True, fs: float | None = None,
-                 dc_dropped: bool = False):
+    def __init__(
+        self,
+        values,
+        ndim: int = 1,
+        shift: bool = True,
+        fs: float | None = None,
+        dc_dropped: bool = False,
+    ):
         ndim = checks.ndim(ndim)
         values = checks.tensor(values, "values", allow_complex=False, min_ndim=ndim)
-        for name, value in (("_values", values), ("_ndim", ndim),
-                            ("_shift", checks.boolean(shift, "shift")),
-                            ("_fs", None if fs is None else checks.positive(fs, "fs")),
-                            ("_dc_dropped", checks.boolean(dc_dropped, "dc_dropped")),
-                            ("_freqs", None)):
+        for name, value in (
+            ("_values", values),
+            ("_ndim", ndim),
+            ("_shift", checks.boolean(shift, "shift")),
+            ("_fs", None if fs is None else checks.positive(fs, "fs")),
+            ("_dc_dropped", checks.boolean(dc_dropped, "dc_dropped")),
+            ("_freqs", None),
+        ):
             object.__setattr__(self, name, value)
 
     def __setattr__(self, name, value):
-        raise AttributeError(f"Spectrum is immutable: cannot set {name!r} "
-                             f"(methods return new spectra)")
+        raise AttributeError(
+            f"Spectrum is immutable: cannot set {name!r} (methods return new spectra)"
+        )
 
     @classmethod
-    def of(cls, x, ndim: int = 1, fs: float | None = None, shift: bool = True,
-           normalize: bool = False) -> "Spectrum":
+    def of(
+        cls, x, ndim: int = 1, fs: float | None = None, shift: bool = True, normalize: bool = False
+    ) -> "Spectrum":
         """The energy spectrum ``|DFT|^2`` of ``x`` over its last ``ndim`` dims
         (:func:`energy_spectrum`)."""
-        return cls(energy_spectrum(x, ndim=ndim, shift=shift, normalize=normalize),
-                   ndim=ndim, shift=shift, fs=fs)
+        return cls(
+            energy_spectrum(x, ndim=ndim, shift=shift, normalize=normalize),
+            ndim=ndim,
+            shift=shift,
+            fs=fs,
+        )
 
     def _like(self, values, dc_dropped=None) -> "Spectrum":
-        return Spectrum(values, self._ndim, self._shift, self._fs,
-                        self._dc_dropped if dc_dropped is None else dc_dropped)
+        return Spectrum(
+            values,
+            self._ndim,
+            self._shift,
+            self._fs,
+            self._dc_dropped if dc_dropped is None else dc_dropped,
+        )
 
     # the numbers and the grid ----------------------------------------------------------
     @property
@@ -616,7 +697,7 @@ class Spectrum:
     @property
     def n(self) -> int | tuple[int, int]:
         """Bins of the grid: ``N`` (1-D) or ``(H, W)`` (2-D)."""
-        grid = self.shape[-self._ndim:]
+        grid = self.shape[-self._ndim :]
         return grid[0] if self._ndim == 1 else grid
 
     @property
@@ -643,25 +724,32 @@ class Spectrum:
     def dc_index(self) -> tuple[int, ...]:
         """Index of the DC bin within the grid dims: ``(N // 2,)`` / ``(H // 2, W // 2)`` when
         centred, zeros otherwise."""
-        grid = self.shape[-self._ndim:]
+        grid = self.shape[-self._ndim :]
         return tuple(g // 2 if self._shift else 0 for g in grid)
 
     def __repr__(self) -> str:
         unit = "cycles/sample" if self._fs is None else f"fs={self._fs:g}"
-        return (f"Spectrum(shape={self.shape}, ndim={self._ndim}, shift={self._shift}, {unit}"
-                f"{', DC dropped' if self._dc_dropped else ''})")
+        return (
+            f"Spectrum(shape={self.shape}, ndim={self._ndim}, shift={self._shift}, {unit}"
+            f"{', DC dropped' if self._dc_dropped else ''})"
+        )
 
     def same_grid(self, other: "Spectrum", name: str = "other") -> "Spectrum":
         """``other`` if it is a Spectrum on this grid (same ``ndim``, bins, centring and ``fs``);
         TypeError / ValueError naming ``name`` otherwise."""
         if not isinstance(other, Spectrum):
             raise TypeError(f"{name} must be a Spectrum, got {type(other).__name__}")
-        for what, mine, theirs in (("ndim", self._ndim, other._ndim), ("n", self.n, other.n),
-                                   ("shift", self._shift, other._shift),
-                                   ("fs", self._fs, other._fs)):
+        for what, mine, theirs in (
+            ("ndim", self._ndim, other._ndim),
+            ("n", self.n, other.n),
+            ("shift", self._shift, other._shift),
+            ("fs", self._fs, other._fs),
+        ):
             if mine != theirs:
-                raise ValueError(f"{name} is on another grid: {name} has {what}={theirs!r}, "
-                                 f"this spectrum {what}={mine!r}")
+                raise ValueError(
+                    f"{name} is on another grid: {name} has {what}={theirs!r}, "
+                    f"this spectrum {what}={mine!r}"
+                )
         return other
 
     # summaries ---------------------------------------------------------------------------
@@ -682,8 +770,10 @@ class Spectrum:
         else:
             dim = checks.integer(dim, "dim", minimum=-lead if lead else 0)
             if not -lead <= dim < lead:
-                raise ValueError(f"dim must index a leading (not a frequency) dim, one of "
-                                 f"{list(range(lead))}, got {dim}")
+                raise ValueError(
+                    f"dim must index a leading (not a frequency) dim, one of "
+                    f"{list(range(lead))}, got {dim}"
+                )
             dims = (dim % lead,)
         return self._like(self._values.mean(dim=dims) if dims else self._values)
 
@@ -703,8 +793,10 @@ class Spectrum:
         """Divided by :meth:`total`, so each leading index sums to 1 (ValueError if all zero)."""
         total = self.total()
         if bool((total <= 0).any()):
-            raise ValueError("spectrum has an all-zero (or negative-total) entry; it cannot be "
-                             "normalized to unit total energy")
+            raise ValueError(
+                "spectrum has an all-zero (or negative-total) entry; it cannot be "
+                "normalized to unit total energy"
+            )
         return self._like(self._values / total.reshape(total.shape + (1,) * self._ndim))
 
     def centroid(self) -> torch.Tensor:
@@ -741,8 +833,10 @@ class Spectrum:
         from . import plotting  # plotting imports this module
 
         if self._values.ndim != self._ndim:
-            raise ValueError(f"plot draws one spectrum: values must have shape (N,) or (H, W), "
-                             f"got {self.shape}; index the leading dims first")
+            raise ValueError(
+                f"plot draws one spectrum: values must have shape (N,) or (H, W), "
+                f"got {self.shape}; index the leading dims first"
+            )
         if ax is None:
             import matplotlib.pyplot as plt
 
@@ -769,8 +863,9 @@ def relative_error(a, b) -> float:
     a = checks.tensor(a.values if isinstance(a, Spectrum) else a, "a")
     b = checks.tensor(b.values if isinstance(b, Spectrum) else b, "b")
     if a.shape != b.shape:
-        raise ValueError(f"a and b must have the same shape, got {tuple(a.shape)} and "
-                         f"{tuple(b.shape)}")
+        raise ValueError(
+            f"a and b must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}"
+        )
     den = b.norm()
     if not den > 0:
         raise ValueError("b is all zero: the relative error ||a - b|| / ||b|| is undefined")

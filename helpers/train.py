@@ -18,6 +18,7 @@ Determinism: with one seed, on one machine and the CPU, :func:`train_or_load` gi
 and the same metric (torch's global generator is seeded before the network is built, the data's
 shuffling and augmentation come from their own seeded generators, ``num_workers=0``).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -35,9 +36,22 @@ from torch import nn
 from . import checks, runtime
 from .nets import NetConfig
 
-__all__ = ["calibrate_bn", "fit", "evaluate", "Accuracy", "PixelAccuracy", "accuracy",
-           "accuracy_counts", "accuracy_on", "IGNORE_INDEX", "LOSSES", "METRICS", "TrainRecord",
-           "train_or_load", "checkpoint_path"]
+__all__ = [
+    "calibrate_bn",
+    "fit",
+    "evaluate",
+    "Accuracy",
+    "PixelAccuracy",
+    "accuracy",
+    "accuracy_counts",
+    "accuracy_on",
+    "IGNORE_INDEX",
+    "LOSSES",
+    "METRICS",
+    "TrainRecord",
+    "train_or_load",
+    "checkpoint_path",
+]
 
 
 # --------------------------------------------------------------------------------- fit/evaluate
@@ -76,10 +90,15 @@ class Accuracy:
 
 def accuracy_counts(output: torch.Tensor, target: torch.Tensor) -> tuple[int, int]:
     """``(correct, total)`` of the arg-max class of ``output`` (class axis 1) against ``target``."""
-    if output.ndim < 2 or output.shape[0] != target.shape[0] or \
-            output.shape[2:] != target.shape[1:]:
-        raise ValueError(f"output must be (B, C, ...) with target (B, ...) of the same B and "
-                         f"trailing shape, got {tuple(output.shape)} and {tuple(target.shape)}")
+    if (
+        output.ndim < 2
+        or output.shape[0] != target.shape[0]
+        or output.shape[2:] != target.shape[1:]
+    ):
+        raise ValueError(
+            f"output must be (B, C, ...) with target (B, ...) of the same B and "
+            f"trailing shape, got {tuple(output.shape)} and {tuple(target.shape)}"
+        )
     return int((output.argmax(1) == target).sum()), int(target.numel())
 
 
@@ -92,8 +111,9 @@ def accuracy(output: torch.Tensor, target: torch.Tensor) -> float:
 
 
 @torch.no_grad()
-def accuracy_on(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor,
-                batch_size: int = 128) -> float:
+def accuracy_on(
+    model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, batch_size: int = 128
+) -> float:
     """Fraction of ``inputs`` that ``model`` classifies as ``labels`` (arg-max of axis 1).
 
     In eval mode (the model's mode is restored afterwards), without gradients, ``batch_size``
@@ -103,8 +123,10 @@ def accuracy_on(model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor,
     _check_model(model)
     inputs = checks.tensor(inputs, "inputs", min_ndim=1, check_finite=False)
     if not isinstance(labels, torch.Tensor) or labels.shape[:1] != inputs.shape[:1]:
-        raise ValueError(f"labels must be a tensor of {len(inputs)} class indices (one per input), "
-                         f"got {type(labels).__name__} {tuple(getattr(labels, 'shape', ()))}")
+        raise ValueError(
+            f"labels must be a tensor of {len(inputs)} class indices (one per input), "
+            f"got {type(labels).__name__} {tuple(getattr(labels, 'shape', ()))}"
+        )
     batch_size = checks.integer(batch_size, "batch_size", 1)
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
     was_training = model.training
@@ -131,7 +153,7 @@ class PixelAccuracy(Accuracy):
     name = "pixel_accuracy"
 
     def update(self, output: torch.Tensor, target: torch.Tensor) -> None:
-        accuracy_counts(output, target)                    # the shape check
+        accuracy_counts(output, target)  # the shape check
         keep = target != IGNORE_INDEX
         self.correct += int(((output.argmax(1) == target) & keep).sum())
         self.total += int(keep.sum())
@@ -140,8 +162,9 @@ class PixelAccuracy(Accuracy):
 #: Loss names of ``NetConfig.loss``: ``loss(output, target) -> scalar tensor``.
 LOSSES: dict[str, Callable] = {
     "cross_entropy": nn.functional.cross_entropy,
-    "pixel_cross_entropy": functools.partial(nn.functional.cross_entropy,
-                                             ignore_index=IGNORE_INDEX),
+    "pixel_cross_entropy": functools.partial(
+        nn.functional.cross_entropy, ignore_index=IGNORE_INDEX
+    ),
 }
 #: Metric names of ``NetConfig.metric``: classes with ``update(output, target)`` and ``value()``.
 METRICS: dict[str, Callable] = {"accuracy": Accuracy, "pixel_accuracy": PixelAccuracy}
@@ -151,11 +174,23 @@ def _function(value, name: str, what: str):
     return checks.function(value, name, what, optional=True)
 
 
-def fit(model: nn.Module, train_loader, epochs: int, lr: float, device: str | None = None,
-        log: Callable | None = print, optimizer: str = "adam", weight_decay: float = 0.0,
-        progress: bool = False, test_loader=None, schedule: str = "onecycle",
-        loss: Callable | None = None, metric: Callable | None = None,
-        on_epoch: Callable | None = None, transform: Callable | None = None) -> list[dict]:
+def fit(
+    model: nn.Module,
+    train_loader,
+    epochs: int,
+    lr: float,
+    device: str | None = None,
+    log: Callable | None = print,
+    optimizer: str = "adam",
+    weight_decay: float = 0.0,
+    progress: bool = False,
+    test_loader=None,
+    schedule: str = "onecycle",
+    loss: Callable | None = None,
+    metric: Callable | None = None,
+    on_epoch: Callable | None = None,
+    transform: Callable | None = None,
+) -> list[dict]:
     """Train ``model`` for ``epochs`` passes over ``train_loader``: the book's one training loop.
 
     Args:
@@ -211,10 +246,12 @@ def fit(model: nn.Module, train_loader, epochs: int, lr: float, device: str | No
         try:
             steps = len(train_loader)
         except TypeError:
-            raise TypeError("schedule='onecycle' needs a train_loader with a len(); "
-                            "use schedule='constant'") from None
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr,
-                                                    total_steps=max(1, steps * epochs))
+            raise TypeError(
+                "schedule='onecycle' needs a train_loader with a len(); use schedule='constant'"
+            ) from None
+        sched = torch.optim.lr_scheduler.OneCycleLR(
+            opt, max_lr=lr, total_steps=max(1, steps * epochs)
+        )
     loss_fn = loss or nn.CrossEntropyLoss()
     make_metric = metric or Accuracy
     name = getattr(make_metric, "name", "metric")
@@ -246,10 +283,16 @@ def fit(model: nn.Module, train_loader, epochs: int, lr: float, device: str | No
             total += len(y)
         if total == 0:
             raise ValueError("train_loader yielded no samples")
-        row = {"epoch": epoch, "loss": loss_sum / total, name: meter.value(),
-               "seconds": time.perf_counter() - t0}
-        line = (f"epoch {epoch:2d}/{epochs}  loss {row['loss']:.3f}  train {name} {row[name]:.3f}  "
-                f"{row['seconds']:.0f} s")
+        row = {
+            "epoch": epoch,
+            "loss": loss_sum / total,
+            name: meter.value(),
+            "seconds": time.perf_counter() - t0,
+        }
+        line = (
+            f"epoch {epoch:2d}/{epochs}  loss {row['loss']:.3f}  train {name} {row[name]:.3f}  "
+            f"{row['seconds']:.0f} s"
+        )
         if test_loader is not None:
             row[f"test_{name}"] = evaluate(model, test_loader, device, metric=make_metric)
             line += f"  test {name} {row[f'test_{name}']:.3f}"
@@ -264,8 +307,13 @@ def fit(model: nn.Module, train_loader, epochs: int, lr: float, device: str | No
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, loader, device: str | None = None, metric: Callable | None = None,
-             transform: Callable | None = None) -> float:
+def evaluate(
+    model: nn.Module,
+    loader,
+    device: str | None = None,
+    metric: Callable | None = None,
+    transform: Callable | None = None,
+) -> float:
     """``metric`` (default :class:`Accuracy`, a fraction in [0, 1]) of ``model`` in eval mode on
     the ``(inputs, targets)`` batches; the model's mode is restored afterwards. ``transform(model,
     inputs, targets) -> (inputs, targets)`` is applied to each batch first (e.g. an attack; it runs
@@ -288,8 +336,9 @@ def evaluate(model: nn.Module, loader, device: str | None = None, metric: Callab
     return meter.value()
 
 
-def calibrate_bn(model: nn.Module, loader, max_batches: int | None = None,
-                 device: str | None = None) -> nn.Module:
+def calibrate_bn(
+    model: nn.Module, loader, max_batches: int | None = None, device: str | None = None
+) -> nn.Module:
     """Re-estimate every batch-norm layer's running mean and variance on ``loader``; the weights
     stay as they are.
 
@@ -356,18 +405,20 @@ class TrainRecord:
         how = "loaded from cache" if self.loaded else "trained"
         chance = "" if self.chance is None else f" (chance {self.chance:.0%})"
         what = self.config.metric.replace("_", " ")
-        return (f"{self.config.short()}: test {what} {self.accuracy:.1%}{chance}, "
-                f"{self.config.epochs} epochs, {self.seconds:.0f} s of training ({how})")
+        return (
+            f"{self.config.short()}: test {what} {self.accuracy:.1%}{chance}, "
+            f"{self.config.epochs} epochs, {self.seconds:.0f} s of training ({how})"
+        )
 
 
 def _check_config(config) -> NetConfig:
-    return checks.instance(config, "config", NetConfig,
-                           "a helpers.nets.NetConfig (e.g. nets.network_audio_1_config())")
+    return checks.instance(
+        config, "config", NetConfig, "a helpers.nets.NetConfig (e.g. nets.network_audio_1_config())"
+    )
 
 
 def checkpoint_path(config: NetConfig, cache=None) -> Path:
-    """``<cache>/models/<config.key()>.pt`` (``cache``: a folder; default ``runtime.cache_dir()``).
-    """
+    """``<cache>/models/<config.key()>.pt`` (``cache``: a folder; default ``runtime.cache_dir()``)."""
     _check_config(config)
     folder = runtime.cache_dir(cache) / "models"
     folder.mkdir(parents=True, exist_ok=True)
@@ -398,10 +449,18 @@ def _torch_threads(n: int | None):
         torch.set_num_threads(before)
 
 
-def train_or_load(config: NetConfig, build_fn: Callable | None = None,
-                  make_loaders: Callable | None = None, cache=None, device: str | None = None,
-                  log: Callable | None = print, retrain: bool = False, progress: bool = False,
-                  root=None, mode: str | None = None):
+def train_or_load(
+    config: NetConfig,
+    build_fn: Callable | None = None,
+    make_loaders: Callable | None = None,
+    cache=None,
+    device: str | None = None,
+    log: Callable | None = print,
+    retrain: bool = False,
+    progress: bool = False,
+    root=None,
+    mode: str | None = None,
+):
     """Load the network described by ``config`` from the cache, or train it and cache it.
 
     Args:
@@ -445,13 +504,21 @@ def train_or_load(config: NetConfig, build_fn: Callable | None = None,
             model = build_fn(config)
             model.load_state_dict(ckpt["state_dict"])
             model.to(device).eval()
-            record = TrainRecord(config, float(ckpt["accuracy"]), float(ckpt["seconds"]),
-                                 list(ckpt["history"]), path, loaded=True)
+            record = TrainRecord(
+                config,
+                float(ckpt["accuracy"]),
+                float(ckpt["seconds"]),
+                list(ckpt["history"]),
+                path,
+                loaded=True,
+            )
             say(f"loaded {path.name[:12]}... {record.summary()}")
             return model, record
         except Exception as err:  # corrupt or stale file: train again and replace it
-            say(f"cached checkpoint {path} is unusable ({type(err).__name__}: {err}); "
-                "training again")
+            say(
+                f"cached checkpoint {path} is unusable ({type(err).__name__}: {err}); "
+                "training again"
+            )
 
     runtime.seed_everything(config.seed)
     model = build_fn(config)
@@ -461,14 +528,33 @@ def train_or_load(config: NetConfig, build_fn: Callable | None = None,
     say(f"training {config.short()} for {config.epochs} epochs on {device} ...")
     t0 = time.perf_counter()
     with _torch_threads(config.cpu_threads if device == "cpu" else None):
-        history = fit(model, train_loader, config.epochs, config.lr, device, log=log,
-                      optimizer=config.optimizer, weight_decay=config.weight_decay,
-                      progress=progress, schedule=config.schedule, loss=loss, metric=metric)
+        history = fit(
+            model,
+            train_loader,
+            config.epochs,
+            config.lr,
+            device,
+            log=log,
+            optimizer=config.optimizer,
+            weight_decay=config.weight_decay,
+            progress=progress,
+            schedule=config.schedule,
+            loss=loss,
+            metric=metric,
+        )
     seconds = time.perf_counter() - t0
     accuracy = evaluate(model, test_loader, device, metric=metric)
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    _save_atomic({"state_dict": state, "config": config.to_dict(), "accuracy": accuracy,
-                  "seconds": seconds, "history": history}, path)
+    _save_atomic(
+        {
+            "state_dict": state,
+            "config": config.to_dict(),
+            "accuracy": accuracy,
+            "seconds": seconds,
+            "history": history,
+        },
+        path,
+    )
     model.eval()
     record = TrainRecord(config, accuracy, seconds, history, path, loaded=False)
     say(record.summary())

@@ -35,6 +35,7 @@ Conventions (stated once, used everywhere):
 * **Proxy kernels** (autograd): order 0 ``= f(0)``, order 1 ``=`` the Jacobian at 0, order 2 ``=``
   half the Hessian at 0 (symmetric; compare other order-2 kernels after :func:`symmetrize`).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -49,11 +50,32 @@ from torch import nn
 
 from . import checks
 
-__all__ = ["volterra_conv", "volterra_series", "symmetrize", "compose_conv", "outer_conv", "compose_series",
-           "VolterraSeries", "identity_series", "series_conv", "series_activation", "network_series",
-           "sigmoid_taylor", "activation_derivatives", "sigmoid_two_layer_kernels", "sigmoid_three_layer_kernels",
-           "receptive_field", "conv_geometry", "proxy_kernels", "local_kernels", "HackingNetwork",
-           "fit_hacking_network", "relative_error", "KernelTiming", "time_kernel_methods"]
+__all__ = [
+    "volterra_conv",
+    "volterra_series",
+    "symmetrize",
+    "compose_conv",
+    "outer_conv",
+    "compose_series",
+    "VolterraSeries",
+    "identity_series",
+    "series_conv",
+    "series_activation",
+    "network_series",
+    "sigmoid_taylor",
+    "activation_derivatives",
+    "sigmoid_two_layer_kernels",
+    "sigmoid_three_layer_kernels",
+    "receptive_field",
+    "conv_geometry",
+    "proxy_kernels",
+    "local_kernels",
+    "HackingNetwork",
+    "fit_hacking_network",
+    "relative_error",
+    "KernelTiming",
+    "time_kernel_methods",
+]
 
 
 # ------------------------------------------------------------------------------------- checks
@@ -74,16 +96,20 @@ def _kernel_blocks(kernel: torch.Tensor, order: int, ndim: int, name: str = "ker
     """Check an order-n kernel's layout; return ``(C_out, C_in, K)``."""
     want = 1 + order * (1 + ndim)
     if kernel.dim() != want:
-        raise ValueError(f"{name} of order {order} with ndim={ndim} must have 1 + order*(1 + ndim) = {want} "
-                         f"dimensions (C_out,) + order x (C_in, *K), got shape {tuple(kernel.shape)}")
+        raise ValueError(
+            f"{name} of order {order} with ndim={ndim} must have 1 + order*(1 + ndim) = {want} "
+            f"dimensions (C_out,) + order x (C_in, *K), got shape {tuple(kernel.shape)}"
+        )
     if order == 0:
         return kernel.shape[0], None, None
-    block = tuple(kernel.shape[1:2 + ndim])
+    block = tuple(kernel.shape[1 : 2 + ndim])
     for i in range(order):
-        b = tuple(kernel.shape[1 + i * (1 + ndim): 1 + (i + 1) * (1 + ndim)])
+        b = tuple(kernel.shape[1 + i * (1 + ndim) : 1 + (i + 1) * (1 + ndim)])
         if b != block:
-            raise ValueError(f"{name}: every (C_in, *K) block of an order-{order} kernel must have the same shape, "
-                             f"got {block} and {b} in shape {tuple(kernel.shape)}")
+            raise ValueError(
+                f"{name}: every (C_in, *K) block of an order-{order} kernel must have the same shape, "
+                f"got {block} and {b} in shape {tuple(kernel.shape)}"
+            )
     return kernel.shape[0], block[0], block[1:]
 
 
@@ -91,7 +117,9 @@ def relative_error(a, b) -> float:
     """``||a - b|| / ||b||`` (Frobenius norms; ``b`` is the reference)."""
     a, b = _tensor(a, "a"), _tensor(b, "b")
     if a.shape != b.shape:
-        raise ValueError(f"a and b must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")
+        raise ValueError(
+            f"a and b must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}"
+        )
     a, b = a.detach().double(), b.detach().double()
     den = float(b.norm())
     return float((a - b).norm()) / (den if den > 0 else 1.0)
@@ -107,17 +135,21 @@ def _patches(x: torch.Tensor, K: tuple, stride: tuple, padding: tuple) -> torch.
     x = F.pad(x, pad)
     for d in range(ndim):
         if x.shape[2 + d] < K[d]:
-            raise ValueError(f"x is too small for the kernel: spatial size {tuple(x.shape[2:])} (after padding "
-                             f"{padding}) < kernel size {K}")
-        x = x.unfold(2 + d, K[d], stride[d])                       # (B, C, *T, *K)
+            raise ValueError(
+                f"x is too small for the kernel: spatial size {tuple(x.shape[2:])} (after padding "
+                f"{padding}) < kernel size {K}"
+            )
+        x = x.unfold(2 + d, K[d], stride[d])  # (B, C, *T, *K)
     x = x.flip(dims=tuple(range(x.dim() - ndim, x.dim())))
     B, C = x.shape[:2]
-    T = x.shape[2:2 + ndim]
+    T = x.shape[2 : 2 + ndim]
     perm = (0,) + tuple(range(2, 2 + ndim)) + (1,) + tuple(range(2 + ndim, 2 + 2 * ndim))
     return x.permute(perm).reshape(B, *T, C * math.prod(K))
 
 
-def volterra_conv(x, kernel, order: int, ndim: int = 1, mode: str = "valid", stride=1, padding=0) -> torch.Tensor:
+def volterra_conv(
+    x, kernel, order: int, ndim: int = 1, mode: str = "valid", stride=1, padding=0
+) -> torch.Tensor:
     """Order-n Volterra convolution ``H_n * x^n`` (eq V1 of the module docstring; Li et al. 2021, eq 1).
 
     ``y[b, o, t] = sum_{c_i, tau_i} H_n[o, c_1, tau_1, ..., c_n, tau_n] prod_{i=1..n} x_P[b, c_i, S t + K - 1 - tau_i]``
@@ -138,8 +170,10 @@ def volterra_conv(x, kernel, order: int, ndim: int = 1, mode: str = "valid", str
     ndim = checks.ndim(ndim)
     x, kernel = _tensor(x, "x"), _tensor(kernel, "kernel")
     if x.dim() != 2 + ndim:
-        raise ValueError(f"x must have shape (B, C_in, *spatial) with {ndim} spatial dimension(s) "
-                         f"({2 + ndim} dims) for ndim={ndim}, got shape {tuple(x.shape)}")
+        raise ValueError(
+            f"x must have shape (B, C_in, *spatial) with {ndim} spatial dimension(s) "
+            f"({2 + ndim} dims) for ndim={ndim}, got shape {tuple(x.shape)}"
+        )
     mode = checks.choice(mode, "mode", ("valid", "full"), type_error=ValueError)
     C_out, C_in, K = _kernel_blocks(kernel, order, ndim)
     stride = _per_dim(stride, ndim, "stride", 1)
@@ -149,16 +183,20 @@ def volterra_conv(x, kernel, order: int, ndim: int = 1, mode: str = "valid", str
     if order == 0:
         return kernel.reshape(1, C_out, *([1] * ndim)).expand(x.shape[0], C_out, *([1] * ndim))
     if C_in != x.shape[1]:
-        raise ValueError(f"kernel has C_in = {C_in} input channels but x has {x.shape[1]} "
-                         f"(kernel shape {tuple(kernel.shape)}, x shape {tuple(x.shape)})")
+        raise ValueError(
+            f"kernel has C_in = {C_in} input channels but x has {x.shape[1]} "
+            f"(kernel shape {tuple(kernel.shape)}, x shape {tuple(x.shape)})"
+        )
     if mode == "full":
         padding = tuple(k - 1 for k in K)
-    P = _patches(x, K, stride, padding)                             # (B, *T, D)
+    P = _patches(x, K, stride, padding)  # (B, *T, D)
     B, T, D = P.shape[0], P.shape[1:-1], P.shape[-1]
-    P = P.reshape(-1, D)                                            # (M, D)
-    R = kernel.reshape(C_out * D ** (order - 1), D) @ P.T           # contract the last block: (C_out D^(n-1), M)
+    P = P.reshape(-1, D)  # (M, D)
+    R = (
+        kernel.reshape(C_out * D ** (order - 1), D) @ P.T
+    )  # contract the last block: (C_out D^(n-1), M)
     for _ in range(order - 1):
-        R = (R.reshape(-1, D, R.shape[-1]) * P.T[None]).sum(1)      # contract the next block
+        R = (R.reshape(-1, D, R.shape[-1]) * P.T[None]).sum(1)  # contract the next block
     return R.reshape(C_out, B, *T).movedim(0, 1)
 
 
@@ -168,8 +206,10 @@ def _as_kernel_dict(kernels, name="kernels") -> dict:
     elif isinstance(kernels, (list, tuple)):
         items = enumerate(kernels)
     else:
-        raise TypeError(f"{name} must be a dict {{order: kernel}} or a list indexed by order, "
-                        f"got {type(kernels).__name__}")
+        raise TypeError(
+            f"{name} must be a dict {{order: kernel}} or a list indexed by order, "
+            f"got {type(kernels).__name__}"
+        )
     out = {}
     for n, k in items:
         n = checks.integer(n, f"{name} order", 0)
@@ -180,7 +220,9 @@ def _as_kernel_dict(kernels, name="kernels") -> dict:
     return out
 
 
-def volterra_series(x, kernels, ndim: int = 1, mode: str = "valid", stride=1, padding=0) -> torch.Tensor:
+def volterra_series(
+    x, kernels, ndim: int = 1, mode: str = "valid", stride=1, padding=0
+) -> torch.Tensor:
     """A finite Volterra series ``y = sum_n H_n * x^n`` (Li et al. 2021, eq 2), each term by :func:`volterra_conv`.
 
     ``kernels``: ``{order: kernel}`` or a list indexed by order (``None`` entries are skipped).
@@ -190,11 +232,13 @@ def volterra_series(x, kernels, ndim: int = 1, mode: str = "valid", stride=1, pa
     kernels = _as_kernel_dict(kernels)
     ndim = checks.ndim(ndim)
     out = None
-    for n in sorted(kernels, reverse=True):                          # highest order first: fixes the grid
+    for n in sorted(kernels, reverse=True):  # highest order first: fixes the grid
         term = volterra_conv(x, kernels[n], n, ndim=ndim, mode=mode, stride=stride, padding=padding)
         if out is not None and n > 0 and term.shape != out.shape:
-            raise ValueError(f"kernels of orders {sorted(kernels)} do not share one output grid "
-                             f"(order {n} gives {tuple(term.shape)}, higher orders {tuple(out.shape)})")
+            raise ValueError(
+                f"kernels of orders {sorted(kernels)} do not share one output grid "
+                f"(order {n} gives {tuple(term.shape)}, higher orders {tuple(out.shape)})"
+            )
         out = term if out is None else out + term
     return out
 
@@ -236,8 +280,10 @@ def compose_conv(h, g, stride=1, ndim: int = 1) -> torch.Tensor:
     _kernel_blocks(h, 1, ndim, "h")
     _kernel_blocks(g, 1, ndim, "g")
     if g.shape[1] != h.shape[0]:
-        raise ValueError(f"g has {g.shape[1]} input channels but h has {h.shape[0]} output channels "
-                         f"(g {tuple(g.shape)}, h {tuple(h.shape)})")
+        raise ValueError(
+            f"g has {g.shape[1]} input channels but h has {h.shape[0]} output channels "
+            f"(g {tuple(g.shape)}, h {tuple(h.shape)})"
+        )
     s = _per_dim(stride, ndim, "stride", 1)
     series = VolterraSeries({1: h}, ndim=ndim, stride=s)
     return series_conv(series, g, None, 1).kernels[1]
@@ -257,13 +303,17 @@ def outer_conv(G, factors, stride: int = 1) -> torch.Tensor:
     factors = [_tensor(f, f"factors[{i}]") for i, f in enumerate(factors)]
     M = G.dim()
     if len(factors) != M:
-        raise ValueError(f"factors must have one tensor per axis of G (order M = {M}), got {len(factors)}")
+        raise ValueError(
+            f"factors must have one tensor per axis of G (order M = {M}), got {len(factors)}"
+        )
     if M and len(set(G.shape)) != 1:
         raise ValueError(f"G must have equal sizes on all axes, got shape {tuple(G.shape)}")
     s = checks.integer(stride, "stride", 1)
     sizes = {n for f in factors for n in f.shape}
     if len(sizes) > 1:
-        raise ValueError(f"factors must share one kernel size on all axes, got shapes {[tuple(f.shape) for f in factors]}")
+        raise ValueError(
+            f"factors must share one kernel size on all axes, got shapes {[tuple(f.shape) for f in factors]}"
+        )
     Kf = sizes.pop() if sizes else 1
     Kg = G.shape[0] if M else 1
     Kout = Kf + s * (Kg - 1)
@@ -299,7 +349,9 @@ def compose_series(outer: dict, inner: dict, max_order: int, stride: int = 1) ->
     inner_orders = sorted(inner)
     for m, G in outer.items():
         if G.dim() != m:
-            raise ValueError(f"outer[{m}] must have {m} axes (single channel, 1-D), got shape {tuple(G.shape)}")
+            raise ValueError(
+                f"outer[{m}] must have {m} axes (single channel, 1-D), got shape {tuple(G.shape)}"
+            )
         for combo in itertools.product(inner_orders, repeat=m):
             k = sum(combo)
             if k > max_order:
@@ -328,7 +380,9 @@ class VolterraSeries:
         self.ndim = checks.ndim(self.ndim)
         self.kernels = _as_kernel_dict(self.kernels)
         self.stride = _per_dim(self.stride, self.ndim, "stride", 1)
-        self.padding = _per_dim(0 if self.padding is None else self.padding, self.ndim, "padding", 0)
+        self.padding = _per_dim(
+            0 if self.padding is None else self.padding, self.ndim, "padding", 0
+        )
 
     @property
     def max_order(self) -> int:
@@ -338,7 +392,7 @@ class VolterraSeries:
     def kernel_size(self) -> tuple:
         for n in sorted(self.kernels):
             if n > 0:
-                return tuple(self.kernels[n].shape[2:2 + self.ndim])
+                return tuple(self.kernels[n].shape[2 : 2 + self.ndim])
         return (1,) * self.ndim
 
     def __call__(self, x, orders=None) -> torch.Tensor:
@@ -346,8 +400,12 @@ class VolterraSeries:
         return volterra_series(x, ks, ndim=self.ndim, stride=self.stride, padding=self.padding)
 
     def truncate(self, max_order: int) -> "VolterraSeries":
-        return VolterraSeries({n: k for n, k in self.kernels.items() if n <= max_order}, self.ndim,
-                              self.stride, self.padding)
+        return VolterraSeries(
+            {n: k for n, k in self.kernels.items() if n <= max_order},
+            self.ndim,
+            self.stride,
+            self.padding,
+        )
 
 
 def identity_series(channels: int, ndim: int = 1, dtype=torch.float64) -> VolterraSeries:
@@ -377,8 +435,10 @@ def series_conv(series: VolterraSeries, weight, bias=None, stride=1, padding=0) 
     out = {}
     for n, H in series.kernels.items():
         if H.shape[0] != w.shape[1]:
-            raise ValueError(f"weight has {w.shape[1]} input channels but the series has {H.shape[0]} "
-                             f"output channels")
+            raise ValueError(
+                f"weight has {w.shape[1]} input channels but the series has {H.shape[0]} "
+                f"output channels"
+            )
         wt = w.to(H.dtype)
         if n == 0:
             new = torch.einsum("ab,b->a", wt.sum(dim=tuple(range(2, 2 + nd))), H)
@@ -393,7 +453,9 @@ def series_conv(series: VolterraSeries, weight, bias=None, stride=1, padding=0) 
             for _ in range(n):
                 idx.append(slice(None))
                 idx += [slice(S_d * sg, S_d * sg + k) for S_d, sg, k in zip(S, sigma, K)]
-            new[tuple(idx)] += torch.einsum("ab,b...->a...", wt[(slice(None), slice(None)) + sigma], H)
+            new[tuple(idx)] += torch.einsum(
+                "ab,b...->a...", wt[(slice(None), slice(None)) + sigma], H
+            )
         out[n] = new
     if bias is not None and 0 not in out:
         out[0] = _tensor(bias, "bias").to(next(iter(out.values())).dtype)
@@ -423,7 +485,9 @@ def _series_product(A: dict, B: dict, max_order: int) -> dict:
             if n > max_order:
                 continue
             C = a.shape[0]
-            t = (a.reshape(C, -1, 1) * b.reshape(C, 1, -1)).reshape((C,) + a.shape[1:] + b.shape[1:])
+            t = (a.reshape(C, -1, 1) * b.reshape(C, 1, -1)).reshape(
+                (C,) + a.shape[1:] + b.shape[1:]
+            )
             out[n] = t if n not in out else out[n] + t
     return out
 
@@ -442,10 +506,10 @@ def series_activation(series: VolterraSeries, fn: Callable, max_order: int) -> V
     some = next(iter(ks.values()))
     C = some.shape[0]
     c = ks.get(0, torch.zeros(C, dtype=some.dtype))
-    coef = activation_derivatives(fn, c, max_order).to(some.dtype)        # (max_order + 1, C)
+    coef = activation_derivatives(fn, c, max_order).to(some.dtype)  # (max_order + 1, C)
     Z = {n: k for n, k in ks.items() if n > 0 and n <= max_order}
     out = {0: coef[0].clone()}
-    power = dict(Z)                                                       # Z^1
+    power = dict(Z)  # Z^1
     for j in range(1, max_order + 1):
         for n, k in power.items():
             shape = (C,) + (1,) * (k.dim() - 1)
@@ -461,8 +525,13 @@ def series_activation(series: VolterraSeries, fn: Callable, max_order: int) -> V
 ELEMENTWISE = (nn.Sigmoid, nn.Tanh, nn.Identity, nn.SiLU, nn.Softplus, nn.GELU, nn.ELU)
 
 
-def network_series(model: nn.Module, max_order: int, in_channels: int | None = None, ndim: int | None = None,
-                   dtype=torch.float64) -> VolterraSeries:
+def network_series(
+    model: nn.Module,
+    max_order: int,
+    in_channels: int | None = None,
+    ndim: int | None = None,
+    dtype=torch.float64,
+) -> VolterraSeries:
     """Closed-form ("white-box") Volterra kernels of a stack of convolutions and element-wise activations.
 
     ``model``: an ``nn.Sequential`` (nested ones are flattened) of ``Conv1d``/``Conv2d`` (groups 1,
@@ -472,8 +541,9 @@ def network_series(model: nn.Module, max_order: int, in_channels: int | None = N
     truncated at ``max_order``. For polynomial activations the series is exact once ``max_order``
     reaches the network's degree; for sigmoid it is the small-input approximation of Li et al. (2021).
     """
-    checks.instance(model, "model", nn.Module,
-                    "a torch.nn.Module (an nn.Sequential of convs and activations)")
+    checks.instance(
+        model, "model", nn.Module, "a torch.nn.Module (an nn.Sequential of convs and activations)"
+    )
     max_order = checks.integer(max_order, "max_order", 0)
     layers = []
 
@@ -492,18 +562,29 @@ def network_series(model: nn.Module, max_order: int, in_channels: int | None = N
     series = identity_series(in_channels or convs[0].in_channels, nd, dtype)
     for m in layers:
         if isinstance(m, (nn.Conv1d, nn.Conv2d)):
-            if (m.groups != 1 or any(d != 1 for d in m.dilation) or m.padding_mode != "zeros"
-                    or isinstance(m.padding, str) or (1 if isinstance(m, nn.Conv1d) else 2) != nd):
-                raise ValueError(f"layer {m} is not supported (need groups=1, dilation=1, integer zero padding, "
-                                 f"ndim={nd})")
-            w = m.weight.detach().to(dtype).flip(dims=tuple(range(2, 2 + nd)))   # correlation -> convolution
+            if (
+                m.groups != 1
+                or any(d != 1 for d in m.dilation)
+                or m.padding_mode != "zeros"
+                or isinstance(m.padding, str)
+                or (1 if isinstance(m, nn.Conv1d) else 2) != nd
+            ):
+                raise ValueError(
+                    f"layer {m} is not supported (need groups=1, dilation=1, integer zero padding, "
+                    f"ndim={nd})"
+                )
+            w = (
+                m.weight.detach().to(dtype).flip(dims=tuple(range(2, 2 + nd)))
+            )  # correlation -> convolution
             b = None if m.bias is None else m.bias.detach().to(dtype)
             series = series_conv(series, w, b, m.stride, m.padding)
         elif isinstance(m, ELEMENTWISE) or getattr(m, "elementwise", False):
             series = series_activation(series, m, max_order)
         else:
-            raise TypeError(f"model contains a layer network_series cannot expand: {type(m).__name__} "
-                            f"(only Conv1d/Conv2d and element-wise activations)")
+            raise TypeError(
+                f"model contains a layer network_series cannot expand: {type(m).__name__} "
+                f"(only Conv1d/Conv2d and element-wise activations)"
+            )
     return series.truncate(max_order)
 
 
@@ -512,12 +593,14 @@ def sigmoid_taylor(z, order: int = 5) -> torch.Tensor:
     z = _tensor(z, "z")
     order = checks.integer(order, "order", 0, 7, note=" (terms tabulated up to z^7)")
     coefs = {0: 0.5, 1: 0.25, 3: -1 / 48, 5: 1 / 480, 7: -17 / 80640}
-    return sum(c * z ** n for n, c in coefs.items() if n <= order) + 0 * z
+    return sum(c * z**n for n, c in coefs.items() if n <= order) + 0 * z
 
 
 def _full1d(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Full 1-D convolution of two vectors (length ``len(a) + len(b) - 1``)."""
-    return torch.nn.functional.conv1d(a.reshape(1, 1, -1), b.flip(0).reshape(1, 1, -1), padding=len(b) - 1).reshape(-1)
+    return torch.nn.functional.conv1d(
+        a.reshape(1, 1, -1), b.flip(0).reshape(1, 1, -1), padding=len(b) - 1
+    ).reshape(-1)
 
 
 def _outer(*vs: torch.Tensor) -> torch.Tensor:
@@ -545,8 +628,12 @@ def sigmoid_two_layer_kernels(h, g) -> dict:
     """
     h, g = _kernel_vector(h, "h"), _kernel_vector(g, "g")
     K = len(h) + len(g) - 1
-    return {0: g.sum() / 2, 1: _full1d(g, h) / 4, 2: torch.zeros(K, K, dtype=h.dtype),
-            3: -outer_conv(g, [_outer(h, h, h)]) / 48}
+    return {
+        0: g.sum() / 2,
+        1: _full1d(g, h) / 4,
+        2: torch.zeros(K, K, dtype=h.dtype),
+        3: -outer_conv(g, [_outer(h, h, h)]) / 48,
+    }
 
 
 def sigmoid_three_layer_kernels(h, g, f) -> dict:
@@ -576,8 +663,10 @@ def receptive_field(kernel_sizes, strides, paddings=None) -> tuple[int, int, int
     ss = [checks.integer(s, "strides", 1) for s in strides]
     ps = [0] * len(ks) if paddings is None else [checks.integer(p, "paddings", 0) for p in paddings]
     if not (len(ks) == len(ss) == len(ps)) or not ks:
-        raise ValueError(f"kernel_sizes, strides and paddings must be non-empty and of equal length, "
-                         f"got {len(ks)}, {len(ss)}, {len(ps)}")
+        raise ValueError(
+            f"kernel_sizes, strides and paddings must be non-empty and of equal length, "
+            f"got {len(ks)}, {len(ss)}, {len(ps)}"
+        )
     K, S, P = 1, 1, 0
     for k, s, p in zip(ks, ss, ps):
         K += (k - 1) * S
@@ -591,8 +680,11 @@ def conv_geometry(model: nn.Module) -> tuple[int, int, int]:
     convs = [m for m in model.modules() if isinstance(m, (nn.Conv1d, nn.Conv2d))]
     if not convs:
         raise ValueError("model must contain at least one Conv1d or Conv2d layer")
-    return receptive_field([m.kernel_size[0] for m in convs], [m.stride[0] for m in convs],
-                           [m.padding[0] if not isinstance(m.padding, str) else 0 for m in convs])
+    return receptive_field(
+        [m.kernel_size[0] for m in convs],
+        [m.stride[0] for m in convs],
+        [m.padding[0] if not isinstance(m.padding, str) else 0 for m in convs],
+    )
 
 
 def proxy_kernels(f: Callable, x0, order: int = 2) -> dict:
@@ -615,9 +707,18 @@ def proxy_kernels(f: Callable, x0, order: int = 2) -> dict:
     return out
 
 
-def local_kernels(f: Callable, in_channels: int, kernel_size: int, stride: int = 1, padding: int = 0,
-                  ndim: int = 1, order: int = 1, method: str = "autograd", eps: float | None = None,
-                  dtype=torch.float64) -> VolterraSeries:
+def local_kernels(
+    f: Callable,
+    in_channels: int,
+    kernel_size: int,
+    stride: int = 1,
+    padding: int = 0,
+    ndim: int = 1,
+    order: int = 1,
+    method: str = "autograd",
+    eps: float | None = None,
+    dtype=torch.float64,
+) -> VolterraSeries:
     """Shift-invariant Volterra kernels of a convolutional network ``f``, cut to its receptive field.
 
     ``f`` maps ``(B, in_channels, *N)`` to ``(B, C_out, *T)`` and is a stack of convolutions (total
@@ -642,13 +743,13 @@ def local_kernels(f: Callable, in_channels: int, kernel_size: int, stride: int =
     nd = checks.ndim(ndim)
     order = checks.integer(order, "order", 0, 2, note=" (f(0), Jacobian, half Hessian)")
     method = checks.choice(method, "method", ("autograd", "fd"), type_error=ValueError)
-    p = -(-(P + K) // S)                                   # output position whose window starts at >= K
+    p = -(-(P + K) // S)  # output position whose window starts at >= K
     start = S * p - P
     N = start + 2 * K + S
     win = (slice(None), slice(None)) + (slice(start, start + K),) * nd
     pos = (slice(None), slice(None)) + (p,) * nd
 
-    def g_batch(w):                                        # (B, C, *K) -> (B, C_out)
+    def g_batch(w):  # (B, C, *K) -> (B, C_out)
         canvas = torch.zeros((w.shape[0], C) + (N,) * nd, dtype=w.dtype)
         canvas[win] = w
         return f(canvas)[pos]
@@ -657,11 +758,11 @@ def local_kernels(f: Callable, in_channels: int, kernel_size: int, stride: int =
     flip1 = tuple(range(2, 2 + nd))
     kernels = {0: g_batch(zero[None])[0].detach()}
     C_out = kernels[0].shape[0]
-    D = C * K ** nd
+    D = C * K**nd
     if method == "autograd":
         g = lambda w: g_batch(w[None])[0]  # noqa: E731
         if order >= 1:
-            J = torch.func.jacrev(g)(zero).detach()         # (C_out, C, *K)
+            J = torch.func.jacrev(g)(zero).detach()  # (C_out, C, *K)
             kernels[1] = J.flip(dims=flip1)
         if order >= 2:
             Hs = 0.5 * torch.func.jacfwd(torch.func.jacrev(g))(zero).detach()
@@ -684,7 +785,9 @@ def local_kernels(f: Callable, in_channels: int, kernel_size: int, stride: int =
                     a, b = ei[chunk], ej[chunk]
                     y = g_batch(torch.cat([h * (a + b), h * (a - b), h * (b - a), -h * (a + b)]))
                     n = len(chunk)
-                    d2 = (y[:n] - y[n:2 * n] - y[2 * n:3 * n] + y[3 * n:]) / (4 * h * h)   # (n, C_out)
+                    d2 = (y[:n] - y[n : 2 * n] - y[2 * n : 3 * n] + y[3 * n :]) / (
+                        4 * h * h
+                    )  # (n, C_out)
                     H[:, iu[0][chunk], iu[1][chunk]] = d2.T
                     H[:, iu[1][chunk], iu[0][chunk]] = d2.T
             Hs = 0.5 * H.reshape((C_out, C) + (K,) * nd + (C,) + (K,) * nd)
@@ -702,22 +805,47 @@ class HackingNetwork(nn.Module):
     (``H_2 = sum_r A_r (x) B_r``, symmetrised); ``rank=0`` gives the order-(0, 1) model.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, padding: int = 0,
-                 ndim: int = 1, rank: int = 0):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        stride: int = 1,
+        padding: int = 0,
+        ndim: int = 1,
+        rank: int = 0,
+    ):
         super().__init__()
         self.ndim = checks.ndim(ndim)
         Conv = nn.Conv1d if self.ndim == 1 else nn.Conv2d
         self.in_channels = checks.integer(in_channels, "in_channels", 1)
         self.out_channels = checks.integer(out_channels, "out_channels", 1)
         self.kernel_size = checks.integer(kernel_size, "kernel_size", 1)
-        self.stride, self.padding = checks.integer(stride, "stride", 1), checks.integer(padding, "padding", 0)
+        self.stride, self.padding = (
+            checks.integer(stride, "stride", 1),
+            checks.integer(padding, "padding", 0),
+        )
         self.rank = checks.integer(rank, "rank", 0)
-        self.order1 = Conv(self.in_channels, self.out_channels, self.kernel_size, self.stride, self.padding)
+        self.order1 = Conv(
+            self.in_channels, self.out_channels, self.kernel_size, self.stride, self.padding
+        )
         if self.rank:
-            self.a = Conv(self.in_channels, self.out_channels * self.rank, self.kernel_size, self.stride,
-                          self.padding, bias=False)
-            self.b = Conv(self.in_channels, self.out_channels * self.rank, self.kernel_size, self.stride,
-                          self.padding, bias=False)
+            self.a = Conv(
+                self.in_channels,
+                self.out_channels * self.rank,
+                self.kernel_size,
+                self.stride,
+                self.padding,
+                bias=False,
+            )
+            self.b = Conv(
+                self.in_channels,
+                self.out_channels * self.rank,
+                self.kernel_size,
+                self.stride,
+                self.padding,
+                bias=False,
+            )
             nn.init.normal_(self.a.weight, std=1e-2)
             nn.init.normal_(self.b.weight, std=1e-2)
 
@@ -736,17 +864,30 @@ class HackingNetwork(nn.Module):
             shape = (self.out_channels, self.rank, self.in_channels) + (self.kernel_size,) * nd
             A = self.a.weight.detach().reshape(shape).flip(dims=tuple(range(3, 3 + nd)))
             B = self.b.weight.detach().reshape(shape).flip(dims=tuple(range(3, 3 + nd)))
-            D = self.in_channels * self.kernel_size ** nd
-            H2 = torch.einsum("ord,ore->ode", A.reshape(self.out_channels, self.rank, D),
-                              B.reshape(self.out_channels, self.rank, D))
+            D = self.in_channels * self.kernel_size**nd
+            H2 = torch.einsum(
+                "ord,ore->ode",
+                A.reshape(self.out_channels, self.rank, D),
+                B.reshape(self.out_channels, self.rank, D),
+            )
             H2 = H2.reshape((self.out_channels,) + shape[2:] + shape[2:])
             ks[2] = symmetrize(H2, 2, nd)
         return VolterraSeries(ks, nd, self.stride, self.padding)
 
 
-def fit_hacking_network(black_box: Callable, inputs, kernel_size: int, stride: int = 1, padding: int = 0,
-                        ndim: int = 1, rank: int = 0, steps: int = 500, lr: float = 1e-2, batch_size: int = 256,
-                        seed: int = 0) -> HackingNetwork:
+def fit_hacking_network(
+    black_box: Callable,
+    inputs,
+    kernel_size: int,
+    stride: int = 1,
+    padding: int = 0,
+    ndim: int = 1,
+    rank: int = 0,
+    steps: int = 500,
+    lr: float = 1e-2,
+    batch_size: int = 256,
+    seed: int = 0,
+) -> HackingNetwork:
     """Fit a :class:`HackingNetwork` to a black box by mean squared error, using forward calls only.
 
     ``inputs``: ``(N, C_in, *L)`` probe signals (Li et al. use small random inputs); targets are
@@ -759,24 +900,36 @@ def fit_hacking_network(black_box: Callable, inputs, kernel_size: int, stride: i
     x = _tensor(inputs, "inputs")
     nd = checks.ndim(ndim)
     if x.dim() != 2 + nd:
-        raise ValueError(f"inputs must have shape (N, C_in, *spatial) with {nd} spatial dimension(s), "
-                         f"got {tuple(x.shape)}")
+        raise ValueError(
+            f"inputs must have shape (N, C_in, *spatial) with {nd} spatial dimension(s), "
+            f"got {tuple(x.shape)}"
+        )
     steps = checks.integer(steps, "steps", 0)
     with torch.no_grad():
         y = black_box(x)
     y = _tensor(y, "black_box(inputs)")
     net = HackingNetwork(x.shape[1], y.shape[1], kernel_size, stride, padding, nd, rank).to(x.dtype)
     K = net.kernel_size
-    P = _patches(x, (K,) * nd, (net.stride,) * nd, (net.padding,) * nd)      # flipped windows (N, *T, D)
+    P = _patches(
+        x, (K,) * nd, (net.stride,) * nd, (net.padding,) * nd
+    )  # flipped windows (N, *T, D)
     if tuple(P.shape[1:-1]) != tuple(y.shape[2:]):
-        raise ValueError(f"black_box output grid {tuple(y.shape[2:])} does not match kernel_size={K}, "
-                         f"stride={net.stride}, padding={net.padding} on inputs {tuple(x.shape[2:])} "
-                         f"(which give {tuple(P.shape[1:-1])})")
-    A = torch.cat([P.reshape(-1, P.shape[-1]), torch.ones(P[..., :1].reshape(-1, 1).shape, dtype=x.dtype)], 1)
+        raise ValueError(
+            f"black_box output grid {tuple(y.shape[2:])} does not match kernel_size={K}, "
+            f"stride={net.stride}, padding={net.padding} on inputs {tuple(x.shape[2:])} "
+            f"(which give {tuple(P.shape[1:-1])})"
+        )
+    A = torch.cat(
+        [P.reshape(-1, P.shape[-1]), torch.ones(P[..., :1].reshape(-1, 1).shape, dtype=x.dtype)], 1
+    )
     Y = y.movedim(1, -1).reshape(-1, y.shape[1])
-    sol = torch.linalg.lstsq(A.double(), Y.double()).solution.to(x.dtype)   # (D + 1, C_out)
+    sol = torch.linalg.lstsq(A.double(), Y.double()).solution.to(x.dtype)  # (D + 1, C_out)
     with torch.no_grad():
-        w = sol[:-1].T.reshape((y.shape[1], x.shape[1]) + (K,) * nd).flip(dims=tuple(range(2, 2 + nd)))
+        w = (
+            sol[:-1]
+            .T.reshape((y.shape[1], x.shape[1]) + (K,) * nd)
+            .flip(dims=tuple(range(2, 2 + nd)))
+        )
         net.order1.weight.copy_(w)
         net.order1.bias.copy_(sol[-1])
     if net.rank and steps:
@@ -808,8 +961,14 @@ class KernelTiming:
         return self.fd_s / self.autograd_s
 
 
-def time_kernel_methods(model: nn.Module, order: int = 1, in_channels: int = 1, ndim: int = 2,
-                        repeat: int = 3, threads: int | None = 1) -> KernelTiming:
+def time_kernel_methods(
+    model: nn.Module,
+    order: int = 1,
+    in_channels: int = 1,
+    ndim: int = 2,
+    repeat: int = 3,
+    threads: int | None = 1,
+) -> KernelTiming:
     """Time :func:`local_kernels` of ``model`` by autograd and by finite differences.
 
     The model's geometry comes from :func:`conv_geometry`. One untimed autograd call warms up
@@ -823,13 +982,14 @@ def time_kernel_methods(model: nn.Module, order: int = 1, in_channels: int = 1, 
     if threads is not None:
         threads = checks.integer(threads, "threads", 1)
     K, S, P = conv_geometry(model)
-    run = lambda method: local_kernels(model, in_channels, K, S, P, ndim=ndim, order=order,
-                                       method=method)
+    run = lambda method: local_kernels(
+        model, in_channels, K, S, P, ndim=ndim, order=order, method=method
+    )
     before = torch.get_num_threads()
     if threads is not None:
         torch.set_num_threads(threads)
     try:
-        run("autograd")                                       # warm-up, not timed
+        run("autograd")  # warm-up, not timed
         best = {}
         for method in ("autograd", "fd"):
             for _ in range(repeat):

@@ -84,6 +84,7 @@ keep pointing at the original; a helper edited on disk while the campaign runs i
 tests of a module are the files in :data:`MODULE_TESTS`, so a mutant only killed by another
 module's tests counts as a survivor.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -120,12 +121,22 @@ MODULE_TESTS: dict[str, tuple[str, ...]] = {
 #: Helpers imported by the parent besides the ones under test (their tests import them).
 PRELOAD_EXTRA = ("runtime", "nets")
 #: Third-party modules imported once by the parent, when installed.
-PRELOAD_THIRD_PARTY = ("numpy", "scipy", "scipy.stats", "scipy.signal", "torch", "torch.nn",
-                       "torch.nn.functional", "pytest", "soundfile", "yaml")
+PRELOAD_THIRD_PARTY = (
+    "numpy",
+    "scipy",
+    "scipy.stats",
+    "scipy.signal",
+    "torch",
+    "torch.nn",
+    "torch.nn.functional",
+    "pytest",
+    "soundfile",
+    "yaml",
+)
 
 PRAGMA = "pragma: no mutate"
-EXEC_FAILED = 98        # child exit code: the mutated module raised while being executed
-CHILD_CRASHED = 99      # child exit code: the runner itself failed in the child
+EXEC_FAILED = 98  # child exit code: the mutated module raised while being executed
+CHILD_CRASHED = 99  # child exit code: the runner itself failed in the child
 
 BINOP_SWAPS: dict[type, tuple[str, tuple[str, ...]]] = {
     ast.Add: ("+", ("-",)),
@@ -145,10 +156,21 @@ COMPARE_SWAPS: dict[type, tuple[str, str]] = {
     ast.Eq: ("==", "!="),
     ast.NotEq: ("!=", "=="),
 }
-_PAIRS = [("fftshift", "ifftshift"), ("fft", "ifft"), ("rfft", "irfft"), ("fft2", "ifft2"),
-          ("rfft2", "irfft2"), ("fftn", "ifftn"), ("rfftn", "irfftn"), ("min", "max"),
-          ("amin", "amax"), ("minimum", "maximum"), ("argmin", "argmax"), ("floor", "ceil"),
-          ("mean", "sum")]
+_PAIRS = [
+    ("fftshift", "ifftshift"),
+    ("fft", "ifft"),
+    ("rfft", "irfft"),
+    ("fft2", "ifft2"),
+    ("rfft2", "irfft2"),
+    ("fftn", "ifftn"),
+    ("rfftn", "irfftn"),
+    ("min", "max"),
+    ("amin", "amax"),
+    ("minimum", "maximum"),
+    ("argmin", "argmax"),
+    ("floor", "ceil"),
+    ("mean", "sum"),
+]
 FUNCTION_SWAPS: dict[str, str] = {**dict(_PAIRS), **{b: a for a, b in _PAIRS}}
 #: Calls whose arguments are message text: never mutated.
 _SILENT_NAMES = frozenset({"print", "warn"})
@@ -195,7 +217,7 @@ class Mutant:
 
 def _abbrev(text: str, limit: int = 40) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _is_text(node: ast.AST) -> bool:
@@ -203,7 +225,8 @@ def _is_text(node: ast.AST) -> bool:
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mod)):
         return _is_text(node.left) or _is_text(node.right)
     return isinstance(node, ast.JoinedStr) or (
-        isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)))
+        isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes))
+    )
 
 
 def _call_name(func: ast.AST) -> str | None:
@@ -268,10 +291,10 @@ class _Collector:
 
     def _text(self, start: tuple[int, int], end: tuple[int, int]) -> str:
         if start[0] == end[0]:
-            return self.lines[start[0] - 1][start[1]:end[1]]
-        parts = [self.lines[start[0] - 1][start[1]:]]
-        parts += self.lines[start[0]:end[0] - 1]
-        parts.append(self.lines[end[0] - 1][:end[1]])
+            return self.lines[start[0] - 1][start[1] : end[1]]
+        parts = [self.lines[start[0] - 1][start[1] :]]
+        parts += self.lines[start[0] : end[0] - 1]
+        parts.append(self.lines[end[0] - 1][: end[1]])
         return "\n".join(parts)
 
     # -- emitting ----------------------------------------------------------------------------
@@ -280,8 +303,20 @@ class _Collector:
             return
         # Keep the line count: a multi-line span becomes its replacement plus blank lines.
         replacement += "\n" * (end[0] - start[0])
-        self.mutants.append(Mutant(self.module, start[0], start[1], kind, original, mutant,
-                                   start, end, replacement, ".".join(self.scopes) or "<module>"))
+        self.mutants.append(
+            Mutant(
+                self.module,
+                start[0],
+                start[1],
+                kind,
+                original,
+                mutant,
+                start,
+                end,
+                replacement,
+                ".".join(self.scopes) or "<module>",
+            )
+        )
 
     def _token_swap(self, kind: str, tok, new: str) -> None:
         self._add(kind, tok.start, tok.end, new, tok.string, new)
@@ -289,14 +324,14 @@ class _Collector:
     # -- traversal -----------------------------------------------------------------------------
     def visit(self, node: ast.AST) -> None:
         if isinstance(node, ast.JoinedStr):
-            return                                      # f-string: message text
+            return  # f-string: message text
         if isinstance(node, ast.Expr) and _is_text(node.value):
-            return                                      # docstring or bare string
+            return  # docstring or bare string
         if isinstance(node, ast.Raise):
             self._raise(node)
-            return                                      # the exception and message: not mutated
+            return  # the exception and message: not mutated
         if isinstance(node, ast.Assert):
-            self.visit(node.test)                       # not the message
+            self.visit(node.test)  # not the message
             return
         if isinstance(node, ast.Call) and _is_silent_call(node):
             return
@@ -332,12 +367,22 @@ class _Collector:
         for stmt in node.body:
             self.visit(stmt)
         last = node.body[-1]
-        if (isinstance(last, ast.Return) and last.value is not None
-                and not (isinstance(last.value, ast.Constant) and last.value.value is None)
-                and not _is_text(last.value) and node.name not in _STRING_DUNDERS):
+        if (
+            isinstance(last, ast.Return)
+            and last.value is not None
+            and not (isinstance(last.value, ast.Constant) and last.value.value is None)
+            and not _is_text(last.value)
+            and node.name not in _STRING_DUNDERS
+        ):
             start, end = self._start(last.value), self._end(last.value)
-            self._add("return", start, end, "None",
-                      "return " + _abbrev(self._text(start, end)), "return None")
+            self._add(
+                "return",
+                start,
+                end,
+                "None",
+                "return " + _abbrev(self._text(start, end)),
+                "return None",
+            )
         self.scopes.pop()
 
     def _raise(self, node: ast.Raise) -> None:
@@ -412,7 +457,7 @@ class _Collector:
         elif isinstance(value, float):
             new = repr(1.0 if value == 0.0 else 0.25 if value == 0.5 else value * 2)
         else:
-            return                                      # str, bytes, None, Ellipsis, complex
+            return  # str, bytes, None, Ellipsis, complex
         start, end = self._start(node), self._end(node)
         if start[0] != end[0]:
             return
@@ -465,8 +510,9 @@ def compiles(source: str, filename: str = "<mutant>"):
         return None
 
 
-def select_mutants(mutants: Sequence[Mutant], limit: int | None, seed: int,
-                   valid: Callable[[Mutant], bool]) -> tuple[list[Mutant], int]:
+def select_mutants(
+    mutants: Sequence[Mutant], limit: int | None, seed: int, valid: Callable[[Mutant], bool]
+) -> tuple[list[Mutant], int]:
     """(up to ``limit`` valid mutants in source order, number of invalid ones seen).
 
     Without a limit every valid mutant is taken. With one, the mutants are shuffled with
@@ -514,23 +560,38 @@ def load_accepted(path: Path) -> list[dict]:
     entries = []
     for i, entry in enumerate(data):
         where = "scope" if isinstance(entry, dict) and "scope" in entry else "line"
-        missing = [k for k in ("module", where, "original", "mutant", "reason")
-                   if not isinstance(entry, dict) or entry.get(k) in (None, "")]
+        missing = [
+            k
+            for k in ("module", where, "original", "mutant", "reason")
+            if not isinstance(entry, dict) or entry.get(k) in (None, "")
+        ]
         if missing:
             raise ValueError(f"{path}: entry {i} lacks {', '.join(missing)}: {entry!r}")
         module = re.sub(r"\.py$", "", str(entry["module"]).strip()).split("/")[-1]
-        located = ({"scope": str(entry["scope"]).strip(), "nth": int(entry.get("nth", 0))}
-                   if where == "scope" else {"line": int(entry["line"])})
-        entries.append({**entry, "module": module, **located,
-                        "original": str(entry["original"]).strip(),
-                        "mutant": str(entry["mutant"]).strip()})
+        located = (
+            {"scope": str(entry["scope"]).strip(), "nth": int(entry.get("nth", 0))}
+            if where == "scope"
+            else {"line": int(entry["line"])}
+        )
+        entries.append(
+            {
+                **entry,
+                "module": module,
+                **located,
+                "original": str(entry["original"]).strip(),
+                "mutant": str(entry["mutant"]).strip(),
+            }
+        )
     return entries
 
 
 def accepted_entry(mutant: Mutant, entries: Iterable[dict]) -> dict | None:
     for e in entries:
-        if (e["module"] != mutant.module or e["original"] != mutant.original
-                or e["mutant"] != mutant.mutant):
+        if (
+            e["module"] != mutant.module
+            or e["original"] != mutant.original
+            or e["mutant"] != mutant.mutant
+        ):
             continue
         if "scope" in e:
             if e["scope"] == mutant.scope and e["nth"] == mutant.nth:
@@ -547,19 +608,31 @@ def rekey_accepted(path: Path) -> int:
     import yaml
 
     entries = load_accepted(path)
-    mutants = {m: enumerate_mutants((HELPERS / f"{m}.py").read_text(), m)
-               for m in {e["module"] for e in entries}}
+    mutants = {
+        m: enumerate_mutants((HELPERS / f"{m}.py").read_text(), m)
+        for m in {e["module"] for e in entries}
+    }
     out, changed = [], 0
     for e in entries:
         hit = [m for m in mutants[e["module"]] if accepted_entry(m, [e]) is e]
         if not hit:
             where = e.get("scope", e.get("line"))
-            raise ValueError(f"{path}: accepted entry {e['module']}:{where} "
-                             f"{e['original']} -> {e['mutant']} matches no mutant")
+            raise ValueError(
+                f"{path}: accepted entry {e['module']}:{where} "
+                f"{e['original']} -> {e['mutant']} matches no mutant"
+            )
         m = hit[0]
         changed += "scope" not in e
-        out.append({"module": e["module"], "scope": m.scope, "nth": m.nth,
-                    "original": e["original"], "mutant": e["mutant"], "reason": e["reason"]})
+        out.append(
+            {
+                "module": e["module"],
+                "scope": m.scope,
+                "nth": m.nth,
+                "original": e["original"],
+                "mutant": e["mutant"],
+                "reason": e["reason"],
+            }
+        )
     header = [ln for ln in path.read_text().splitlines() if ln.startswith("#")]
     body = yaml.safe_dump(out, sort_keys=False, width=100, allow_unicode=True)
     path.write_text("\n".join(header) + "\n" + body)
@@ -594,8 +667,11 @@ def _install(module: str, code) -> None:
     mod = sys.modules[f"helpers.{module}"]
     old = dict(mod.__dict__)
     exec(code, mod.__dict__)  # noqa: S102 -- running the mutant is the point
-    owned = {id(v): k for k, v in old.items()
-             if getattr(v, "__module__", None) == mod.__name__ and callable(v)}
+    owned = {
+        id(v): k
+        for k, v in old.items()
+        if getattr(v, "__module__", None) == mod.__name__ and callable(v)
+    }
     for other in list(sys.modules.values()):
         name = getattr(other, "__name__", "") or ""
         if other is mod or not (name == "helpers" or name.startswith("helpers.")):
@@ -628,8 +704,19 @@ def _child(module: str, code, tests: Sequence[str], log: str) -> None:
             traceback.print_exc()
             status = EXEC_FAILED
         else:
-            status = int(pytest.main([*(str(ROOT / t) for t in tests), "-x", "-q",
-                                      "-p", "no:cacheprovider", "-p", "no:randomly"]))
+            status = int(
+                pytest.main(
+                    [
+                        *(str(ROOT / t) for t in tests),
+                        "-x",
+                        "-q",
+                        "-p",
+                        "no:cacheprovider",
+                        "-p",
+                        "no:randomly",
+                    ]
+                )
+            )
     except BaseException:  # noqa: BLE001 -- logged; exit CHILD_CRASHED
         import traceback
 
@@ -649,8 +736,9 @@ def _kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
 
 
-def run_forked(module: str, code, tests: Sequence[str], timeout: float | None,
-               log: str = os.devnull) -> tuple[str, int | None, float]:
+def run_forked(
+    module: str, code, tests: Sequence[str], timeout: float | None, log: str = os.devnull
+) -> tuple[str, int | None, float]:
     """Run the tests against ``code`` in a child: (outcome, exit code, seconds).
 
     outcome: "passed" (exit 0), "failed" (any other exit) or "timeout" (killed by us).
@@ -662,13 +750,13 @@ def run_forked(module: str, code, tests: Sequence[str], timeout: float | None,
     if pid == 0:
         _child(module, code, tests, log)
     with contextlib.suppress(PermissionError, ProcessLookupError):
-        os.setpgid(pid, pid)                            # (the child does it too: no race)
+        os.setpgid(pid, pid)  # (the child does it too: no race)
     pidfd = os.pidfd_open(pid) if hasattr(os, "pidfd_open") else None
     try:
         while True:
             done, status = os.waitpid(pid, os.WNOHANG)
             if done:
-                _kill_group(pid)                        # stray grandchildren, if any
+                _kill_group(pid)  # stray grandchildren, if any
                 code_ = os.waitstatus_to_exitcode(status)
                 return ("passed" if code_ == 0 else "failed"), code_, time.monotonic() - t0
             left = None if timeout is None else timeout - (time.monotonic() - t0)
@@ -677,7 +765,7 @@ def run_forked(module: str, code, tests: Sequence[str], timeout: float | None,
                 os.waitpid(pid, 0)
                 return "timeout", None, time.monotonic() - t0
             if pidfd is not None:
-                select.select([pidfd], [], [], left)    # readable once the child has exited
+                select.select([pidfd], [], [], left)  # readable once the child has exited
             else:
                 time.sleep(0.05 if left is None else min(left, 0.05))
     except BaseException:
@@ -696,7 +784,7 @@ def run_forked(module: str, code, tests: Sequence[str], timeout: float | None,
 @dataclass
 class Result:
     mutant: Mutant
-    status: str                  # killed | survived | timeout
+    status: str  # killed | survived | timeout
     seconds: float
     exit_code: int | None
 
@@ -718,28 +806,72 @@ def _context(sources: dict[str, str], m: Mutant) -> str:
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--modules", nargs="+", default=list(MODULE_TESTS), choices=list(MODULE_TESTS),
-                   metavar="MODULE", help=f"helpers to mutate (default: {' '.join(MODULE_TESTS)})")
-    p.add_argument("--max-per-module", type=int, default=None, metavar="N",
-                   help="run a seeded sample of N mutants per module (default: all)")
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--modules",
+        nargs="+",
+        default=list(MODULE_TESTS),
+        choices=list(MODULE_TESTS),
+        metavar="MODULE",
+        help=f"helpers to mutate (default: {' '.join(MODULE_TESTS)})",
+    )
+    p.add_argument(
+        "--max-per-module",
+        type=int,
+        default=None,
+        metavar="N",
+        help="run a seeded sample of N mutants per module (default: all)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the sample (default 0)")
-    p.add_argument("--timeout", type=float, default=None, metavar="T",
-                   help="seconds per mutant (default: 10x the clean run, at least 30)")
-    p.add_argument("--report", type=Path, default=None, metavar="FILE",
-                   help="write every mutant and its outcome as JSON")
-    p.add_argument("--accepted", type=Path, default=None, metavar="FILE",
-                   help="YAML/JSON list of accepted (equivalent or harmless) mutants")
-    p.add_argument("--fail-under", type=float, default=None, metavar="PCT",
-                   help="exit 1 when the overall score is below PCT")
-    p.add_argument("--lines", type=int, nargs="+", default=None, metavar="LINE",
-                   help="only the mutants on these source lines (all of them, no sampling): "
-                        "re-check survivors after writing the tests that should kill them")
-    p.add_argument("--rekey", action="store_true",
-                   help="rewrite the --accepted file keyed on scope/nth (layout-free) and exit")
-    p.add_argument("--list", action="store_true",
-                   help="print the selected mutants and exit without running anything")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="T",
+        help="seconds per mutant (default: 10x the clean run, at least 30)",
+    )
+    p.add_argument(
+        "--report",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="write every mutant and its outcome as JSON",
+    )
+    p.add_argument(
+        "--accepted",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="YAML/JSON list of accepted (equivalent or harmless) mutants",
+    )
+    p.add_argument(
+        "--fail-under",
+        type=float,
+        default=None,
+        metavar="PCT",
+        help="exit 1 when the overall score is below PCT",
+    )
+    p.add_argument(
+        "--lines",
+        type=int,
+        nargs="+",
+        default=None,
+        metavar="LINE",
+        help="only the mutants on these source lines (all of them, no sampling): "
+        "re-check survivors after writing the tests that should kill them",
+    )
+    p.add_argument(
+        "--rekey",
+        action="store_true",
+        help="rewrite the --accepted file keyed on scope/nth (layout-free) and exit",
+    )
+    p.add_argument(
+        "--list",
+        action="store_true",
+        help="print the selected mutants and exit without running anything",
+    )
     args = p.parse_args(argv)
     if args.max_per_module is not None and args.max_per_module < 1:
         p.error("--max-per-module must be >= 1")
@@ -785,22 +917,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.lines:
             pool = [m for m in pool if m.line in set(args.lines)]
         plans[module], discarded[module] = select_mutants(
-            pool, None if args.lines else args.max_per_module, args.seed,
-            lambda m, s=source, f=str(path): compiles(apply_mutant(s, m), f) is not None)
+            pool,
+            None if args.lines else args.max_per_module,
+            args.seed,
+            lambda m, s=source, f=str(path): compiles(apply_mutant(s, m), f) is not None,
+        )
     stale = [e for e in entries if id(e) not in used_entries and e["module"] in args.modules]
 
     if args.list:
         for module in args.modules:
-            print(f"{module}: {len(plans[module])} mutants selected, "
-                  f"{discarded[module]} discarded (do not compile)")
+            print(
+                f"{module}: {len(plans[module])} mutants selected, "
+                f"{discarded[module]} discarded (do not compile)"
+            )
             for m in plans[module]:
-                print(f"  {m.describe():<44} [{m.kind}, col {m.col}, {m.scope}#{m.nth}]  "
-                      f"{_context(sources, m)}")
+                print(
+                    f"  {m.describe():<44} [{m.kind}, col {m.col}, {m.scope}#{m.nth}]  "
+                    f"{_context(sources, m)}"
+                )
         for m, entry in accepted:
             print(f"accepted: {m.describe():<44} {entry['reason']}")
         for e in stale:
-            print(f"stale accepted entry: {e['module']}.py:{e.get('scope', e.get('line'))}  "
-                  f"{e['original']} -> {e['mutant']}")
+            print(
+                f"stale accepted entry: {e['module']}.py:{e.get('scope', e.get('line'))}  "
+                f"{e['original']} -> {e['mutant']}"
+            )
         return 0
 
     # ---- import once, then check the unmutated tests ----
@@ -815,19 +956,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         for module in args.modules:
             log = Path(tmp) / f"clean-{module}.log"
             path = HELPERS / f"{module}.py"
-            outcome, code, secs = run_forked(module, compiles(sources[module], str(path)),
-                                             MODULE_TESTS[module], timeout=None, log=str(log))
+            outcome, code, secs = run_forked(
+                module,
+                compiles(sources[module], str(path)),
+                MODULE_TESTS[module],
+                timeout=None,
+                log=str(log),
+            )
             if outcome != "passed":
-                print(f"\nmutation: ABORT -- the unmutated tests of {module} "
-                      f"({' '.join(MODULE_TESTS[module])}) fail (exit {code}); fix them first. "
-                      f"Their output:\n", file=sys.stderr)
+                print(
+                    f"\nmutation: ABORT -- the unmutated tests of {module} "
+                    f"({' '.join(MODULE_TESTS[module])}) fail (exit {code}); fix them first. "
+                    f"Their output:\n",
+                    file=sys.stderr,
+                )
                 text = log.read_text(errors="replace")
                 print(text[-6000:], file=sys.stderr)
                 return 2
             clean_s[module] = secs
             timeouts[module] = args.timeout or max(30.0, 10.0 * secs)
-            print(f"mutation: clean {module}: {_summary_line(log)} ({secs:.1f} s with fork); "
-                  f"{len(plans[module])} mutants, timeout {timeouts[module]:.0f} s", flush=True)
+            print(
+                f"mutation: clean {module}: {_summary_line(log)} ({secs:.1f} s with fork); "
+                f"{len(plans[module])} mutants, timeout {timeouts[module]:.0f} s",
+                flush=True,
+            )
 
     # ---- the mutants ----
     interrupted = False
@@ -837,12 +989,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             total = len(plans[module])
             for i, m in enumerate(plans[module], 1):
                 code = compiles(apply_mutant(sources[module], m), path)
-                outcome, exit_code, secs = run_forked(module, code, MODULE_TESTS[module],
-                                                      timeout=timeouts[module])
+                outcome, exit_code, secs = run_forked(
+                    module, code, MODULE_TESTS[module], timeout=timeouts[module]
+                )
                 status = {"passed": "survived", "failed": "killed"}.get(outcome, outcome)
                 results[module].append(Result(m, status, secs, exit_code))
-                print(f"  [{module} {i:>{len(str(total))}}/{total}] {status:<8} {secs:6.1f} s  "
-                      f"{m.describe()}", file=sys.stderr, flush=True)
+                print(
+                    f"  [{module} {i:>{len(str(total))}}/{total}] {status:<8} {secs:6.1f} s  "
+                    f"{m.describe()}",
+                    file=sys.stderr,
+                    flush=True,
+                )
     except KeyboardInterrupt:
         interrupted = True
         print("\nmutation: interrupted; partial results follow", file=sys.stderr)
@@ -851,30 +1008,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     accepted_by_module: dict[str, int] = {}
     for m, _ in accepted:
         accepted_by_module[m.module] = accepted_by_module.get(m.module, 0) + 1
-    header = (f"{'module':<10} {'mutants':>7} {'killed':>7} {'survived':>8} {'timed out':>9} "
-              f"{'accepted':>8} {'score %':>7}")
+    header = (
+        f"{'module':<10} {'mutants':>7} {'killed':>7} {'survived':>8} {'timed out':>9} "
+        f"{'accepted':>8} {'score %':>7}"
+    )
     print("\n" + header + "\n" + "-" * len(header))
     tot = {"mutants": 0, "killed": 0, "survived": 0, "timeout": 0, "accepted": 0}
     per_module = {}
     for module in args.modules:
         rs = results[module]
-        row = {"mutants": len(rs),
-               "killed": sum(r.status == "killed" for r in rs),
-               "survived": sum(r.status == "survived" for r in rs),
-               "timeout": sum(r.status == "timeout" for r in rs),
-               "accepted": accepted_by_module.get(module, 0)}
+        row = {
+            "mutants": len(rs),
+            "killed": sum(r.status == "killed" for r in rs),
+            "survived": sum(r.status == "survived" for r in rs),
+            "timeout": sum(r.status == "timeout" for r in rs),
+            "accepted": accepted_by_module.get(module, 0),
+        }
         for k in tot:
             tot[k] += row[k]
         row["score"] = _score(row["killed"], row["timeout"], row["mutants"])
-        per_module[module] = {**row, "discarded": discarded[module],
-                              "clean_seconds": round(clean_s.get(module, 0.0), 2),
-                              "timeout_seconds": timeouts.get(module)}
-        print(f"{module:<10} {row['mutants']:>7} {row['killed']:>7} {row['survived']:>8} "
-              f"{row['timeout']:>9} {row['accepted']:>8} {row['score']:>7}")
+        per_module[module] = {
+            **row,
+            "discarded": discarded[module],
+            "clean_seconds": round(clean_s.get(module, 0.0), 2),
+            "timeout_seconds": timeouts.get(module),
+        }
+        print(
+            f"{module:<10} {row['mutants']:>7} {row['killed']:>7} {row['survived']:>8} "
+            f"{row['timeout']:>9} {row['accepted']:>8} {row['score']:>7}"
+        )
     overall = _score(tot["killed"], tot["timeout"], tot["mutants"])
     print("-" * len(header))
-    print(f"{'overall':<10} {tot['mutants']:>7} {tot['killed']:>7} {tot['survived']:>8} "
-          f"{tot['timeout']:>9} {tot['accepted']:>8} {overall:>7}")
+    print(
+        f"{'overall':<10} {tot['mutants']:>7} {tot['killed']:>7} {tot['survived']:>8} "
+        f"{tot['timeout']:>9} {tot['accepted']:>8} {overall:>7}"
+    )
     n_disc = sum(discarded.values())
     if n_disc:
         print(f"({n_disc} mutants discarded because they do not compile)")
@@ -897,35 +1065,65 @@ def main(argv: Sequence[str] | None = None) -> int:
     if stale:
         print(f"\nwarning: {len(stale)} accepted entries match no mutant (line moved?):")
         for e in stale:
-            print(f"  {e['module']}.py:{e.get('scope', e.get('line'))}  "
-                  f"{e['original']} -> {e['mutant']}")
+            print(
+                f"  {e['module']}.py:{e.get('scope', e.get('line'))}  "
+                f"{e['original']} -> {e['mutant']}"
+            )
     wall = time.monotonic() - wall0
-    print(f"\noverall mutation score: {overall} % ({tot['killed']} killed + {tot['timeout']} timed "
-          f"out of {tot['mutants']}); wall time {wall:.1f} s"
-          + (" [interrupted]" if interrupted else ""))
+    print(
+        f"\noverall mutation score: {overall} % ({tot['killed']} killed + {tot['timeout']} timed "
+        f"out of {tot['mutants']}); wall time {wall:.1f} s"
+        + (" [interrupted]" if interrupted else "")
+    )
 
     if args.report:
         report = {
-            "seed": args.seed, "max_per_module": args.max_per_module, "modules": per_module,
-            "overall": {**tot, "score": overall}, "wall_seconds": round(wall, 1),
+            "seed": args.seed,
+            "max_per_module": args.max_per_module,
+            "modules": per_module,
+            "overall": {**tot, "score": overall},
+            "wall_seconds": round(wall, 1),
             "interrupted": interrupted,
-            "mutants": [{**{k: v for k, v in asdict(r.mutant).items()
-                            if k in ("module", "line", "col", "kind", "original", "mutant")},
-                         "status": r.status, "seconds": round(r.seconds, 2),
-                         "exit_code": r.exit_code, "context": _context(sources, r.mutant)}
-                        for module in args.modules for r in results[module]],
-            "accepted": [{"module": m.module, "line": m.line, "col": m.col,
-                          "original": m.original, "mutant": m.mutant, "reason": e["reason"]}
-                         for m, e in accepted],
+            "mutants": [
+                {
+                    **{
+                        k: v
+                        for k, v in asdict(r.mutant).items()
+                        if k in ("module", "line", "col", "kind", "original", "mutant")
+                    },
+                    "status": r.status,
+                    "seconds": round(r.seconds, 2),
+                    "exit_code": r.exit_code,
+                    "context": _context(sources, r.mutant),
+                }
+                for module in args.modules
+                for r in results[module]
+            ],
+            "accepted": [
+                {
+                    "module": m.module,
+                    "line": m.line,
+                    "col": m.col,
+                    "original": m.original,
+                    "mutant": m.mutant,
+                    "reason": e["reason"],
+                }
+                for m, e in accepted
+            ],
             "stale_accepted": stale,
         }
         args.report.write_text(json.dumps(report, indent=2, default=str) + "\n")
         print(f"report written to {args.report}")
 
-    if (args.fail_under is not None and tot["mutants"]
-            and 100.0 * (tot["killed"] + tot["timeout"]) / tot["mutants"] < args.fail_under):
-        print(f"mutation: score {overall} % is below --fail-under {args.fail_under:g}",
-              file=sys.stderr)
+    if (
+        args.fail_under is not None
+        and tot["mutants"]
+        and 100.0 * (tot["killed"] + tot["timeout"]) / tot["mutants"] < args.fail_under
+    ):
+        print(
+            f"mutation: score {overall} % is below --fail-under {args.fail_under:g}",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -1,4 +1,5 @@
 """Shared fixtures: the data rule and the one book build that the notebook and HTML tests share."""
+
 from __future__ import annotations
 
 import os
@@ -54,8 +55,9 @@ def assert_raises_naming(call, exc: type[BaseException], name: str) -> None:
 
     with pytest.raises(exc) as info:
         call()
-    assert re.search(rf"(?<!\w){re.escape(name)}(?!\w)", str(info.value)), \
+    assert re.search(rf"(?<!\w){re.escape(name)}(?!\w)", str(info.value)), (
         f"message {str(info.value)!r} does not name {name!r}"
+    )
 
 
 def write_urbansound8k(top: Path, clips, seed: int = 1) -> Path:
@@ -75,10 +77,16 @@ def write_urbansound8k(top: Path, clips, seed: int = 1) -> Path:
     rng = np.random.default_rng(seed)
     with open(top / "metadata" / "UrbanSound8K.csv", "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["slice_file_name", "fsID", "start", "end", "salience", "fold", "classID", "class"])
+        w.writerow(
+            ["slice_file_name", "fsID", "start", "end", "salience", "fold", "classID", "class"]
+        )
         for name, fsid, fold, label, rate, channels, frames in clips:
             path = top / "audio" / f"fold{fold}" / name
             path.parent.mkdir(parents=True, exist_ok=True)
-            soundfile.write(path, rng.uniform(-0.5, 0.5, size=(frames, channels)), rate, subtype="PCM_16")
-            w.writerow([name, fsid, 0.0, frames / rate, 1, fold, label, data.URBANSOUND8K_CLASSES[label]])
+            soundfile.write(
+                path, rng.uniform(-0.5, 0.5, size=(frames, channels)), rate, subtype="PCM_16"
+            )
+            w.writerow(
+                [name, fsid, 0.0, frames / rate, 1, fold, label, data.URBANSOUND8K_CLASSES[label]]
+            )
     return top

@@ -1,5 +1,6 @@
 """helpers.checks: every argument check accepts what it documents, normalises it, and refuses the
 rest with the right exception type and a message that names the argument."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,7 +21,10 @@ def test_integer_accepts_integers_and_refuses_the_rest():
 
 
 def test_real_and_positive():
-    assert checks.real(torch.tensor(2.5), "fc") == 2.5 and type(checks.real(np.float32(1), "fc")) is float
+    assert (
+        checks.real(torch.tensor(2.5), "fc") == 2.5
+        and type(checks.real(np.float32(1), "fc")) is float
+    )
     assert checks.real(-3, "fc") == -3.0
     for bad in ("1", True, None, torch.tensor([1.0, 2.0]), 1j):
         assert_raises_naming(lambda b=bad: checks.real(b, "fc"), TypeError, "fc")
@@ -32,7 +36,9 @@ def test_real_and_positive():
 
 
 def test_boolean_accepts_python_and_numpy_bools_only():
-    assert checks.boolean(np.bool_(False), "shift") is False and checks.boolean(True, "shift") is True
+    assert (
+        checks.boolean(np.bool_(False), "shift") is False and checks.boolean(True, "shift") is True
+    )
     for bad in (0, 1, "True", None):
         assert_raises_naming(lambda b=bad: checks.boolean(b, "shift"), TypeError, "shift")
 
@@ -45,7 +51,10 @@ def test_choice_is_case_insensitive_and_lists_the_choices():
 
 
 def test_function_and_ndim():
-    assert checks.function(len, "metric") is len and checks.function(None, "metric", optional=True) is None
+    assert (
+        checks.function(len, "metric") is len
+        and checks.function(None, "metric", optional=True) is None
+    )
     with pytest.raises(TypeError, match="metric must be a metric\\(output, target\\) or None"):
         checks.function(3, "metric", "a metric(output, target)", optional=True)
     assert_raises_naming(lambda: checks.function(None, "loss"), TypeError, "loss")
@@ -58,8 +67,11 @@ def test_tensor_promotes_dtypes_and_refuses_non_numbers():
     assert checks.tensor([1, 2], "x").dtype == torch.float64
     assert checks.tensor(np.ones(3, np.float16), "x").dtype == torch.float32
     assert checks.tensor(torch.ones(2, dtype=torch.complex64), "x").dtype == torch.complex64
-    assert_raises_naming(lambda: checks.tensor(torch.ones(2, dtype=torch.complex64), "x",
-                                               allow_complex=False), TypeError, "x")
+    assert_raises_naming(
+        lambda: checks.tensor(torch.ones(2, dtype=torch.complex64), "x", allow_complex=False),
+        TypeError,
+        "x",
+    )
     assert_raises_naming(lambda: checks.tensor(torch.ones(3), "x", min_ndim=2), ValueError, "x")
     assert_raises_naming(lambda: checks.tensor([1.0, float("nan")], "x"), ValueError, "x")
     assert checks.tensor([1.0, float("nan")], "x", check_finite=False).isnan().any()
@@ -73,18 +85,22 @@ def test_integer_range_note_and_type_error():
         assert_raises_naming(lambda b=bad: checks.integer(b, "fold", 1, 10), ValueError, "fold")
     with pytest.raises(ValueError, match=r"n must be a positive int \(number of terms\), got 0"):
         checks.integer(0, "n", note=" (number of terms)")
-    for bad in (2.0, "3", True):                  # an older contract: a wrong kind is a ValueError
-        assert_raises_naming(lambda b=bad: checks.integer(b, "fold", type_error=ValueError),
-                             ValueError, "fold")
+    for bad in (2.0, "3", True):  # an older contract: a wrong kind is a ValueError
+        assert_raises_naming(
+            lambda b=bad: checks.integer(b, "fold", type_error=ValueError), ValueError, "fold"
+        )
     assert_raises_naming(lambda: checks.integer(1.5, "shift", None), TypeError, "shift")
 
 
-@pytest.mark.parametrize("kwargs, good, bad", [
-    (dict(minimum=0.0, maximum=0.5), (0.0, 0.5), (-1e-9, 0.5000001)),
-    (dict(above=0.0, maximum=2.0), (1e-9, 2.0), (0.0, 2.1)),
-    (dict(above=0.0, below=1.0), (0.5,), (0.0, 1.0)),
-    (dict(minimum=0.0), (0.0, 1e300), (-1.0,)),
-])
+@pytest.mark.parametrize(
+    "kwargs, good, bad",
+    [
+        (dict(minimum=0.0, maximum=0.5), (0.0, 0.5), (-1e-9, 0.5000001)),
+        (dict(above=0.0, maximum=2.0), (1e-9, 2.0), (0.0, 2.1)),
+        (dict(above=0.0, below=1.0), (0.5,), (0.0, 1.0)),
+        (dict(minimum=0.0), (0.0, 1e300), (-1.0,)),
+    ],
+)
 def test_real_range_is_inclusive_or_exclusive_as_asked(kwargs, good, bad):
     for g in good:
         assert checks.real(g, "fc", **kwargs) == g
@@ -97,17 +113,20 @@ def test_real_range_is_inclusive_or_exclusive_as_asked(kwargs, good, bad):
 def test_real_messages_show_the_interval_and_the_note():
     with pytest.raises(ValueError, match=r"alpha must be a real number in \(0.0, 2.0\] \(stab"):
         checks.real(3.0, "alpha", above=0.0, maximum=2.0, note=" (stability index)")
-    assert_raises_naming(lambda: checks.real("1", "timeout", type_error=ValueError), ValueError,
-                         "timeout")
-    assert_raises_naming(lambda: checks.positive("1", "timeout", type_error=ValueError),
-                         ValueError, "timeout")
+    assert_raises_naming(
+        lambda: checks.real("1", "timeout", type_error=ValueError), ValueError, "timeout"
+    )
+    assert_raises_naming(
+        lambda: checks.positive("1", "timeout", type_error=ValueError), ValueError, "timeout"
+    )
 
 
 def test_choice_note_and_type_error():
     with pytest.raises(ValueError, match=r"split must be one of \['test', 'train'\] for 'fsdd'"):
         checks.choice("val", "split", ("train", "test"), note=" for 'fsdd'")
-    assert_raises_naming(lambda: checks.choice(1, "mode", ("quick",), type_error=ValueError),
-                         ValueError, "mode")
+    assert_raises_naming(
+        lambda: checks.choice(1, "mode", ("quick",), type_error=ValueError), ValueError, "mode"
+    )
 
 
 def test_instance_and_sequence():
@@ -116,15 +135,18 @@ def test_instance_and_sequence():
     assert checks.instance(None, "generator", torch.Generator, "a torch.Generator", True) is None
     with pytest.raises(TypeError, match="generator must be a torch.Generator or None, got int"):
         checks.instance(0, "generator", torch.Generator, "a torch.Generator", optional=True)
-    assert_raises_naming(lambda: checks.instance(None, "model", torch.nn.Module, "a module"),
-                         TypeError, "model")
+    assert_raises_naming(
+        lambda: checks.instance(None, "model", torch.nn.Module, "a module"), TypeError, "model"
+    )
     assert checks.sequence((1, 2, 3), "input_shape", length=3) == (1, 2, 3)
     assert checks.sequence(torch.Size([1, 2]), "freqs", length=2) == (1, 2)
     for bad in ("abc", torch.zeros(3), np.zeros(3), {1, 2, 3}, 3, None):
-        assert_raises_naming(lambda b=bad: checks.sequence(b, "input_shape", length=3), TypeError,
-                             "input_shape")
-    assert_raises_naming(lambda: checks.sequence([1, 2], "input_shape", length=3), TypeError,
-                         "input_shape")
+        assert_raises_naming(
+            lambda b=bad: checks.sequence(b, "input_shape", length=3), TypeError, "input_shape"
+        )
+    assert_raises_naming(
+        lambda: checks.sequence([1, 2], "input_shape", length=3), TypeError, "input_shape"
+    )
     assert_raises_naming(lambda: checks.sequence([], "diffs", nonempty=True), TypeError, "diffs")
 
 
@@ -157,10 +179,17 @@ def test_checks_does_not_import_torch_until_a_check_needs_it():
     import sys
     from pathlib import Path
 
-    code = ("import sys; import helpers.checks as c; c.integer(3, 'n'); c.real(2.0, 'x'); "
-            "c.sequence([1], 'x'); print('torch' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parents[1])
+    code = (
+        "import sys; import helpers.checks as c; c.integer(3, 'n'); c.real(2.0, 'x'); "
+        "c.sequence([1], 'x'); print('torch' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     assert out.stdout.strip() == "False"
 
 
@@ -169,5 +198,6 @@ def test_iterable_refuses_strings_and_tensors():
     gen = (i for i in range(2))
     assert checks.iterable(gen, "loader") is gen
     for bad in ("abc", b"x", torch.ones(3), 3, None):
-        assert_raises_naming(lambda b=bad: checks.iterable(b, "loader", "batches"), TypeError,
-                             "loader")
+        assert_raises_naming(
+            lambda b=bad: checks.iterable(b, "loader", "batches"), TypeError, "loader"
+        )

@@ -1,4 +1,5 @@
 """Claims: verdicts computed from the measurement by the stated criterion, saved and tabulated."""
+
 from __future__ import annotations
 
 import json
@@ -47,11 +48,14 @@ def test_paired_differences_and_bad_input():
         claims.sample([1.0, 2.0], "x", level=1.5)
 
 
-@pytest.mark.parametrize("values, verdict", [
-    ([2.0, 2.1, 1.9], "reproduced"),          # CI well above 0
-    ([-1.0, 3.0, 0.5], "not reproduced"),     # CI includes 0
-    ([-2.0, -2.1, -1.9], "not reproduced"),   # CI below 0
-])
+@pytest.mark.parametrize(
+    "values, verdict",
+    [
+        ([2.0, 2.1, 1.9], "reproduced"),  # CI well above 0
+        ([-1.0, 3.0, 0.5], "not reproduced"),  # CI includes 0
+        ([-2.0, -2.1, -1.9], "not reproduced"),  # CI below 0
+    ],
+)
 def test_greater_than_uses_the_whole_interval(values, verdict):
     v, why = claims.greater_than(0).judge(claims.sample(values, "d"))
     assert v == verdict and "d " in why
@@ -79,32 +83,66 @@ def test_at_most_and_all_of():
 
 def test_ledger_records_saves_and_refuses_bad_input(claims_dir):
     ledger = claims.Ledger(3, _Run())
-    c = ledger.record("ch3-mirror", statement="s", source="{cite:t}`wu2022cmt`, eq 3",
-                      measured=claims.sample([1.0, 1.2, 0.9], "gain"),
-                      criterion=claims.greater_than(0), data="FSDD test", budget="3 epochs",
-                      seeds=[7, 8, 9])
+    c = ledger.record(
+        "ch3-mirror",
+        statement="s",
+        source="{cite:t}`wu2022cmt`, eq 3",
+        measured=claims.sample([1.0, 1.2, 0.9], "gain"),
+        criterion=claims.greater_than(0),
+        data="FSDD test",
+        budget="3 epochs",
+        seeds=[7, 8, 9],
+    )
     assert c.verdict == "reproduced" and c.mode == "quick" and c.seeds == [7, 8, 9]
     saved = json.loads((claims_dir / "ch03.json").read_text())
     assert saved["claims"][0]["verdict"] == "reproduced" and saved["seed"] == 7
-    u = ledger.record("ch3-under", statement="s", source="x", measured=claims.value(5.0, "acc"),
-                      criterion=claims.greater_than(0), data="d", tested=False)
+    u = ledger.record(
+        "ch3-under",
+        statement="s",
+        source="x",
+        measured=claims.value(5.0, "acc"),
+        criterion=claims.greater_than(0),
+        data="d",
+        tested=False,
+    )
     assert u.verdict == "not tested yet (quick budget)" and "no verdict" in u.reason
     with pytest.raises(ValueError, match="twice"):
-        ledger.record("ch3-under", statement="s", source="x", measured=claims.value(1, "a"),
-                      criterion=claims.at_most(2), data="d")
+        ledger.record(
+            "ch3-under",
+            statement="s",
+            source="x",
+            measured=claims.value(1, "a"),
+            criterion=claims.at_most(2),
+            data="d",
+        )
     with pytest.raises(TypeError, match="criterion"):
-        ledger.record("ch3-x", statement="s", source="x", measured=claims.value(1, "a"),
-                      criterion="reproduced", data="d")
+        ledger.record(
+            "ch3-x",
+            statement="s",
+            source="x",
+            measured=claims.value(1, "a"),
+            criterion="reproduced",
+            data="d",
+        )
     with pytest.raises(TypeError, match="measured"):
-        ledger.record("ch3-y", statement="s", source="x", measured=1.0,
-                      criterion=claims.at_most(2), data="d")
+        ledger.record(
+            "ch3-y", statement="s", source="x", measured=1.0, criterion=claims.at_most(2), data="d"
+        )
     with pytest.raises(ValueError, match="id"):
-        ledger.record("no spaces", statement="s", source="x", measured=claims.value(1, "a"),
-                      criterion=claims.at_most(2), data="d")
+        ledger.record(
+            "no spaces",
+            statement="s",
+            source="x",
+            measured=claims.value(1, "a"),
+            criterion=claims.at_most(2),
+            data="d",
+        )
     with pytest.raises(ValueError, match="chapter"):
         claims.Ledger("chapter three")
-    assert [x.id for x in claims.read_chapter(claims_dir / "ch03.json")] == ["ch3-mirror",
-                                                                              "ch3-under"]
+    assert [x.id for x in claims.read_chapter(claims_dir / "ch03.json")] == [
+        "ch3-mirror",
+        "ch3-under",
+    ]
     # a re-run starts a fresh ledger
     claims.Ledger(3, _Run())
     assert not (claims_dir / "ch03.json").exists()
@@ -115,41 +153,65 @@ def test_verdict_follows_the_numbers_not_the_text(claims_dir):
     verdicts = []
     for values in ([1.0, 1.1, 0.9], [-1.0, 1.0, 0.1]):
         ledger = claims.Ledger(4, _Run())
-        verdicts.append(ledger.record("ch4-x", statement="s", source="x",
-                                      measured=claims.sample(values, "d"),
-                                      criterion=claims.greater_than(0), data="d").verdict)
+        verdicts.append(
+            ledger.record(
+                "ch4-x",
+                statement="s",
+                source="x",
+                measured=claims.sample(values, "d"),
+                criterion=claims.greater_than(0),
+                data="d",
+            ).verdict
+        )
     assert verdicts == ["reproduced", "not reproduced"]
 
 
 def test_scorecard_is_filled_from_the_ledgers(tmp_path, claims_dir):
     ledger = claims.Ledger(1, _Run())
-    ledger.record("ch1-eq3", statement="DSB-SC | spectrum", source="eq 3",
-                  measured=claims.value(3e-16, "relative error"), criterion=claims.at_most(1e-12),
-                  data="an FSDD digit")
+    ledger.record(
+        "ch1-eq3",
+        statement="DSB-SC | spectrum",
+        source="eq 3",
+        measured=claims.value(3e-16, "relative error"),
+        criterion=claims.at_most(1e-12),
+        data="an FSDD digit",
+    )
     page = tmp_path / "scorecard.md"
     page.write_text("A\n<!-- CLAIMS ch01 -->\nB\n<!-- CLAIMS ch09 -->\n")
     book.fill_scorecard(page, claims_dir)
     text = page.read_text()
-    assert "| DSB-SC \\| spectrum | eq 3 | relative error 3e-16 | an FSDD digit; quick; seed 7 |" \
+    assert (
+        "| DSB-SC \\| spectrum | eq 3 | relative error 3e-16 | an FSDD digit; quick; seed 7 |"
         in text
+    )
     assert "**reproduced**: at most 1e-12" in text and "{doc}`1 </notebooks/01_modulation>`" in text
     assert "Chapter 9 was not executed in this build" in text and "CLAIMS" not in text
 
 
 def test_at_least_float64_tol_and_min_n_through_the_ledger(claims_dir):
-    assert claims.float64_tol(4000) == 4000 * 2.0 ** -52
+    assert claims.float64_tol(4000) == 4000 * 2.0**-52
     with pytest.raises(ValueError, match="positive int"):
         claims.float64_tol(0)
     assert claims.at_least(0.01).judge(claims.value(0.03, "err"))[0] == "reproduced"
     assert claims.at_least(0.01).judge(claims.value(1e-16, "err"))[0] == "not reproduced"
     ledger = claims.Ledger(5, _Run())
-    c = ledger.record("ch5-few", statement="s", source="x", data="d",
-                      measured=claims.sample([1.0, 2.0], "gain"),
-                      criterion=claims.greater_than(0, min_n=3))
+    c = ledger.record(
+        "ch5-few",
+        statement="s",
+        source="x",
+        data="d",
+        measured=claims.sample([1.0, 2.0], "gain"),
+        criterion=claims.greater_than(0, min_n=3),
+    )
     assert c.verdict == "not tested yet (quick budget)" and "needs 3" in c.reason
     tol = claims.at_most(1e-12)
-    c = ledger.record("ch5-parts", statement="s", source="x", data="d",
-                      criterion=claims.all_of(parts=(("a", claims.value(0.0, "e"), tol),)))
+    c = ledger.record(
+        "ch5-parts",
+        statement="s",
+        source="x",
+        data="d",
+        criterion=claims.all_of(parts=(("a", claims.value(0.0, "e"), tol),)),
+    )
     assert c.verdict == "reproduced" and c.measured == ["a: e 0"]
 
 

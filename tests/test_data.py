@@ -4,6 +4,7 @@ Loader tests read ``$CMT_DATA`` (``../shared/data``) and skip when a dataset is 
 ``CMT_REQUIRE_DATA=1`` (CI), where they fail (``conftest.require_dataset``). Download tests never
 leave the machine: they talk to an ``http.server`` on 127.0.0.1. Every test gets its own empty cache.
 """
+
 from __future__ import annotations
 
 import csv
@@ -29,8 +30,18 @@ from helpers import data, integrity
 
 MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
-CIFAR_SAMPLE_COUNTS = {"airplane": 14, "automobile": 28, "bird": 22, "cat": 21, "deer": 19,
-                       "dog": 19, "frog": 18, "horse": 21, "ship": 15, "truck": 23}
+CIFAR_SAMPLE_COUNTS = {
+    "airplane": 14,
+    "automobile": 28,
+    "bird": 22,
+    "cat": 21,
+    "deer": 19,
+    "dog": 19,
+    "frog": 18,
+    "horse": 21,
+    "ship": 15,
+    "truck": 23,
+}
 
 
 # ------------------------------------------------------------------------------------ fixtures
@@ -72,7 +83,9 @@ def server():
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     httpd.routes = {}
     httpd.url = lambda path: f"http://127.0.0.1:{httpd.server_address[1]}{path}"
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     yield httpd
     httpd.shutdown()
@@ -130,7 +143,12 @@ def test_fsdd_content_digest_of_shared_copy_matches_constant():
 
 def test_fix_length_rule():
     x = torch.arange(1.0, 11.0)  # 10 samples
-    assert data.fix_length(x, 4).tolist() == [4.0, 5.0, 6.0, 7.0]  # centre crop, start (10-4)//2 = 3
+    assert data.fix_length(x, 4).tolist() == [
+        4.0,
+        5.0,
+        6.0,
+        7.0,
+    ]  # centre crop, start (10-4)//2 = 3
     assert data.fix_length(x, 10).tolist() == x.tolist()
     padded = data.fix_length(torch.tensor([1.0, 2.0, 3.0]), 8)  # (8-3)//2 = 2 zeros first
     assert padded.tolist() == [0, 0, 1, 2, 3, 0, 0, 0]
@@ -269,10 +287,22 @@ def test_cifar10_is_not_replaced_by_the_sample(tmp_path):
 def test_cifar10_sample_loads_200_in_canonical_order():
     root = shared("cifar10-sample")
     ds = data.load("cifar10-sample", root=root)
-    assert ds.classes == ["airplane", "automobile", "bird", "cat", "deer",
-                          "dog", "frog", "horse", "ship", "truck"]
+    assert ds.classes == [
+        "airplane",
+        "automobile",
+        "bird",
+        "cat",
+        "deer",
+        "dog",
+        "frog",
+        "horse",
+        "ship",
+        "truck",
+    ]
     assert len(ds) == 200 and ds.data.shape == (200, 3, 32, 32) and ds.data.dtype == torch.uint8
-    assert {c: int(n) for c, n in zip(ds.classes, torch.bincount(ds.targets))} == CIFAR_SAMPLE_COUNTS
+    assert {
+        c: int(n) for c, n in zip(ds.classes, torch.bincount(ds.targets))
+    } == CIFAR_SAMPLE_COUNTS
     with open(root / "cifar10" / "lossless_png_sample" / "trainLabels_kaggle_ids.csv") as f:
         labels = [row[1] for row in csv.reader(f)][:10]
     assert [ds.classes[t] for t in ds.targets[:10]] == labels  # ids 1..10 in order
@@ -292,7 +322,13 @@ def test_flowers_from_shared_data():
     assert torch.bincount(train.targets).tolist() == [100] * 5
     assert torch.bincount(val.targets).tolist() == [25] * 5
     x, y = train[0]
-    assert x.ndim == 3 and x.shape[0] == 3 and x.dtype == torch.float32 and 0 <= x.min() and x.max() <= 1
+    assert (
+        x.ndim == 3
+        and x.shape[0] == 3
+        and x.dtype == torch.float32
+        and 0 <= x.min()
+        and x.max() <= 1
+    )
     image, _ = val[0]
     assert image.mode == "RGB" and "data directory" in val.source
 
@@ -301,7 +337,9 @@ def test_imagenette_from_shared_data():
     root = shared("imagenette")
     train = data.load("imagenette", "train", root=root)
     val = data.load("imagenette", "val", root=root, mode="full")
-    names = dict(line.split("\t") for line in (root / "imagenette" / "classes.txt").read_text().splitlines())
+    names = dict(
+        line.split("\t") for line in (root / "imagenette" / "classes.txt").read_text().splitlines()
+    )
     assert train.wnids == sorted(names) and train.classes == [names[w] for w in train.wnids]
     assert (len(train), len(val)) == (800, 300)
     assert torch.bincount(val.targets).tolist() == [30] * 10
@@ -335,8 +373,9 @@ def test_flowers_canonical_layout_split_rule(tmp_path, cache):
     assert {Path(p).name for p, y in train.samples if y == 0} == expected
 
 
-def test_flowers_canonical_download_checks_class_counts(server, tmp_path, cache, empty_root,
-                                                         monkeypatch):
+def test_flowers_canonical_download_checks_class_counts(
+    server, tmp_path, cache, empty_root, monkeypatch
+):
     top = tmp_path / "upstream" / "flower_photos"
     for c in data.FLOWERS_CLASSES:
         for k in range(5):
@@ -353,7 +392,9 @@ def test_flowers_canonical_download_checks_class_counts(server, tmp_path, cache,
     assert listing(cache / "datasets") == []
     monkeypatch.setattr(data, "FLOWERS_COUNTS", {c: 5 for c in data.FLOWERS_CLASSES})
     val = data.load("flowers", "val", root=empty_root)
-    assert len(val) == 5 and "downloaded now" in val.source  # floor(0.8 * 5) = 4 train, 1 val per class
+    assert (
+        len(val) == 5 and "downloaded now" in val.source
+    )  # floor(0.8 * 5) = 4 train, 1 val per class
 
 
 # ------------------------------------------------------------------------------------- download
@@ -439,16 +480,23 @@ def empty_root(tmp_path) -> Path:
     return root
 
 
-def test_fsdd_canonical_download_end_to_end(server, tmp_path, cache, empty_root, monkeypatch,
-                                            closed_port_url):
+def test_fsdd_canonical_download_end_to_end(
+    server, tmp_path, cache, empty_root, monkeypatch, closed_port_url
+):
     archive, digest = _fsdd_archive(tmp_path)
     server.routes["/fsdd.tar.gz"] = (archive, None)
     _patch_fsdd(monkeypatch, url=server.url("/fsdd.tar.gz"), digest=digest)
     ds = data.load("fsdd", "test", root=empty_root)
     assert len(ds) == 10 and set(ds.takes.tolist()) == set(range(5))
-    assert ds.source == f"{cache / 'datasets' / 'fsdd'} (downloaded now from {server.url('/fsdd.tar.gz')})"
-    assert listing(cache / "datasets") == ["fsdd", "fsdd/MANIFEST.json", "fsdd/recordings"] + sorted(
-        f"fsdd/recordings/{d}_tester_{t}.wav" for d in (3, 8) for t in range(7))
+    assert (
+        ds.source
+        == f"{cache / 'datasets' / 'fsdd'} (downloaded now from {server.url('/fsdd.tar.gz')})"
+    )
+    assert listing(cache / "datasets") == [
+        "fsdd",
+        "fsdd/MANIFEST.json",
+        "fsdd/recordings",
+    ] + sorted(f"fsdd/recordings/{d}_tester_{t}.wav" for d in (3, 8) for t in range(7))
     assert data.content_digest(cache / "datasets" / "fsdd" / "recordings") == digest
     x, y = ds[0]
     assert y == 3 and x.dtype == torch.float32 and len(x) == 200
@@ -457,8 +505,9 @@ def test_fsdd_canonical_download_end_to_end(server, tmp_path, cache, empty_root,
     assert len(train) == 4 and "(cache;" in train.source
 
 
-def test_fsdd_digest_mismatch_leaves_nothing_then_recovers(server, tmp_path, cache, empty_root,
-                                                          monkeypatch):
+def test_fsdd_digest_mismatch_leaves_nothing_then_recovers(
+    server, tmp_path, cache, empty_root, monkeypatch
+):
     archive, digest = _fsdd_archive(tmp_path)
     server.routes["/fsdd.tar.gz"] = (archive, None)
     _patch_fsdd(monkeypatch, url=server.url("/fsdd.tar.gz"), digest="f" * 64)
@@ -485,8 +534,7 @@ data.locate("fsdd", root=sys.argv[1])
 """
 
 
-def test_fetch_killed_mid_tree_is_not_served_as_the_cache(tmp_path, cache, empty_root,
-                                                          monkeypatch):
+def test_fetch_killed_mid_tree_is_not_served_as_the_cache(tmp_path, cache, empty_root, monkeypatch):
     """A fetch killed (SIGKILL) after writing part of the tree must not leave a cache that
     locate() serves: the next call re-fetches, or raises DatasetUnavailable with download=False."""
     import signal
@@ -496,8 +544,13 @@ def test_fetch_killed_mid_tree_is_not_served_as_the_cache(tmp_path, cache, empty
     repo = Path(__file__).resolve().parents[1]
     env = dict(os.environ, CMT_CACHE=str(cache), PYTHONPATH=str(repo))
     env.pop("CMT_DATA", None)
-    proc = subprocess.run([sys.executable, "-c", _KILLED_FETCH, str(empty_root)], env=env,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", _KILLED_FETCH, str(empty_root)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     assert any("3_tester_0.wav" in p for p in listing(cache)), "the fetch wrote part of the tree"
     with pytest.raises(data.DatasetUnavailable, match="download=False"):
@@ -519,7 +572,9 @@ def test_fetch_killed_mid_tree_is_not_served_as_the_cache(tmp_path, cache, empty
     assert not [p for p in listing(cache) if ".part" in p], "the killed fill's folder is swept"
 
 
-def test_fsdd_archive_with_unsafe_member_is_refused(server, tmp_path, cache, empty_root, monkeypatch):
+def test_fsdd_archive_with_unsafe_member_is_refused(
+    server, tmp_path, cache, empty_root, monkeypatch
+):
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
         info = tarfile.TarInfo("free-spoken-digit-dataset-1.0.10/../../escaped.wav")
@@ -547,13 +602,24 @@ def test_mnist_canonical_download_through_torchvision(server, cache, empty_root,
     monkeypatch.setattr(MNIST, "resources", resources)
     ds = data.load("mnist", "test", mode="full", root=empty_root)
     assert torch.bincount(ds.targets).tolist() == MNIST_TEST_COUNTS
-    assert ds.source == f"{cache / 'datasets' / 'mnist'} (downloaded now from {data.SOURCES['mnist'].url})"
+    assert (
+        ds.source
+        == f"{cache / 'datasets' / 'mnist'} (downloaded now from {data.SOURCES['mnist'].url})"
+    )
     assert [p for p in listing(cache / "datasets") if p.count("/") < 2] == [
-        "mnist", "mnist/MANIFEST.json", "mnist/MNIST"]
-    assert "(cache;" in data.load("mnist", "train", mode="full", root=empty_root, download=False).source
+        "mnist",
+        "mnist/MANIFEST.json",
+        "mnist/MNIST",
+    ]
+    assert (
+        "(cache;"
+        in data.load("mnist", "train", mode="full", root=empty_root, download=False).source
+    )
 
 
-def test_torchvision_download_failure_is_dataset_unavailable(server, cache, empty_root, monkeypatch):
+def test_torchvision_download_failure_is_dataset_unavailable(
+    server, cache, empty_root, monkeypatch
+):
     from torchvision.datasets import MNIST
 
     monkeypatch.setattr(MNIST, "mirrors", [server.url("/missing/")])  # every file: 404
@@ -562,7 +628,9 @@ def test_torchvision_download_failure_is_dataset_unavailable(server, cache, empt
     assert isinstance(err.value.__cause__, RuntimeError) and listing(cache / "datasets") == []
 
 
-def test_offline_download_raises_dataset_unavailable(cache, empty_root, monkeypatch, closed_port_url):
+def test_offline_download_raises_dataset_unavailable(
+    cache, empty_root, monkeypatch, closed_port_url
+):
     _patch_fsdd(monkeypatch, url=closed_port_url)
     with pytest.raises(data.DatasetUnavailable) as err:
         data.load("fsdd", "train", root=empty_root)
@@ -675,8 +743,11 @@ def us8k(server, tmp_path, monkeypatch):
     """The tiny archive on the loopback server, the source entry patched to it (url, md5, count)."""
     body = _us8k_archive(tmp_path)
     server.routes["/UrbanSound8K.tar.gz"] = (body, None)
-    src = dataclasses.replace(data.SOURCES["urbansound8k"], url=server.url("/UrbanSound8K.tar.gz"),
-                              md5=hashlib.md5(body).hexdigest())
+    src = dataclasses.replace(
+        data.SOURCES["urbansound8k"],
+        url=server.url("/UrbanSound8K.tar.gz"),
+        md5=hashlib.md5(body).hexdigest(),
+    )
     monkeypatch.setitem(data.SOURCES, "urbansound8k", src)
     monkeypatch.setattr(data, "URBANSOUND8K_CLIPS", len(US8K_CLIPS))
     return src
@@ -688,7 +759,8 @@ def test_urbansound8k_download_extract_verify_and_folds(us8k, cache, empty_root)
     assert ds.source == f"{folder} (downloaded now from {us8k.url})"
     assert sorted(p for p in listing(folder) if p.endswith((".wav", ".csv"))) == sorted(
         [f"UrbanSound8K/audio/fold{c[2]}/{c[0]}" for c in US8K_CLIPS]
-        + ["UrbanSound8K/metadata/UrbanSound8K.csv"])
+        + ["UrbanSound8K/metadata/UrbanSound8K.csv"]
+    )
     assert not [p for p in listing(cache / "datasets") if p.endswith((".tar.gz", ".part"))]
     assert [f.name for f in ds.files] == ["102-0-0-0.wav", "102-0-0-1.wav"]
     assert set(ds.folds.tolist()) == {2} and ds.recordings.tolist() == [102, 102]
@@ -700,14 +772,26 @@ def test_urbansound8k_download_extract_verify_and_folds(us8k, cache, empty_root)
         assert "(cache;" in test.source
         same = data.load("urbansound8k", f"fold{k}", root=empty_root, download=False)
         assert same.files == test.files
-    assert len(data.load("urbansound8k", "test", root=empty_root)) == 0  # default fold 10: absent here
+    assert (
+        len(data.load("urbansound8k", "test", root=empty_root)) == 0
+    )  # default fold 10: absent here
     assert len(data.load("urbansound8k", "train", root=empty_root)) == len(US8K_CLIPS)
 
 
 def test_urbansound8k_items_mono_resampled_labels_classes(us8k, empty_root):
     ds = data.load("urbansound8k", "train", fold=3, root=empty_root)
-    assert ds.classes == ["air_conditioner", "car_horn", "children_playing", "dog_bark", "drilling",
-                          "engine_idling", "gun_shot", "jackhammer", "siren", "street_music"]
+    assert ds.classes == [
+        "air_conditioner",
+        "car_horn",
+        "children_playing",
+        "dog_bark",
+        "drilling",
+        "engine_idling",
+        "gun_shot",
+        "jackhammer",
+        "siren",
+        "street_music",
+    ]
     rows = {c[0]: c for c in US8K_CLIPS}
     assert ds.sample_rate == 8000 and len(ds) == 4 and torch.equal(ds.targets, ds.labels)
     for i in range(len(ds)):
@@ -720,6 +804,7 @@ def test_urbansound8k_items_mono_resampled_labels_classes(us8k, empty_root):
     stereo = [i for i in range(len(ds)) if rows[ds.files[i].name][5] == 2][0]
     raw, rate = soundfile.read(ds.files[stereo], dtype="float32")
     import torchaudio.functional as AF
+
     expected = AF.resample(torch.from_numpy(raw.mean(axis=1)), rate, 8000)
     assert torch.allclose(ds[stereo][0], expected, atol=1e-6)
     fast = data.load("urbansound8k", "fold1", sample_rate=16000, root=empty_root)
@@ -743,7 +828,9 @@ def test_urbansound8k_layout_rule_leaves_nothing(us8k, cache, empty_root, monkey
     assert listing(cache / "datasets") == []
 
 
-def test_urbansound8k_offline_is_dataset_unavailable(cache, empty_root, monkeypatch, closed_port_url):
+def test_urbansound8k_offline_is_dataset_unavailable(
+    cache, empty_root, monkeypatch, closed_port_url
+):
     src = dataclasses.replace(data.SOURCES["urbansound8k"], url=closed_port_url)
     monkeypatch.setitem(data.SOURCES, "urbansound8k", src)
     with pytest.raises(data.DatasetUnavailable) as err:
@@ -763,7 +850,11 @@ def test_urbansound8k_absent_from_data_directory_is_never_substituted(cache):
     base = os.environ.get("CMT_DATA")
     assert (str(Path(base).resolve() / "UrbanSound8K") if base else "no data directory") in text
     assert data.sources("urbansound8k")["quick"] == {}
-    assert data.SOURCES["urbansound8k"].md5 == data.URBANSOUND8K_MD5 == "9aa69802bbf37fb986f71ec1483a196e"
+    assert (
+        data.SOURCES["urbansound8k"].md5
+        == data.URBANSOUND8K_MD5
+        == "9aa69802bbf37fb986f71ec1483a196e"
+    )
 
 
 BAD_US8K = [
@@ -781,8 +872,9 @@ BAD_US8K = [
 
 
 @pytest.mark.parametrize("kwargs, error, words", BAD_US8K, ids=[str(k) for k, _, _ in BAD_US8K])
-def test_urbansound8k_rejects_bad_split_and_fold_before_any_download(kwargs, error, words, cache,
-                                                                      empty_root):
+def test_urbansound8k_rejects_bad_split_and_fold_before_any_download(
+    kwargs, error, words, cache, empty_root
+):
     with pytest.raises(error, match=words):
         data.load("urbansound8k", root=empty_root, **kwargs)
     assert listing(cache) == []
@@ -795,8 +887,12 @@ def test_download_verifies_md5(server, tmp_path):
     with pytest.raises(data.ChecksumMismatch, match="md5 mismatch"):
         data.download(server.url("/blob"), dest, None, md5="f" * 32)
     assert listing(tmp_path / "dl") == []
-    assert data.download(server.url("/blob"), dest, sha(body),
-                         md5=hashlib.md5(body).hexdigest()).read_bytes() == body
+    assert (
+        data.download(
+            server.url("/blob"), dest, sha(body), md5=hashlib.md5(body).hexdigest()
+        ).read_bytes()
+        == body
+    )
     with pytest.raises(ValueError, match="md5"):
         data.download(server.url("/blob"), dest, None, md5="abc")
 
@@ -833,14 +929,20 @@ def test_fetch_that_produces_no_tree_is_unavailable(cache, empty_root, monkeypat
 
 
 def test_urbansound8k_rows_accept_folds_1_and_10_and_labels_0_and_9(tmp_path):
-    top = write_urbansound8k(tmp_path / "UrbanSound8K", [("1-0-0-0.wav", 1, 1, 0, 8000, 1, 80),
-                                                         ("2-9-0-0.wav", 2, 10, 9, 8000, 1, 80)])
+    top = write_urbansound8k(
+        tmp_path / "UrbanSound8K",
+        [("1-0-0-0.wav", 1, 1, 0, 8000, 1, 80), ("2-9-0-0.wav", 2, 10, 9, 8000, 1, 80)],
+    )
     rows = data._urbansound8k_rows(top)
     assert [(r[0], r[2]) for r in rows] == [(1, 0), (10, 9)]
     csv_path = top / "metadata" / "UrbanSound8K.csv"
     good = csv_path.read_text()
-    for old, new in [(",10,9,", ",11,9,"), (",1,0,", ",0,0,"), (",10,9,", ",10,10,"),
-                     (",10,9,street_music", ",10,9,siren")]:
+    for old, new in [
+        (",10,9,", ",11,9,"),
+        (",1,0,", ",0,0,"),
+        (",10,9,", ",10,10,"),
+        (",10,9,street_music", ",10,9,siren"),
+    ]:
         csv_path.write_text(good.replace(old, new))
         with pytest.raises(ValueError, match="bad row"):
             data._urbansound8k_rows(top)

@@ -12,6 +12,7 @@
 The Chromium part needs Debian's ``chromium`` (``scripts/test.sh`` installs it when it can); without
 it those tests skip, unless ``CMT_REQUIRE_DATA=1`` or ``CI=true``, where they fail.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,18 +29,34 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 CDN_HOSTS = ("cdn.jsdelivr", "unpkg.com", "cdnjs")
-REFERENCE_PAGES = ("book/intro", "book/how_to_run", "book/notation", "book/scorecard", "book/course",
-                   "book/references")
+REFERENCE_PAGES = (
+    "book/intro",
+    "book/how_to_run",
+    "book/notation",
+    "book/scorecard",
+    "book/course",
+    "book/references",
+)
 MATH_PAGES = ("book/intro", "book/notation", "book/scorecard")  # other pages with equations
 CHROMIUM_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-dev-shm-usage", "--virtual-time-budget=15000", "--enable-logging=stderr", "--v=0",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--virtual-time-budget=15000",
+    "--enable-logging=stderr",
+    "--v=0",
 )
 RAW_TEX = ("$$", "\\begin", "\\(", "\\[")
 
 
 # ------------------------------------------------------------------------------ the book's layout
+
 
 def toc_files(root: Path = ROOT) -> list[str]:
     """Every ``file`` entry of ``_toc.yml`` (jb-book format), root first, in order."""
@@ -56,7 +73,9 @@ def toc_files(root: Path = ROOT) -> list[str]:
     walk(toc.get("chapters"))
     for part in toc.get("parts") or []:
         walk(part.get("chapters"))
-    return [str(Path(f).with_suffix("")) if Path(f).suffix in (".md", ".ipynb") else f for f in files]
+    return [
+        str(Path(f).with_suffix("")) if Path(f).suffix in (".md", ".ipynb") else f for f in files
+    ]
 
 
 def toc_chapters(root: Path = ROOT) -> list[str]:
@@ -75,8 +94,22 @@ def page(html: Path, doc: str) -> Path:
 
 # ------------------------------------------------------------------------------ a small DOM
 
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
-        "source", "track", "wbr"}
+VOID = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "param",
+    "source",
+    "track",
+    "wbr",
+}
 
 
 class Node:
@@ -94,15 +127,21 @@ class Node:
                 yield from child.iter()
 
     def find_all(self, tag: str | None = None, cls: str | None = None) -> list["Node"]:
-        return [n for n in self.iter() if (tag is None or n.tag == tag) and (cls is None or cls in n.classes)]
+        return [
+            n
+            for n in self.iter()
+            if (tag is None or n.tag == tag) and (cls is None or cls in n.classes)
+        ]
 
     def text(self) -> str:
         return "".join(c if isinstance(c, str) else c.text() for c in self.children)
 
     def own_text(self, skip: str) -> str:
         """Text of this subtree outside elements whose tag starts with ``skip`` (e.g. ``mjx-``)."""
-        return "".join(c if isinstance(c, str) else ("" if c.tag.startswith(skip) else c.own_text(skip))
-                       for c in self.children)
+        return "".join(
+            c if isinstance(c, str) else ("" if c.tag.startswith(skip) else c.own_text(skip))
+            for c in self.children
+        )
 
 
 class _TreeBuilder(HTMLParser):
@@ -148,15 +187,21 @@ def widget_views(text: str) -> int:
 
 # ------------------------------------------------------------------------------ static checks
 
+
 @pytest.mark.parametrize("stem", CHAPTERS)
 def test_chapter_page_has_figures_and_no_errors(built_book: Path, stem: str):
     path = page(built_book, stem)
     tree = parse(path.read_text(encoding="utf-8"))
-    figures = [img for img in tree.find_all("img")
-               if "_images/" in img.attrs.get("src", "") and img.attrs["src"].lower().endswith(".png")]
+    figures = [
+        img
+        for img in tree.find_all("img")
+        if "_images/" in img.attrs.get("src", "") and img.attrs["src"].lower().endswith(".png")
+    ]
     assert figures, f"{stem}: no matplotlib figure (<img src=.../_images/*.png>) on the page"
     for img in figures:
-        assert (path.parent / unquote(img.attrs["src"])).is_file(), f"{stem}: missing image {img.attrs['src']}"
+        assert (path.parent / unquote(img.attrs["src"])).is_file(), (
+            f"{stem}: missing image {img.attrs['src']}"
+        )
 
     problems = []
     for node in tree.iter():
@@ -182,16 +227,22 @@ def test_reference_page_exists(built_book: Path, doc: str):
 
 def _loaded_resources(tree: Node) -> list[str]:
     """Every URL a page *loads* (scripts, stylesheets, icons, images, preloads), not plain links."""
-    urls = [n.attrs["src"] for n in tree.iter() if n.tag in ("script", "img", "iframe", "audio", "source")
-            and n.attrs.get("src")]
+    urls = [
+        n.attrs["src"]
+        for n in tree.iter()
+        if n.tag in ("script", "img", "iframe", "audio", "source") and n.attrs.get("src")
+    ]
     urls += [n.attrs["href"] for n in tree.find_all("link") if n.attrs.get("href")]
     return urls
 
 
 def test_offline_complete_no_cdn(built_book: Path):
     # the book's pages; _static/ holds theme template fragments and _vendor/ third-party files
-    pages = [p for p in sorted(built_book.rglob("*.html"))
-             if not p.relative_to(built_book).parts[0].startswith("_")]
+    pages = [
+        p
+        for p in sorted(built_book.rglob("*.html"))
+        if not p.relative_to(built_book).parts[0].startswith("_")
+    ]
     assert pages, f"no HTML pages under {built_book}"
     problems = []
     for path in pages:
@@ -220,16 +271,24 @@ def test_colab_button_opens_the_committed_notebook(built_book: Path, stem: str):
     prefix = repo.get("path_to_book", "").strip("/")
     notebook = f"{prefix}/{stem}.ipynb" if prefix else f"{stem}.ipynb"
     expected = f"{colab}/github/{owner_repo}/blob/{repo['branch']}/{notebook}"
-    hrefs = {a.attrs.get("href", "") for a in parse(page(built_book, stem).read_text(encoding="utf-8")).find_all("a")}
+    hrefs = {
+        a.attrs.get("href", "")
+        for a in parse(page(built_book, stem).read_text(encoding="utf-8")).find_all("a")
+    }
     colab_links = sorted(h for h in hrefs if h.startswith(colab))
     assert expected in hrefs, f"{stem}: Colab link should be {expected}, page has {colab_links}"
-    assert (ROOT / prefix / f"{stem}.ipynb").is_file(), f"the Colab link opens {notebook}, which is not in the repository"
+    assert (ROOT / prefix / f"{stem}.ipynb").is_file(), (
+        f"the Colab link opens {notebook}, which is not in the repository"
+    )
 
 
 # ------------------------------------------------------------------------------ headless Chromium
 
+
 def _must_not_skip() -> bool:
-    return os.environ.get("CMT_REQUIRE_DATA", "") == "1" or os.environ.get("CI", "").lower() == "true"
+    return (
+        os.environ.get("CMT_REQUIRE_DATA", "") == "1" or os.environ.get("CI", "").lower() == "true"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -246,7 +305,13 @@ def chromium() -> str:
 def render(chromium: str, path: Path) -> tuple[str, str]:
     """Open ``path`` from file:// in headless Chromium, no network; return (DOM after scripts, log)."""
     with tempfile.TemporaryDirectory(prefix="cmt-chromium-") as profile:
-        cmd = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", path.resolve().as_uri()]
+        cmd = [
+            chromium,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={profile}",
+            "--dump-dom",
+            path.resolve().as_uri(),
+        ]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
         except subprocess.TimeoutExpired:
@@ -279,20 +344,34 @@ def test_page_renders_offline_in_chromium(built_book: Path, chromium: str, doc: 
     errors = dom.find_all("mjx-merror")
     problems += [f"MathJax TeX error: {e.text().strip()[:120]!r}" for e in errors]
     if n_math and not dom.find_all("mjx-container"):
-        problems.append("MathJax did not run (no mjx-container in the DOM): is _vendor/mathjax served?")
+        problems.append(
+            "MathJax did not run (no mjx-container in the DOM): is _vendor/mathjax served?"
+        )
 
     # widgets: each saved view is rendered into a widget-subarea holding jupyter-widgets elements
     if n_views:
-        rendered = [s for s in dom.find_all("div", "widget-subarea")
-                    if any("jupyter-widgets" in n.classes or any(c.startswith("widget-") for c in n.classes)
-                           for n in s.iter())]
+        rendered = [
+            s
+            for s in dom.find_all("div", "widget-subarea")
+            if any(
+                "jupyter-widgets" in n.classes or any(c.startswith("widget-") for c in n.classes)
+                for n in s.iter()
+            )
+        ]
         if len(rendered) < n_views:
-            problems.append(f"{n_views} saved widget views but {len(rendered)} rendered widgets in the DOM")
+            problems.append(
+                f"{n_views} saved widget views but {len(rendered)} rendered widgets in the DOM"
+            )
         if "Error displaying widget" in dom_text:
-            problems.append("the widget manager could not display a widget ('Error displaying widget')")
+            problems.append(
+                "the widget manager could not display a widget ('Error displaying widget')"
+            )
 
     # JavaScript: nothing uncaught (Chromium logs console messages to stderr with --enable-logging)
-    uncaught = [line.split("CONSOLE", 1)[-1][:300] for line in log.splitlines()
-                if "CONSOLE" in line and ("Uncaught" in line or "Error displaying widget" in line)]
+    uncaught = [
+        line.split("CONSOLE", 1)[-1][:300]
+        for line in log.splitlines()
+        if "CONSOLE" in line and ("Uncaught" in line or "Error displaying widget" in line)
+    ]
     problems += [f"JavaScript error: {line}" for line in uncaught]
     assert not problems, f"{doc}:\n" + "\n".join(problems[:40])

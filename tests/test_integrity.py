@@ -6,6 +6,7 @@ bytes of the same size, an extra member file), and checks that ``data.load`` rai
 ``DatasetCorrupt`` naming the dataset, the file, what was expected and how to repair it. The cache
 that downloads fill is checked the same way, against the seal the download wrote.
 """
+
 from __future__ import annotations
 
 import os
@@ -68,11 +69,12 @@ def damage(folder: Path, rel: str, how: str) -> str:
         path.write_bytes(raw[:100])
     elif how == "altered":  # same size, one byte changed near the middle
         k = len(raw) // 2
-        path.write_bytes(raw[:k] + bytes([raw[k] ^ 0xFF]) + raw[k + 1:])
+        path.write_bytes(raw[:k] + bytes([raw[k] ^ 0xFF]) + raw[k + 1 :])
     elif how == "extra":
         path.write_bytes(raw)
-        extra = path.with_name("zz_extra" + path.name[path.name.index("."):] if "." in path.name
-                               else "zz_extra")
+        extra = path.with_name(
+            "zz_extra" + path.name[path.name.index(".") :] if "." in path.name else "zz_extra"
+        )
         if "-ubyte" in path.name:
             extra = path.with_name("t10k-extra-ubyte.gz")
         extra.write_bytes(raw)
@@ -81,7 +83,9 @@ def damage(folder: Path, rel: str, how: str) -> str:
 
 
 @pytest.mark.parametrize("name, split, rel", CASES, ids=[c[0] for c in CASES])
-def test_intact_copy_passes_and_second_check_hashes_nothing(name, split, rel, tmp_path, monkeypatch):
+def test_intact_copy_passes_and_second_check_hashes_nothing(
+    name, split, rel, tmp_path, monkeypatch
+):
     root, folder = linked_copy(name, tmp_path / "data")
     ds = data.load(name, split, root=root, mode="full")
     assert len(ds) > 0 and "data directory" in ds.source
@@ -93,7 +97,9 @@ def test_intact_copy_passes_and_second_check_hashes_nothing(name, split, rel, tm
     rel = member(name, split, rel, folder)
     (folder / rel).unlink()
     (folder / rel).symlink_to(require_dataset(name, data.SOURCES[name].data_path) / rel)
-    os.utime(folder / rel, ns=(1, 1), follow_symlinks=False)  # the link's own times: target unchanged
+    os.utime(
+        folder / rel, ns=(1, 1), follow_symlinks=False
+    )  # the link's own times: target unchanged
     data.load(name, split, root=root, mode="full")
 
 
@@ -106,8 +112,12 @@ def test_damaged_copy_raises_dataset_corrupt(name, split, rel, how, tmp_path):
         data.load(name, split, root=root, mode="full")
     text = str(err.value)
     assert f"dataset {name!r}" in text and Path(named).name in text and str(folder) in text
-    words = {"truncated": ("truncated", "bytes"), "deleted": ("missing",),
-             "altered": ("altered",), "extra": ("extra file",)}[how]
+    words = {
+        "truncated": ("truncated", "bytes"),
+        "deleted": ("missing",),
+        "altered": ("altered",),
+        "extra": ("extra file",),
+    }[how]
     if name == "mnist" and how in ("truncated", "altered"):
         # .gz sizes are not recorded (any compression is accepted): the gzip CRC or end-of-stream
         # check catches both; a changed decompressed byte is test_data's md5 test
@@ -262,8 +272,13 @@ def test_verify_with_defaults_checks_every_member_and_counts_the_problems(tmp_pa
 def test_a_copy_that_covers_nothing_of_the_split_is_not_a_candidate(tmp_path):
     copy = _tiny_tree(tmp_path / "t", n=2)
     with pytest.raises(ValueError, match="no expected copy of 'tiny' covers this split"):
-        integrity.verify("tiny", tmp_path / "t", [copy], patterns=["*.wav"],
-                         keep=lambda rel: rel.startswith("train/"))
+        integrity.verify(
+            "tiny",
+            tmp_path / "t",
+            [copy],
+            patterns=["*.wav"],
+            keep=lambda rel: rel.startswith("train/"),
+        )
     assert copy.restrict(lambda rel: False).empty and not copy.empty
 
 

@@ -1,5 +1,6 @@
 """layers: conv = multi-carrier MIMO (eqs 13-14), channel matrix, ReLU = DSB-SC (eq 22), the
 rectified-cosine spectrum, CDIFF/ADIFF/ACDIFF/AADIFF (eqs 31-34) and lambda (eq 36)."""
+
 from __future__ import annotations
 
 import math
@@ -78,8 +79,8 @@ def test_channel_matrix_diagonalises_circular_conv(k, pad):
     n = 64
     x = torch.randn(2, 3, n, generator=g, dtype=torch.float64)
     w = torch.randn(4, 3, k, generator=g, dtype=torch.float64)
-    y = F.conv1d(F.pad(x, (pad, k - 1 - pad), mode="circular"), w)   # y[n] = sum w[k] x[n+k-pad]
-    H = layers.conv_channel_matrix(w, n, padding=pad)                  # (n, Q, P)
+    y = F.conv1d(F.pad(x, (pad, k - 1 - pad), mode="circular"), w)  # y[n] = sum w[k] x[n+k-pad]
+    H = layers.conv_channel_matrix(w, n, padding=pad)  # (n, Q, P)
     Y, X = torch.fft.fft(y, dim=-1), torch.fft.fft(x, dim=-1)
     pred = torch.einsum("fqp,bpf->bqf", H, X)
     assert H.shape == (n, 4, 3)
@@ -106,8 +107,8 @@ def test_channel_matrix_2d():
 
 def test_table2_and_carrier_reading():
     w = torch.zeros(2, 3, 3)
-    w[0, :, :] = torch.tensor([1.0, 1.0, 1.0])      # low-pass: dominant frequency 0
-    w[1, :, :] = torch.tensor([1.0, -2.0, 1.0])     # high-pass: dominant frequency 1/2
+    w[0, :, :] = torch.tensor([1.0, 1.0, 1.0])  # low-pass: dominant frequency 0
+    w[1, :, :] = torch.tensor([1.0, -2.0, 1.0])  # high-pass: dominant frequency 1/2
     cr = layers.carrier_reading(w, n_fft=64)
     assert torch.all(cr["f_dominant"][0] == 0) and torch.all(cr["f_dominant"][1] == 0.5)
     assert torch.allclose(cr["peak_gain"][0], torch.full((3,), 3.0, dtype=torch.float64))
@@ -173,7 +174,7 @@ def test_known_filter_gives_computable_cdiff():
     # a 1 -> 1 circular conv multiplies every energy spectrum by |H(f)|^2 (unnormalised means)
     n = 64
     x = torch.randn(32, 1, n, generator=_gen(10), dtype=torch.float64)
-    w = torch.tensor([[[0.25, 0.5, 0.25]]], dtype=torch.float64)           # a low-pass carrier
+    w = torch.tensor([[[0.25, 0.5, 0.25]]], dtype=torch.float64)  # a low-pass carrier
     y = F.conv1d(F.pad(x, (1, 1), mode="circular"), w)
     psi_x, psi_y = _mean_spectrum(x, False), _mean_spectrum(y, False)
     gain = torch.fft.fftshift(layers.conv_channel_matrix(w, n, padding=1)[:, 0, 0].abs().square())
@@ -227,21 +228,28 @@ def test_to_grid_bin_edges_and_symmetry():
     for n in (16, 32, 100):
         g = layers.to_grid(sym, n)
         assert torch.allclose(g, torch.roll(g.flip(0), 1), atol=1e-12), n
-    for n in (15, 31):                                  # odd grid: DC at n//2, no Nyquist bin
+    for n in (15, 31):  # odd grid: DC at n//2, no Nyquist bin
         g = layers.to_grid(sym, n)
         assert torch.allclose(g, g.flip(0), atol=1e-12), n
 
 
 def test_accumulated_differences_and_lambda():
     g = _gen(12)
-    c1, c2 = torch.randn(64, generator=g, dtype=torch.float64), torch.randn(32, generator=g, dtype=torch.float64)
+    c1, c2 = (
+        torch.randn(64, generator=g, dtype=torch.float64),
+        torch.randn(32, generator=g, dtype=torch.float64),
+    )
     acd = layers.acdiff([c1, c2])
     assert acd.shape == (32,)
     assert torch.allclose(acd, layers.to_grid(c1, 32) + c2)
     assert torch.allclose(layers.acdiff([c2, c2]), 2 * c2)
     aad = layers.aadiff([-0.7 * c1, -0.7 * c2])
     fit = layers.fit_lambda(acd, aad)
-    assert fit.lam == pytest.approx(0.7) and fit.pearson == pytest.approx(-1.0) and fit.explained == pytest.approx(1.0)
+    assert (
+        fit.lam == pytest.approx(0.7)
+        and fit.pearson == pytest.approx(-1.0)
+        and fit.explained == pytest.approx(1.0)
+    )
     noisy = aad + 0.05 * torch.randn(32, generator=g, dtype=torch.float64)
     fit = layers.fit_lambda(acd, noisy)
     assert 0.6 < fit.lam < 0.8 and fit.pearson < -0.9
@@ -254,7 +262,7 @@ def test_fit_lambda_pearson_is_centred_on_curves_with_a_mean():
     a = -0.5 * c + 2.0 + 0.3 * torch.randn(32, generator=g, dtype=torch.float64)
     fit = layers.fit_lambda(c, a)
     assert fit.pearson == pytest.approx(float(np.corrcoef(c.numpy(), a.numpy())[0, 1]), abs=1e-12)
-    assert fit.lam == pytest.approx(-float(c @ a) / float(c @ c), rel=1e-12)   # through the origin
+    assert fit.lam == pytest.approx(-float(c @ a) / float(c @ c), rel=1e-12)  # through the origin
     assert layers.fit_lambda(c, 5.0 - 2.0 * c).pearson == pytest.approx(-1.0, abs=1e-12)
     assert layers.fit_lambda(c, 2.0 * c - 7.0).pearson == pytest.approx(1.0, abs=1e-12)
 
@@ -270,28 +278,70 @@ def test_layer_differences_from_results():
 
 
 # ---------------------------------------------------------------------------- bad inputs
-@pytest.mark.parametrize("call, exc, word", [
-    (lambda: layers.conv1d_as_mimo(torch.zeros(1, 2, 8), torch.zeros(3, 4, 3)), ValueError, "channels"),
-    (lambda: layers.conv1d_as_mimo(torch.zeros(1, 2, 8), torch.zeros(3, 2)), ValueError, "weight"),
-    (lambda: layers.conv1d_as_mimo("x", torch.zeros(3, 2, 3)), TypeError, "x"),
-    (lambda: layers.conv1d_as_mimo(torch.zeros(1, 2, 8), torch.zeros(3, 2, 3), stride=0), ValueError, "stride"),
-    (lambda: layers.conv1d_as_mimo(torch.zeros(1, 2, 8), torch.zeros(3, 2, 3), padding=-1), ValueError, "padding"),
-    (lambda: layers.conv1d_as_mimo(torch.zeros(1, 2, 8), torch.zeros(3, 2, 3), padding_mode="reflect"),
-     ValueError, "padding_mode"),
-    (lambda: layers.conv1d_as_mimo(torch.zeros(1, 2, 8), torch.zeros(3, 2, 3), bias=torch.zeros(2)),
-     ValueError, "bias"),
-    (lambda: layers.conv2d_as_mimo(torch.zeros(1, 2, 8, 8), torch.zeros(3, 2, 3, 3), stride=(1, 2, 3)),
-     TypeError, "stride"),
-    (lambda: layers.conv_channel_matrix(torch.zeros(3, 2, 5), 4), ValueError, "n="),
-    (lambda: layers.rectified_cosine_spectrum_closed_form(100, 0.013), ValueError, "f0"),
-    (lambda: layers.rectified_cosine_spectrum_closed_form(100, 0.7), ValueError, "f0"),
-    (lambda: layers.rectified_cosine_spectrum_closed_form(100, 0.25, amplitude=-1), ValueError, "amplitude"),
-    (lambda: layers.cdiff(torch.zeros(8), torch.zeros(16)), ValueError, "psi_x"),
-    (lambda: layers.acdiff(torch.zeros(8)), TypeError, "cdiffs"),
-    (lambda: layers.fit_lambda(torch.zeros(8), torch.ones(8)), ValueError, "acdiff"),
-    (lambda: layers.to_grid(torch.zeros(4, 4), 2), ValueError, "spectrum"),
-    (lambda: layers.table2(torch.zeros(2, 3, 3), input_shape=(10, 4, 32)), ValueError, "input_shape"),
-])
+@pytest.mark.parametrize(
+    "call, exc, word",
+    [
+        (
+            lambda: layers.conv1d_as_mimo(torch.zeros(1, 2, 8), torch.zeros(3, 4, 3)),
+            ValueError,
+            "channels",
+        ),
+        (
+            lambda: layers.conv1d_as_mimo(torch.zeros(1, 2, 8), torch.zeros(3, 2)),
+            ValueError,
+            "weight",
+        ),
+        (lambda: layers.conv1d_as_mimo("x", torch.zeros(3, 2, 3)), TypeError, "x"),
+        (
+            lambda: layers.conv1d_as_mimo(torch.zeros(1, 2, 8), torch.zeros(3, 2, 3), stride=0),
+            ValueError,
+            "stride",
+        ),
+        (
+            lambda: layers.conv1d_as_mimo(torch.zeros(1, 2, 8), torch.zeros(3, 2, 3), padding=-1),
+            ValueError,
+            "padding",
+        ),
+        (
+            lambda: layers.conv1d_as_mimo(
+                torch.zeros(1, 2, 8), torch.zeros(3, 2, 3), padding_mode="reflect"
+            ),
+            ValueError,
+            "padding_mode",
+        ),
+        (
+            lambda: layers.conv1d_as_mimo(
+                torch.zeros(1, 2, 8), torch.zeros(3, 2, 3), bias=torch.zeros(2)
+            ),
+            ValueError,
+            "bias",
+        ),
+        (
+            lambda: layers.conv2d_as_mimo(
+                torch.zeros(1, 2, 8, 8), torch.zeros(3, 2, 3, 3), stride=(1, 2, 3)
+            ),
+            TypeError,
+            "stride",
+        ),
+        (lambda: layers.conv_channel_matrix(torch.zeros(3, 2, 5), 4), ValueError, "n="),
+        (lambda: layers.rectified_cosine_spectrum_closed_form(100, 0.013), ValueError, "f0"),
+        (lambda: layers.rectified_cosine_spectrum_closed_form(100, 0.7), ValueError, "f0"),
+        (
+            lambda: layers.rectified_cosine_spectrum_closed_form(100, 0.25, amplitude=-1),
+            ValueError,
+            "amplitude",
+        ),
+        (lambda: layers.cdiff(torch.zeros(8), torch.zeros(16)), ValueError, "psi_x"),
+        (lambda: layers.acdiff(torch.zeros(8)), TypeError, "cdiffs"),
+        (lambda: layers.fit_lambda(torch.zeros(8), torch.ones(8)), ValueError, "acdiff"),
+        (lambda: layers.to_grid(torch.zeros(4, 4), 2), ValueError, "spectrum"),
+        (
+            lambda: layers.table2(torch.zeros(2, 3, 3), input_shape=(10, 4, 32)),
+            ValueError,
+            "input_shape",
+        ),
+    ],
+)
 def test_bad_inputs_name_the_argument(call, exc, word):
     with pytest.raises(exc, match=word):
         call()
@@ -302,12 +352,26 @@ def test_circular_pad_follows_f_pad_order_with_unequal_sides():
     """_pad takes F.pad order (last dim first, (lo, hi) per dim): unequal sides must not swap."""
     t = torch.arange(24.0, dtype=torch.float64).reshape(1, 2, 3, 4)
     for pads in [(1, 2), (0, 3), (1, 2, 2, 0), (2, 1, 0, 2)]:
-        u = t.reshape(1, 6, 4) if len(pads) == 2 else t          # F.pad's circular mode needs
-        want = F.pad(u, pads, mode="circular")                   # 3-D input for 1-D padding
+        u = t.reshape(1, 6, 4) if len(pads) == 2 else t  # F.pad's circular mode needs
+        want = F.pad(u, pads, mode="circular")  # 3-D input for 1-D padding
         assert torch.equal(layers._pad(u, pads, "circular"), want), pads
     x1 = torch.arange(5.0, dtype=torch.float64).reshape(1, 1, 5)
-    assert layers._pad(x1, (2, 7), "circular")[0, 0].tolist() == [3, 4, 0, 1, 2, 3, 4, 0, 1, 2,
-                                                                  3, 4, 0, 1]   # wraps past N
+    assert layers._pad(x1, (2, 7), "circular")[0, 0].tolist() == [
+        3,
+        4,
+        0,
+        1,
+        2,
+        3,
+        4,
+        0,
+        1,
+        2,
+        3,
+        4,
+        0,
+        1,
+    ]  # wraps past N
 
 
 def test_conv2d_mimo_circular_with_unequal_paddings():
@@ -327,8 +391,9 @@ def test_carrier_reading_n_fft_equal_to_the_kernel_size():
     assert torch.allclose(cr["gain"][0, 0], torch.tensor([4.0, 0.0, 0.0], dtype=torch.float64))
     assert float(cr["f_dominant"][0, 0]) == 0.0 and float(cr["peak_gain"][0, 0]) == 4.0
     for shape in [(1, 1, 5), (2, 3, 5), (6, 1, 5)]:
-        assert_raises_naming(lambda s=shape: layers.carrier_reading(torch.ones(s), n_fft=4),
-                             ValueError, "n_fft")
+        assert_raises_naming(
+            lambda s=shape: layers.carrier_reading(torch.ones(s), n_fft=4), ValueError, "n_fft"
+        )
 
 
 @pytest.mark.parametrize("shape", [(10, 3), (10, 3, 32, 1), 128, "10, 3, 32"])
@@ -342,8 +407,9 @@ def test_rectified_cosine_spectrum_at_n_2():
     """n = 2 is valid (n >= 2): max(0, cos(pi t)) = [1, 0] has the energy spectrum [1, 1]."""
     e = layers.rectified_cosine_spectrum_closed_form(2, 0.5)
     assert torch.allclose(e, torch.ones(2, dtype=torch.float64), atol=1e-4)
-    assert_raises_naming(lambda: layers.rectified_cosine_spectrum_closed_form(1, 0.5),
-                         ValueError, "n")
+    assert_raises_naming(
+        lambda: layers.rectified_cosine_spectrum_closed_form(1, 0.5), ValueError, "n"
+    )
 
 
 @pytest.mark.parametrize("n, m0", [(101, 10), (9, 2)])
@@ -354,23 +420,32 @@ def test_rectified_cosine_spectrum_shift_at_odd_n_puts_dc_at_n_over_2(n, m0):
     want = spectra.energy_spectrum(r, shift=True)
     got = layers.rectified_cosine_spectrum_closed_form(n, m0 / n, shift=True)
     assert (got - want).abs().max() < 2e-5 * want.max()
-    assert int(got.argmax()) == n // 2                   # DC (n c_0 = n / pi) is the largest bin
+    assert int(got.argmax()) == n // 2  # DC (n c_0 = n / pi) is the largest bin
 
 
 BAD_SPECTRA = [
-    (lambda: layers.cdiff(torch.ones(8, dtype=torch.complex128), torch.ones(8)),
-     TypeError, "psi_x"),
+    (
+        lambda: layers.cdiff(torch.ones(8, dtype=torch.complex128), torch.ones(8)),
+        TypeError,
+        "psi_x",
+    ),
     (lambda: layers.adiff(torch.ones(8), torch.ones(8, dtype=torch.complex64)), TypeError, "psi_a"),
     (lambda: layers.cdiff(torch.tensor(1.0), torch.tensor(2.0)), ValueError, "psi_x"),
     (lambda: layers.fit_lambda(torch.tensor(1.0), torch.tensor(-1.0)), ValueError, "acdiff"),
-    (lambda: layers.layer_differences({"c": (1, 2), "a": (3, 4)}, [("c", "a", "c")]),
-     TypeError, "pairs"),
+    (
+        lambda: layers.layer_differences({"c": (1, 2), "a": (3, 4)}, [("c", "a", "c")]),
+        TypeError,
+        "pairs",
+    ),
     (lambda: layers.layer_differences({"c": (1, 2), "a": (3, 4)}, [["c"]]), TypeError, "pairs"),
 ]
 
 
-@pytest.mark.parametrize("call, exc, name", BAD_SPECTRA,
-                         ids=[f"{b[1].__name__}-{b[2]}-{i}" for i, b in enumerate(BAD_SPECTRA)])
+@pytest.mark.parametrize(
+    "call, exc, name",
+    BAD_SPECTRA,
+    ids=[f"{b[1].__name__}-{b[2]}-{i}" for i, b in enumerate(BAD_SPECTRA)],
+)
 def test_complex_or_scalar_spectra_and_bad_pairs_are_refused(call, exc, name):
     """Spectra must be real and at least 1-D, pairs must be 2-tuples: refused, naming them."""
     assert_raises_naming(call, exc, name)
@@ -380,7 +455,7 @@ def test_fit_lambda_explained_known_answer_and_zero_aadiff():
     """explained = 1 - ||a + lam c||^2 / ||a||^2 on a hand example; NaN (no crash) for a = 0."""
     c = torch.tensor([1.0, 0.0, 0.0, 0.0], dtype=torch.float64)
     a = torch.tensor([-2.0, 1.0, 1.0, 0.0], dtype=torch.float64)
-    fit = layers.fit_lambda(c, a)            # lam = -<c, a> / <c, c> = 2; residual [0, 1, 1, 0]
+    fit = layers.fit_lambda(c, a)  # lam = -<c, a> / <c, c> = 2; residual [0, 1, 1, 0]
     assert fit.lam == pytest.approx(2.0) and fit.explained == pytest.approx(1.0 - 2.0 / 6.0)
-    zero = layers.fit_lambda(c, torch.zeros(4, dtype=torch.float64))   # an idle activation
+    zero = layers.fit_lambda(c, torch.zeros(4, dtype=torch.float64))  # an idle activation
     assert zero.lam == 0.0 and math.isnan(zero.explained) and math.isnan(zero.pearson)

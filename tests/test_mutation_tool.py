@@ -1,4 +1,5 @@
 """scripts/mutation.py: the mutator on a tiny synthetic source (standard library only, no torch)."""
+
 from __future__ import annotations
 
 import ast
@@ -36,7 +37,7 @@ def message():
 def mut():
     spec = importlib.util.spec_from_file_location("cmt_mutation_tool", SCRIPT)
     module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module          # dataclasses look their module up while decorating
+    sys.modules[spec.name] = module  # dataclasses look their module up while decorating
     try:
         spec.loader.exec_module(module)
         yield module
@@ -64,11 +65,20 @@ def test_add_becomes_sub_at_its_line(mut, mutants):
 def test_classic_operators_are_there(mutants):
     got = {(m.line, m.original, m.mutant) for m in mutants}
     for expected in [
-        (11, "<=", "<"), (11, "<", "<="), (11, "0", "1"), (11, "0.5", "0.25"),
+        (11, "<=", "<"),
+        (11, "<", "<="),
+        (11, "0", "1"),
+        (11, "0.5", "0.25"),
         (11, "not 0 <= x < 0.5", "0 <= x < 0.5"),
-        (14, "**", "*"), (14, ">", ">="), (14, "and", "or"), (14, "!=", "=="), (14, "3", "4"),
-        (14, "floor", "ceil"), (15, "/", "*"), (15, "/", "//"),
-        (5, "2", "3"),                       # a default value is code, its annotation is not
+        (14, "**", "*"),
+        (14, ">", ">="),
+        (14, "and", "or"),
+        (14, "!=", "=="),
+        (14, "3", "4"),
+        (14, "floor", "ceil"),
+        (15, "/", "*"),
+        (15, "/", "//"),
+        (5, "2", "3"),  # a default value is code, its annotation is not
         (15, "return z / 3", "return None"),
     ]:
         assert expected in got, expected
@@ -76,11 +86,11 @@ def test_classic_operators_are_there(mutants):
 
 def test_docstrings_messages_annotations_and_pragma_are_skipped(mutants):
     lines = {m.line for m in mutants}
-    assert not lines & {1, 6}                            # docstrings
-    assert [m.kind for m in mutants if m.line == 12] == ["raise"]   # f-string message untouched
-    assert 13 not in lines                               # pragma: no mutate
+    assert not lines & {1, 6}  # docstrings
+    assert [m.kind for m in mutants if m.line == 12] == ["raise"]  # f-string message untouched
+    assert 13 not in lines  # pragma: no mutate
     assert not any(m.line == 5 and m.original in ("int", "list") for m in mutants)
-    assert not any(m.line == 19 for m in mutants)        # string concatenation and its return
+    assert not any(m.line == 19 for m in mutants)  # string concatenation and its return
 
 
 def test_raise_deletion(mut, mutants):
@@ -89,7 +99,7 @@ def test_raise_deletion(mut, mutants):
     assert out.split("\n")[11] == "        pass"
     ns: dict = {}
     exec(compile(out, "<toy>", "exec"), ns)  # noqa: S102
-    assert ns["check"](-1.0) == -1 / 3                   # out of range, but no error any more
+    assert ns["check"](-1.0) == -1 / 3  # out of range, but no error any more
 
 
 def test_every_mutant_compiles_keeps_lines_and_changes_the_code(mut, mutants):
@@ -102,8 +112,10 @@ def test_every_mutant_compiles_keeps_lines_and_changes_the_code(mut, mutants):
 
 
 def test_multiline_raise_keeps_line_numbers(mut):
-    src = ("def f(x):\n    if x:\n        raise ValueError(\n"
-           "            'long'\n            'msg')\n    return x\n")
+    src = (
+        "def f(x):\n    if x:\n        raise ValueError(\n"
+        "            'long'\n            'msg')\n    return x\n"
+    )
     (m,) = [m for m in mut.enumerate_mutants(src) if m.kind == "raise"]
     out = mut.apply_mutant(src, m)
     assert out.count("\n") == src.count("\n") and out.split("\n")[5] == "    return x"
@@ -124,8 +136,9 @@ def test_enumeration_and_sampling_are_deterministic(mut, mutants):
 
 def test_accepted_entries_match(mut, mutants, tmp_path):
     path = tmp_path / "accepted.json"
-    path.write_text('[{"module": "toy.py", "line": 7, "original": "+", "mutant": "-", '
-                    '"reason": "demo"}]')
+    path.write_text(
+        '[{"module": "toy.py", "line": 7, "original": "+", "mutant": "-", "reason": "demo"}]'
+    )
     (entry,) = mut.load_accepted(path)
     (m,) = find(mutants, 7, "+", "-")
     assert mut.accepted_entry(m, [entry]) is entry
@@ -145,8 +158,10 @@ def test_scope_and_nth_locate_a_mutant_independently_of_lines(mut, mutants, tmp_
     path = tmp_path / "accepted.yaml"
     path.write_text("- {module: toy, scope: add, nth: 0, original: '+', mutant: '-', reason: r}\n")
     (entry,) = mut.load_accepted(path)
-    moved = mut.enumerate_mutants("X = 1\n\n\n" + SOURCE.replace(
-        "    return a + b", "    return (\n        a + b\n    )"), "toy")
+    moved = mut.enumerate_mutants(
+        "X = 1\n\n\n" + SOURCE.replace("    return a + b", "    return (\n        a + b\n    )"),
+        "toy",
+    )
     hits = [x for x in moved if mut.accepted_entry(x, [entry]) is entry]
     assert len(hits) == 1 and hits[0].line == 11
     other = [x for x in moved if x.scope == "check" and x.original == "<"]
@@ -159,8 +174,9 @@ def test_rekey_turns_line_entries_into_scope_entries(mut, tmp_path, monkeypatch)
     (helpers / "toy.py").write_text(SOURCE)
     monkeypatch.setattr(mut, "HELPERS", helpers)
     path = tmp_path / "accepted.yaml"
-    path.write_text("# header kept\n- {module: toy, line: 7, original: '+', mutant: '-', "
-                    "reason: demo}\n")
+    path.write_text(
+        "# header kept\n- {module: toy, line: 7, original: '+', mutant: '-', reason: demo}\n"
+    )
     assert mut.rekey_accepted(path) == 1
     text = path.read_text()
     assert text.startswith("# header kept\n") and "scope: add" in text and "line:" not in text
@@ -179,8 +195,11 @@ def test_every_accepted_entry_of_the_repository_matches_a_mutant(mut):
     for e in entries:
         if e["module"] not in by_module:
             by_module[e["module"]] = mut.enumerate_mutants(
-                (mut.HELPERS / f"{e['module']}.py").read_text(), e["module"])
-    stale = [f"{e['module']}:{e.get('scope', e.get('line'))} {e['original']} -> {e['mutant']}"
-             for e in entries
-             if not any(mut.accepted_entry(m, [e]) is e for m in by_module[e["module"]])]
+                (mut.HELPERS / f"{e['module']}.py").read_text(), e["module"]
+            )
+    stale = [
+        f"{e['module']}:{e.get('scope', e.get('line'))} {e['original']} -> {e['mutant']}"
+        for e in entries
+        if not any(mut.accepted_entry(m, [e]) is e for m in by_module[e["module"]])
+    ]
     assert not stale, f"stale entries in scripts/mutation_accepted.yaml: {stale}"

@@ -1,5 +1,6 @@
 """nets: every family builds, configs validate and name the bad argument, cache keys stay put,
 the registry names unknown archs and datasets; the audio family's crops and loaders."""
+
 from __future__ import annotations
 
 import hashlib
@@ -79,8 +80,9 @@ def test_config_key_is_sha256_of_canonical_json_and_stable():
     assert nets.AudioConfig.from_dict(cfg.to_dict()) == cfg
     # another process (fresh hash seeds) gives the same key
     code = "from helpers import nets; print(nets.AudioConfig().key())"
-    out = subprocess.run([sys.executable, "-c", code],
-                         cwd=ROOT, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == cfg.key()
 
 
@@ -91,34 +93,38 @@ def test_config_normalises_and_builds():
     a = cfg.build()
     torch.manual_seed(0)
     b = cfg.build()
-    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters())), \
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters())), (
         "seeded builds are equal"
+    )
 
 
-@pytest.mark.parametrize("call, exc, word", [
-    (lambda: nets.vgg11_1d(width=0), ValueError, "width"),
-    (lambda: nets.vgg11_1d(width=-0.5), ValueError, "width"),
-    (lambda: nets.vgg11_1d(width="wide"), TypeError, "width"),
-    (lambda: nets.vgg11_1d(width=float("nan")), ValueError, "width"),
-    (lambda: nets.vgg11_1d(activation="gelu"), ValueError, "activation"),
-    (lambda: nets.vgg11_1d(activation=None), TypeError, "activation"),
-    (lambda: nets.vgg11_1d(pool="min"), ValueError, "pool"),
-    (lambda: nets.vgg11_1d(batch_norm="yes"), TypeError, "batch_norm"),
-    (lambda: nets.vgg11_1d(n_classes=1), ValueError, "n_classes"),
-    (lambda: nets.vgg11_1d(in_channels=0), ValueError, "in_channels"),
-    (lambda: nets.AudioConfig(width=0), ValueError, "width"),
-    (lambda: nets.AudioConfig(activation="swish"), ValueError, "activation"),
-    (lambda: nets.AudioConfig(optimizer="rmsprop"), ValueError, "optimizer"),
-    (lambda: nets.AudioConfig(lr=-1), ValueError, "lr"),
-    (lambda: nets.AudioConfig(crop=8), ValueError, "crop"),
-    (lambda: nets.AudioConfig(input_norm="max"), ValueError, "input_norm"),
-    (lambda: nets.AudioConfig.from_dict({"widht": 1}), ValueError, "widht"),
-    (lambda: nets.small_cnn_2d(channels="8M"), TypeError, "channels"),
-    (lambda: nets.small_cnn_2d(channels=("M",)), ValueError, "channels"),
-    (lambda: nets.small_cnn_2d(channels=(8, 0)), ValueError, "channels"),
-    (lambda: nets.small_cnn_2d(image_size=2, channels=(4, "M", "M")), ValueError, "image_size"),
-    (lambda: nets.small_cnn_2d(activation="swish"), ValueError, "activation"),
-])
+@pytest.mark.parametrize(
+    "call, exc, word",
+    [
+        (lambda: nets.vgg11_1d(width=0), ValueError, "width"),
+        (lambda: nets.vgg11_1d(width=-0.5), ValueError, "width"),
+        (lambda: nets.vgg11_1d(width="wide"), TypeError, "width"),
+        (lambda: nets.vgg11_1d(width=float("nan")), ValueError, "width"),
+        (lambda: nets.vgg11_1d(activation="gelu"), ValueError, "activation"),
+        (lambda: nets.vgg11_1d(activation=None), TypeError, "activation"),
+        (lambda: nets.vgg11_1d(pool="min"), ValueError, "pool"),
+        (lambda: nets.vgg11_1d(batch_norm="yes"), TypeError, "batch_norm"),
+        (lambda: nets.vgg11_1d(n_classes=1), ValueError, "n_classes"),
+        (lambda: nets.vgg11_1d(in_channels=0), ValueError, "in_channels"),
+        (lambda: nets.AudioConfig(width=0), ValueError, "width"),
+        (lambda: nets.AudioConfig(activation="swish"), ValueError, "activation"),
+        (lambda: nets.AudioConfig(optimizer="rmsprop"), ValueError, "optimizer"),
+        (lambda: nets.AudioConfig(lr=-1), ValueError, "lr"),
+        (lambda: nets.AudioConfig(crop=8), ValueError, "crop"),
+        (lambda: nets.AudioConfig(input_norm="max"), ValueError, "input_norm"),
+        (lambda: nets.AudioConfig.from_dict({"widht": 1}), ValueError, "widht"),
+        (lambda: nets.small_cnn_2d(channels="8M"), TypeError, "channels"),
+        (lambda: nets.small_cnn_2d(channels=("M",)), ValueError, "channels"),
+        (lambda: nets.small_cnn_2d(channels=(8, 0)), ValueError, "channels"),
+        (lambda: nets.small_cnn_2d(image_size=2, channels=(4, "M", "M")), ValueError, "image_size"),
+        (lambda: nets.small_cnn_2d(activation="swish"), ValueError, "activation"),
+    ],
+)
 def test_bad_inputs_name_the_argument(call, exc, word):
     with pytest.raises(exc, match=word):
         call()
@@ -152,8 +158,9 @@ def test_small_cnn_2d_structure_shapes_and_training_step():
     assert net(x).shape == (4, 10)
     f = net.features
     assert f.conv2(f.act1(f.bn1(f.conv1(x)))).shape == (4, 16, 28, 28)
-    plain = nets.small_cnn_2d(channels=(4, "M"), image_size=8, batch_norm=False, n_classes=3,
-                              in_channels=3)
+    plain = nets.small_cnn_2d(
+        channels=(4, "M"), image_size=8, batch_norm=False, n_classes=3, in_channels=3
+    )
     assert not any(isinstance(m, nn.BatchNorm2d) for m in plain.modules())
     assert plain(torch.rand(2, 3, 8, 8)).shape == (2, 3)
     # it learns: one Adam step on a fixed batch lowers the loss
@@ -201,9 +208,10 @@ def test_max_and_avg_networks_bit_identical(pool):
     assert abs(out - _OUTPUT_BEFORE_CH4[pool]) < 1e-6
 
 
-@pytest.mark.parametrize("pool, cls", [("strided", "StridedConvPool1d"),
-                                       ("spectral", "SpectralPool1d"),
-                                       ("blur", "MaxBlurPool1d")])
+@pytest.mark.parametrize(
+    "pool, cls",
+    [("strided", "StridedConvPool1d"), ("spectral", "SpectralPool1d"), ("blur", "MaxBlurPool1d")],
+)
 def test_new_pool_choices_shapes_names_and_config(pool, cls):
     from helpers import pooling
 
@@ -281,22 +289,26 @@ def test_train_or_load_on_fsdd_tiny_is_deterministic(tmp_path, monkeypatch):
     cfg = nets.AudioConfig(width=1 / 16, crop=512, subset=40, epochs=1, batch_size=8, lr=3e-3)
 
     def loaders(c):
-        return nets.fsdd_loaders(crop=c.crop, batch_size=c.batch_size, seed=c.seed, subset=c.subset,
-                                  test_subset=50)
+        return nets.fsdd_loaders(
+            crop=c.crop, batch_size=c.batch_size, seed=c.seed, subset=c.subset, test_subset=50
+        )
 
     m1, r1 = train.train_or_load(cfg, make_loaders=loaders, device="cpu", log=None)
     m2, r2 = train.train_or_load(cfg, make_loaders=loaders, device="cpu", log=None, retrain=True)
     assert not r2.loaded and r1.accuracy == r2.accuracy
-    assert all(torch.equal(a, b)
-               for a, b in zip(m1.state_dict().values(), m2.state_dict().values()))
+    assert all(
+        torch.equal(a, b) for a, b in zip(m1.state_dict().values(), m2.state_dict().values())
+    )
     _, r3 = train.train_or_load(cfg, make_loaders=loaders, device="cpu", log=None)
     assert r3.loaded and r3.accuracy == r1.accuracy
 
 
 def _us8k_root(tmp_path):
     """A data directory with a tiny UrbanSound8K in its real layout: 12 clips, 3 folds, 8 kHz."""
-    clips = [(f"{200 + i}-{i % 10}-0-0.wav", 200 + i, 1 + i % 3, i % 10, 8000, 1, 700 + 50 * i)
-             for i in range(12)]
+    clips = [
+        (f"{200 + i}-{i % 10}-0-0.wav", 200 + i, 1 + i % 3, i % 10, 8000, 1, 700 + 50 * i)
+        for i in range(12)
+    ]
     write_urbansound8k(tmp_path / "data" / "UrbanSound8K", clips, seed=0)
     return tmp_path / "data"
 
@@ -312,8 +324,9 @@ def test_audio_loaders_urbansound8k_keep_the_official_folds(tmp_path, monkeypatc
         assert fold not in set(tr.dataset.base.folds.tolist()) and len(tr.dataset) == 8
         x, y = next(iter(tr))
         assert x.shape == (4, 1, 256) and y.dtype == torch.int64
-    ev = nets.audio_eval_loader("urbansound8k", splits=("train", "test"), crop=256, root=root,
-                                fold=3)
+    ev = nets.audio_eval_loader(
+        "urbansound8k", splits=("train", "test"), crop=256, root=root, fold=3
+    )
     assert len(ev.dataset) == 12
     # the config's dataset and fold reach its loaders: fold 2 held out
     cfg = nets.AudioConfig(dataset="urbansound8k", fold=2, crop=256, batch_size=4)
@@ -325,25 +338,30 @@ def test_audio_loaders_urbansound8k_keep_the_official_folds(tmp_path, monkeypatc
 def test_model_config_fold_is_urbansound8k_only_and_keeps_old_keys():
     assert nets.AudioConfig(dataset="urbansound8k").fold == 10
     assert "fold" not in nets.AudioConfig().to_dict(), "FSDD keys must not change with fold"
-    assert nets.AudioConfig(dataset="urbansound8k", fold=3).key() != nets.AudioConfig(
-        dataset="urbansound8k", fold=4).key()
+    assert (
+        nets.AudioConfig(dataset="urbansound8k", fold=3).key()
+        != nets.AudioConfig(dataset="urbansound8k", fold=4).key()
+    )
     with pytest.raises(ValueError, match="fold"):
         nets.AudioConfig(fold=3)
     with pytest.raises(ValueError, match="fold"):
         nets.AudioConfig(dataset="urbansound8k", fold=11)
 
 
-@pytest.mark.parametrize("call, exc, word", [
-    (lambda: nets.CropDataset([], 0), ValueError, "crop"),
-    (lambda: nets.CropDataset([], 16, input_norm="max"), ValueError, "input_norm"),
-    (lambda: nets.fsdd_loaders(batch_size=0), ValueError, "batch_size"),
-    (lambda: nets.fsdd_eval_loader(splits=("val",)), ValueError, "splits"),
-    (lambda: nets.fsdd_eval_loader(batch_size=0), ValueError, "batch_size"),
-    (lambda: nets.audio_loaders("esc50"), ValueError, "dataset"),
-    (lambda: nets.audio_loaders("fsdd", fold=3), ValueError, "fold"),
-    (lambda: nets.audio_loaders("urbansound8k", fold=0), ValueError, "fold"),
-    (lambda: nets.audio_eval_loader("urbansound8k", splits=("val",)), ValueError, "splits"),
-])
+@pytest.mark.parametrize(
+    "call, exc, word",
+    [
+        (lambda: nets.CropDataset([], 0), ValueError, "crop"),
+        (lambda: nets.CropDataset([], 16, input_norm="max"), ValueError, "input_norm"),
+        (lambda: nets.fsdd_loaders(batch_size=0), ValueError, "batch_size"),
+        (lambda: nets.fsdd_eval_loader(splits=("val",)), ValueError, "splits"),
+        (lambda: nets.fsdd_eval_loader(batch_size=0), ValueError, "batch_size"),
+        (lambda: nets.audio_loaders("esc50"), ValueError, "dataset"),
+        (lambda: nets.audio_loaders("fsdd", fold=3), ValueError, "fold"),
+        (lambda: nets.audio_loaders("urbansound8k", fold=0), ValueError, "fold"),
+        (lambda: nets.audio_eval_loader("urbansound8k", splits=("val",)), ValueError, "splits"),
+    ],
+)
 def test_audio_data_bad_inputs_name_the_argument(call, exc, word):
     with pytest.raises(exc, match=word):
         call()
@@ -355,20 +373,31 @@ def test_audio_data_bad_inputs_name_the_argument(call, exc, word):
 _KEYS_BEFORE_NETS = {
     ("quick", ()): "bbcfcb9a995135fd0a6a258e92098a343f191deaf6e648fac8425ccbc9da9c9d",
     ("full", ()): "0e12ba283d89e757b45a49b853df41ca8d6717af005a167cc959e55066299fba",
-    ("quick", (("activation", "tanh"),)):
-        "4fc13728cb167632462075e9bf4f618c9d46d243af12891fdb5b2051561f6f78",
-    ("quick", (("batch_norm", False),)):
-        "263079747611380f21b43b977d28fa8ca4da41dc563e035fdb1937d497d80e96",
-    ("quick", (("pool", "blur"),)):
-        "6f9f9718938d6ebb3108e161e1f87e8128363d9d5b14591bf39906ea92c92c21",
-    ("quick", (("width", 0.125),)):
-        "17913fa74213bb19f48c3e757adbb583098bd96df301ffe84375308b9e83d745",
-    ("quick", (("subset", 500),)):
-        "ee20534441967e012dbe900d4dd4fe7dd365bcb9b1f4be7b11bf677b7275f1cb",
-    ("quick", (("dataset", "urbansound8k"),)):
-        "f31a53e52ab6302c4dab79915be3c5024ac0b785211d8c6935f958359f8c9aa5",
-    ("quick", (("seed", 1),)):
-        "8a37814dd08173e85907701bde865b89ee308f5948d46cb477f147f03b781518",
+    (
+        "quick",
+        (("activation", "tanh"),),
+    ): "4fc13728cb167632462075e9bf4f618c9d46d243af12891fdb5b2051561f6f78",
+    (
+        "quick",
+        (("batch_norm", False),),
+    ): "263079747611380f21b43b977d28fa8ca4da41dc563e035fdb1937d497d80e96",
+    (
+        "quick",
+        (("pool", "blur"),),
+    ): "6f9f9718938d6ebb3108e161e1f87e8128363d9d5b14591bf39906ea92c92c21",
+    (
+        "quick",
+        (("width", 0.125),),
+    ): "17913fa74213bb19f48c3e757adbb583098bd96df301ffe84375308b9e83d745",
+    (
+        "quick",
+        (("subset", 500),),
+    ): "ee20534441967e012dbe900d4dd4fe7dd365bcb9b1f4be7b11bf677b7275f1cb",
+    (
+        "quick",
+        (("dataset", "urbansound8k"),),
+    ): "f31a53e52ab6302c4dab79915be3c5024ac0b785211d8c6935f958359f8c9aa5",
+    ("quick", (("seed", 1),)): "8a37814dd08173e85907701bde865b89ee308f5948d46cb477f147f03b781518",
 }
 _FLOWERS_KEYS_BEFORE_NETS = {
     ("quick", 0): "2fded95b3d512d251e853d4e22c975534b5035b53f0d901eca44ac514236fbdf",
@@ -409,34 +438,37 @@ def test_registry_finds_every_family_by_arch():
     assert nets.from_dict(nets.flowers_config("full").to_dict()) == nets.flowers_config("full")
 
 
-@pytest.mark.parametrize("call, exc, word", [
-    (lambda: nets.family("unet"), ValueError, "arch"),
-    (lambda: nets.config("unet"), ValueError, "arch"),
-    (lambda: nets.from_dict({"width": 1}), TypeError, "arch"),
-    (lambda: nets.from_dict({"arch": "unet"}), ValueError, "unet"),
-    (lambda: nets.AudioConfig(arch="flowers_cnn"), ValueError, "arch"),
-    (lambda: nets.AudioConfig(dataset="flowers"), ValueError, "dataset"),
-    (lambda: nets.ImageConfig(dataset="fsdd"), ValueError, "dataset"),
-    (lambda: nets.MNISTConfig(dataset="cifar10"), ValueError, "cifar10"),
-    (lambda: nets.AudioConfig(loss=""), TypeError, "loss"),
-    (lambda: nets.AudioConfig(metric=3), TypeError, "metric"),
-    (lambda: nets.AudioConfig(epochs=-1), ValueError, "epochs"),
-    (lambda: nets.AudioConfig(batch_size=0), ValueError, "batch_size"),
-    (lambda: nets.AudioConfig(seed=1.5), TypeError, "seed"),
-    (lambda: nets.AudioConfig(subset=0), ValueError, "subset"),
-    (lambda: nets.AudioConfig(weight_decay=-1e-4), ValueError, "weight_decay"),
-    (lambda: nets.AudioConfig(schedule="cosine"), ValueError, "schedule"),
-    (lambda: nets.ImageConfig(channels="16"), TypeError, "channels"),
-    (lambda: nets.ImageConfig(channels=(16, 0)), ValueError, "channels"),
-    (lambda: nets.ImageConfig(augment=1), TypeError, "augment"),
-    (lambda: nets.flowers_cnn(dropout=1.0), ValueError, "dropout"),
-    (lambda: nets.MNISTConfig(strides=()), TypeError, "strides"),
-    (lambda: nets.MNISTConfig(activation="gelu"), ValueError, "activation"),
-    (lambda: nets.MNISTConfig(test_subset=0), ValueError, "test_subset"),
-    (lambda: nets.MNISTConfig(channels=1), ValueError, "channels"),
-    (lambda: nets.MNISTConfig.from_dict({"stride": 2}), ValueError, "stride"),
-    (lambda: nets.register(int), TypeError, "NetConfig"),
-])
+@pytest.mark.parametrize(
+    "call, exc, word",
+    [
+        (lambda: nets.family("unet"), ValueError, "arch"),
+        (lambda: nets.config("unet"), ValueError, "arch"),
+        (lambda: nets.from_dict({"width": 1}), TypeError, "arch"),
+        (lambda: nets.from_dict({"arch": "unet"}), ValueError, "unet"),
+        (lambda: nets.AudioConfig(arch="flowers_cnn"), ValueError, "arch"),
+        (lambda: nets.AudioConfig(dataset="flowers"), ValueError, "dataset"),
+        (lambda: nets.ImageConfig(dataset="fsdd"), ValueError, "dataset"),
+        (lambda: nets.MNISTConfig(dataset="cifar10"), ValueError, "cifar10"),
+        (lambda: nets.AudioConfig(loss=""), TypeError, "loss"),
+        (lambda: nets.AudioConfig(metric=3), TypeError, "metric"),
+        (lambda: nets.AudioConfig(epochs=-1), ValueError, "epochs"),
+        (lambda: nets.AudioConfig(batch_size=0), ValueError, "batch_size"),
+        (lambda: nets.AudioConfig(seed=1.5), TypeError, "seed"),
+        (lambda: nets.AudioConfig(subset=0), ValueError, "subset"),
+        (lambda: nets.AudioConfig(weight_decay=-1e-4), ValueError, "weight_decay"),
+        (lambda: nets.AudioConfig(schedule="cosine"), ValueError, "schedule"),
+        (lambda: nets.ImageConfig(channels="16"), TypeError, "channels"),
+        (lambda: nets.ImageConfig(channels=(16, 0)), ValueError, "channels"),
+        (lambda: nets.ImageConfig(augment=1), TypeError, "augment"),
+        (lambda: nets.flowers_cnn(dropout=1.0), ValueError, "dropout"),
+        (lambda: nets.MNISTConfig(strides=()), TypeError, "strides"),
+        (lambda: nets.MNISTConfig(activation="gelu"), ValueError, "activation"),
+        (lambda: nets.MNISTConfig(test_subset=0), ValueError, "test_subset"),
+        (lambda: nets.MNISTConfig(channels=1), ValueError, "channels"),
+        (lambda: nets.MNISTConfig.from_dict({"stride": 2}), ValueError, "stride"),
+        (lambda: nets.register(int), TypeError, "NetConfig"),
+    ],
+)
 def test_configs_and_registry_name_the_bad_argument(call, exc, word):
     with pytest.raises(exc, match=word):
         call()
@@ -446,11 +478,13 @@ def test_an_arch_cannot_be_registered_by_two_families():
     import dataclasses
 
     with pytest.raises(ValueError, match="vgg11_1d"):
+
         @nets.register
         @dataclasses.dataclass(frozen=True)
         class Impostor(nets.NetConfig):
             archs = ("vgg11_1d",)
             datasets = ("fsdd",)
+
     assert nets.family("vgg11_1d") is nets.AudioConfig
 
 
@@ -471,7 +505,11 @@ def test_mnist_config_by_mode_and_its_architecture():
     assert (quick.subset, quick.test_subset, quick.epochs) == (20_000, 2_000, 8)
     assert (full.subset, full.test_subset, full.epochs, full.seed) == (None, None, 10, 2)
     assert (quick.lr, quick.batch_size, quick.optimizer, quick.schedule) == (
-        2e-2, 64, "adam", "onecycle")
+        2e-2,
+        64,
+        "adam",
+        "onecycle",
+    )
     assert quick.n_classes == quick.channels == 10 and quick.cpu_threads == 1
     assert quick.replace(seed=1).key() != quick.key() and len(quick.key()) == 64
     assert quick.replace(activation="ReLU").activation == "relu"
@@ -488,7 +526,7 @@ def test_mnist_loaders_are_the_chapters_standardised_subsets():
     tr, te = cfg.loaders()
     x, y = next(iter(tr))
     assert x.shape == (10, 1, 28, 28) and len(tr.dataset) == 100 and len(te.dataset) == 2_000
-    test_ds = data.load("mnist", split="test", mode="quick")       # the quick test set
+    test_ds = data.load("mnist", split="test", mode="quick")  # the quick test set
     expected = (test_ds.data.float() / 255 - nets.MNIST_MEAN) / nets.MNIST_STD
     assert torch.equal(te.dataset.tensors[0][:, 0], expected)
     assert torch.equal(te.dataset.tensors[1], test_ds.targets)

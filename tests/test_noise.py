@@ -1,5 +1,6 @@
 """helpers.noise: the SaS sampler (Chambers-Mallows-Stuck), image SNR (seed eq 1), the SNR setter,
 concentrated noise and the BPSK bit error rate over SaS noise (closed forms and Monte Carlo)."""
+
 from __future__ import annotations
 
 import math
@@ -35,7 +36,7 @@ def test_alpha2_is_gaussian_with_variance_2c2():
     c = 1.5
     x = N.sas(400_000, 2.0, scale=c, generator=gen(1))
     var = float(x.var())
-    se = 2 * c**2 * math.sqrt(2 / x.numel())          # sd of the sample variance of a Gaussian
+    se = 2 * c**2 * math.sqrt(2 / x.numel())  # sd of the sample variance of a Gaussian
     assert abs(var - 2 * c**2) < 4 * se
     assert stats.normaltest(x[:5000].numpy()).pvalue > 1e-3
 
@@ -66,18 +67,21 @@ def test_sas_is_deterministic_with_a_seeded_generator_and_has_heavy_tails():
     assert abs(math.log10(float(q4 / q3)) - 1 / 1.5) < 0.1
 
 
-@pytest.mark.parametrize("call, exc, name", [
-    (lambda: N.sas(10, 0.0), ValueError, "alpha"),
-    (lambda: N.sas(10, 2.5), ValueError, "alpha"),
-    (lambda: N.sas(10, "2"), TypeError, "alpha"),
-    (lambda: N.sas(10, 1.5, scale=0), ValueError, "scale"),
-    (lambda: N.sas(10, 1.5, scale=-1.0), ValueError, "scale"),
-    (lambda: N.sas((2, -1), 1.5), ValueError, "shape"),
-    (lambda: N.sas("3", 1.5), TypeError, "shape"),
-    (lambda: N.sas((2, 1.5), 1.5), TypeError, "shape"),
-    (lambda: N.sas(3, 1.5, generator=0), TypeError, "generator"),
-    (lambda: N.sas(3, 1.5, dtype=torch.int64), TypeError, "dtype"),
-])
+@pytest.mark.parametrize(
+    "call, exc, name",
+    [
+        (lambda: N.sas(10, 0.0), ValueError, "alpha"),
+        (lambda: N.sas(10, 2.5), ValueError, "alpha"),
+        (lambda: N.sas(10, "2"), TypeError, "alpha"),
+        (lambda: N.sas(10, 1.5, scale=0), ValueError, "scale"),
+        (lambda: N.sas(10, 1.5, scale=-1.0), ValueError, "scale"),
+        (lambda: N.sas((2, -1), 1.5), ValueError, "shape"),
+        (lambda: N.sas("3", 1.5), TypeError, "shape"),
+        (lambda: N.sas((2, 1.5), 1.5), TypeError, "shape"),
+        (lambda: N.sas(3, 1.5, generator=0), TypeError, "generator"),
+        (lambda: N.sas(3, 1.5, dtype=torch.int64), TypeError, "dtype"),
+    ],
+)
 def test_sas_bad_input_names_the_argument(call, exc, name):
     assert_raises_naming(call, exc, name)
 
@@ -92,15 +96,17 @@ def test_sas_refuses_a_shape_that_is_neither_an_int_nor_a_sequence(shape):
 def images(seed=0, b=6, size=24):
     g = gen(seed)
     smooth = torch.nn.functional.avg_pool2d(torch.rand(b, 3, size, size, generator=g), 3, 1, 1)
-    return torch.round(smooth * 255) / 255                    # on the 8-bit grid, like a decoded JPEG
+    return torch.round(smooth * 255) / 255  # on the 8-bit grid, like a decoded JPEG
 
 
 def test_image_snr_db_is_eq1():
     x = images()
     y = (x + 0.05 * torch.randn(x.shape, generator=gen(1))).clamp(0, 1)
-    want = 10 * torch.log10((x.double() ** 2).sum((1, 2, 3)) / ((y.double() - x.double()) ** 2).sum((1, 2, 3)))
+    want = 10 * torch.log10(
+        (x.double() ** 2).sum((1, 2, 3)) / ((y.double() - x.double()) ** 2).sum((1, 2, 3))
+    )
     assert torch.allclose(N.image_snr_db(x, y), want)
-    assert torch.allclose(N.image_snr_db(x[0], y[0]), want[0])          # one (C, H, W) image
+    assert torch.allclose(N.image_snr_db(x[0], y[0]), want[0])  # one (C, H, W) image
     assert N.image_snr_db(x, x).isinf().all()
 
 
@@ -143,26 +149,35 @@ def test_alpha09_clipped_noise_is_salt_and_pepper():
         share[alpha] = float(N.saturated_energy_share(x, r.images).mean())
     assert frac[0.9] < 0.05 and share[0.9] > 0.4
     assert frac[2.0] == 0.0 and share[2.0] == 0.0
-    assert torch.allclose(N.saturated_fraction(torch.tensor([[[0.0, 1.0], [0.5, 0.2]]])),
-                          torch.tensor(0.5, dtype=torch.float64))
+    assert torch.allclose(
+        N.saturated_fraction(torch.tensor([[[0.0, 1.0], [0.5, 0.2]]])),
+        torch.tensor(0.5, dtype=torch.float64),
+    )
     clean = torch.tensor([[[0.5, 0.5], [0.5, 0.5]]])
     noisy = torch.tensor([[[1.0, 0.6], [0.5, 0.5]]])
-    assert abs(float(N.saturated_energy_share(clean, noisy)) - 0.25 / 0.26) < 1e-6                  # float32 inputs
+    assert abs(float(N.saturated_energy_share(clean, noisy)) - 0.25 / 0.26) < 1e-6  # float32 inputs
 
 
-@pytest.mark.parametrize("call, exc, name", [
-    (lambda: N.add_noise_at_snr(images(), float("nan"), alpha=1.0), ValueError, "snr_db"),
-    (lambda: N.add_noise_at_snr(images(), "10", alpha=1.0), TypeError, "snr_db"),
-    (lambda: N.add_noise_at_snr(images(), torch.ones(3), alpha=1.0), ValueError, "snr_db"),
-    (lambda: N.add_noise_at_snr(images(), 10.0, alpha=3.0), ValueError, "alpha"),
-    (lambda: N.add_noise_at_snr(images() * 2, 10.0, alpha=1.0), ValueError, "images"),
-    (lambda: N.add_noise_at_snr(images()[0], 10.0, alpha=1.0), ValueError, "images"),
-    (lambda: N.add_noise_at_snr(images(), 10.0, noise=torch.ones(2, 3)), ValueError, "noise"),
-    (lambda: N.add_noise_at_snr(images(), 10.0), ValueError, "alpha"),
-    (lambda: N.image_snr_db(torch.ones(2, 3, 4, 4), torch.ones(2, 3, 4, 5)), ValueError, "noisy"),
-    (lambda: N.shape_mask("circle", 3), ValueError, "kind"),
-    (lambda: N.shape_mask("square", 4), ValueError, "size"),
-])
+@pytest.mark.parametrize(
+    "call, exc, name",
+    [
+        (lambda: N.add_noise_at_snr(images(), float("nan"), alpha=1.0), ValueError, "snr_db"),
+        (lambda: N.add_noise_at_snr(images(), "10", alpha=1.0), TypeError, "snr_db"),
+        (lambda: N.add_noise_at_snr(images(), torch.ones(3), alpha=1.0), ValueError, "snr_db"),
+        (lambda: N.add_noise_at_snr(images(), 10.0, alpha=3.0), ValueError, "alpha"),
+        (lambda: N.add_noise_at_snr(images() * 2, 10.0, alpha=1.0), ValueError, "images"),
+        (lambda: N.add_noise_at_snr(images()[0], 10.0, alpha=1.0), ValueError, "images"),
+        (lambda: N.add_noise_at_snr(images(), 10.0, noise=torch.ones(2, 3)), ValueError, "noise"),
+        (lambda: N.add_noise_at_snr(images(), 10.0), ValueError, "alpha"),
+        (
+            lambda: N.image_snr_db(torch.ones(2, 3, 4, 4), torch.ones(2, 3, 4, 5)),
+            ValueError,
+            "noisy",
+        ),
+        (lambda: N.shape_mask("circle", 3), ValueError, "kind"),
+        (lambda: N.shape_mask("square", 4), ValueError, "size"),
+    ],
+)
 def test_snr_and_shape_bad_input_names_the_argument(call, exc, name):
     assert_raises_naming(call, exc, name)
 
@@ -176,12 +191,14 @@ def test_add_noise_at_snr_accepts_the_closed_interval_0_1_and_refuses_outside_it
     for bad in (-1 / 255, 1 + 1 / 255):
         y = x.clone()
         y[1, 2, 3, 4] = bad
-        assert_raises_naming(lambda y=y: N.add_noise_at_snr(y, 20.0, alpha=2.0), ValueError,
-                             "images")
+        assert_raises_naming(
+            lambda y=y: N.add_noise_at_snr(y, 20.0, alpha=2.0), ValueError, "images"
+        )
 
 
-@pytest.mark.parametrize("target", [torch.tensor(15.0), torch.tensor([15.0]),
-                                    torch.tensor([[15.0]])])
+@pytest.mark.parametrize(
+    "target", [torch.tensor(15.0), torch.tensor([15.0]), torch.tensor([[15.0]])]
+)
 def test_a_one_element_snr_tensor_is_the_target_of_every_image(target):
     """A one-element snr_db tensor is broadcast to every image, like the number 15.0."""
     x = images(b=3)
@@ -228,15 +245,18 @@ def _noise_with_its_large_values_first():
 def test_a_target_above_the_fully_saturated_snr_is_reached_with_the_small_values_first():
     """Control for the xfail below: the same draw with its small values first reaches 2 dB."""
     x, z = _noise_with_its_large_values_first()
-    assert float(N.image_snr_db(x, torch.ones_like(x))) < 0.1          # every pixel driven to 1
+    assert float(N.image_snr_db(x, torch.ones_like(x))) < 0.1  # every pixel driven to 1
     r = N.add_noise_at_snr(x, 2.0, noise=z.flip(1))
     assert r.reached.all() and abs(float(r.snr_db) - 2.0) <= 0.05
 
 
-@pytest.mark.xfail(strict=True, reason="add_noise_at_snr brackets log s below log(1e4 / median|z|) "
-                   "of the first 4096 values of each image: where the other values are far "
-                   "smaller, they never saturate, and a target above the fully saturated SNR is "
-                   "flagged unreached")
+@pytest.mark.xfail(
+    strict=True,
+    reason="add_noise_at_snr brackets log s below log(1e4 / median|z|) "
+    "of the first 4096 values of each image: where the other values are far "
+    "smaller, they never saturate, and a target above the fully saturated SNR is "
+    "flagged unreached",
+)
 def test_a_target_above_the_fully_saturated_snr_is_reached_whatever_the_pixel_order():
     """reached is False only below the fully saturated SNR or at a quantisation jump."""
     x, z = _noise_with_its_large_values_first()
@@ -246,9 +266,9 @@ def test_a_target_above_the_fully_saturated_snr_is_reached_whatever_the_pixel_or
 def test_median_filter_removes_isolated_impulses_and_keeps_constants():
     x = torch.full((2, 3, 9, 9), 0.4)
     y = x.clone()
-    y[0, 1, 4, 4], y[1, 2, 0, 0] = 1.0, 0.0                               # salt and pepper
+    y[0, 1, 4, 4], y[1, 2, 0, 0] = 1.0, 0.0  # salt and pepper
     assert torch.equal(N.median_filter(y, 3), x)
-    ramp = torch.arange(8.0)[None, :].expand(8, 8).contiguous()           # a linear ramp is kept
+    ramp = torch.arange(8.0)[None, :].expand(8, 8).contiguous()  # a linear ramp is kept
     assert torch.equal(N.median_filter(ramp, 3), ramp)
     assert_raises_naming(lambda: N.median_filter(x, 2), ValueError, "size")
 
@@ -294,7 +314,10 @@ def test_closed_forms():
     c = N.scale_for_gsnr(snr, 1.0)
     assert torch.allclose(N.ber_cauchy(snr), N.ber_cauchy(amplitude=torch.ones(2), gamma=c))
     for alpha in (0.5, 1.0, 2.0):
-        assert abs(N.gsnr_db(1.0, alpha, float(N.scale_for_gsnr(torch.tensor(7.0), alpha))) - 7.0) < 1e-9
+        assert (
+            abs(N.gsnr_db(1.0, alpha, float(N.scale_for_gsnr(torch.tensor(7.0), alpha))) - 7.0)
+            < 1e-9
+        )
 
 
 @pytest.mark.parametrize("alpha, closed", [(2.0, N.ber_gaussian), (1.0, N.ber_cauchy)])
@@ -316,7 +339,7 @@ def test_ber_montecarlo_detects_a_wrong_model():
 def test_clopper_pearson_and_determinism():
     lo, hi = N.clopper_pearson(torch.tensor([0.0, 5.0, 100.0]), torch.tensor(100.0), 0.95)
     assert lo[0] == 0 and hi[2] == 1 and lo[1] < 0.05 < hi[1]
-    assert abs(float(hi[0]) - (1 - 0.025 ** (1 / 100))) < 1e-12        # k = 0: 1 - (a/2)^(1/n)
+    assert abs(float(hi[0]) - (1 - 0.025 ** (1 / 100))) < 1e-12  # k = 0: 1 - (a/2)^(1/n)
     a = N.ber_montecarlo(torch.tensor([4.0]), 0.9, 10_000, generator=gen(1))
     b = N.ber_montecarlo(torch.tensor([4.0]), 0.9, 10_000, generator=gen(1))
     assert torch.equal(a.errors, b.errors)
@@ -329,7 +352,7 @@ def test_median_receiver_beats_the_matched_filter_in_impulsive_noise():
     assert med.high[0] < mf.low[0]
     gauss_mf = N.ber_montecarlo(snr, 2.0, 40_000, gen(3), samples_per_bit=5, receiver="sum")
     gauss_med = N.ber_montecarlo(snr, 2.0, 40_000, gen(3), samples_per_bit=5, receiver="median")
-    assert gauss_mf.high[0] < gauss_med.low[0]                 # in Gaussian noise the matched filter wins
+    assert gauss_mf.high[0] < gauss_med.low[0]  # in Gaussian noise the matched filter wins
 
 
 def test_clip_receiver_sums_the_clipped_samples():
@@ -339,42 +362,60 @@ def test_clip_receiver_sums_the_clipped_samples():
     one noise draw for every SNR); in impulsive noise clipping beats the plain sum.
     """
     snr, n, L, level = torch.tensor([0.0, 6.0]), 20_000, 5, 1.5
-    clip = N.ber_montecarlo(snr, 0.9, n, gen(4), samples_per_bit=L, receiver="clip",
-                            clip_level=level)
+    clip = N.ber_montecarlo(
+        snr, 0.9, n, gen(4), samples_per_bit=L, receiver="clip", clip_level=level
+    )
     plain = N.ber_montecarlo(snr, 0.9, n, gen(4), samples_per_bit=L, receiver="sum")
     g = gen(4)
     b = torch.randint(0, 2, (n,), generator=g, dtype=torch.int64).double() * 2 - 1
     z = N.sas((n, L), 0.9, 1.0, generator=g)
     c = N.scale_for_gsnr(snr, 0.9)
-    r = b[:, None] + c[:, None, None] * z                         # (K, n, L), A = 1
+    r = b[:, None] + c[:, None, None] * z  # (K, n, L), A = 1
     want = (r.clamp(-level, level).sum(-1) * b <= 0).sum(-1)
     assert torch.equal(clip.errors, want) and clip.receiver == "clip"
     assert torch.equal(plain.errors, (r.sum(-1) * b <= 0).sum(-1))
     assert (clip.high < plain.low).all()
     # a clip level no sample reaches is the plain sum
-    wide = N.ber_montecarlo(snr, 0.9, 2000, gen(5), samples_per_bit=L, receiver="clip",
-                            clip_level=1e30)
+    wide = N.ber_montecarlo(
+        snr, 0.9, 2000, gen(5), samples_per_bit=L, receiver="clip", clip_level=1e30
+    )
     narrow = N.ber_montecarlo(snr, 0.9, 2000, gen(5), samples_per_bit=L, receiver="sum")
     assert torch.equal(wide.errors, narrow.errors)
 
 
-@pytest.mark.parametrize("call, exc, name", [
-    (lambda: N.ber_montecarlo(torch.tensor([1.0]), 0.0, 10), ValueError, "alpha"),
-    (lambda: N.ber_montecarlo(torch.tensor([1.0]), 1.0, 0), ValueError, "n_bits"),
-    (lambda: N.ber_montecarlo(torch.tensor([float("inf")]), 1.0, 10), ValueError, "snr_db"),
-    (lambda: N.ber_montecarlo(torch.tensor([1.0]), 1.0, 10, receiver="mean"), ValueError, "receiver"),
-    (lambda: N.ber_montecarlo(torch.tensor([1.0]), 1.0, 10, samples_per_bit=0), ValueError, "samples_per_bit"),
-    (lambda: N.gsnr_db(0.0, 1.0, 1.0), ValueError, "amplitude"),
-    (lambda: N.geometric_power(1.0, -2.0), ValueError, "scale"),
-    (lambda: N.ber_cauchy(amplitude=torch.ones(1), gamma=-torch.ones(1)), ValueError, "gamma"),
-    (lambda: N.clopper_pearson(torch.tensor([1.0]), torch.tensor(10.0), 1.5), ValueError, "level"),
-])
+@pytest.mark.parametrize(
+    "call, exc, name",
+    [
+        (lambda: N.ber_montecarlo(torch.tensor([1.0]), 0.0, 10), ValueError, "alpha"),
+        (lambda: N.ber_montecarlo(torch.tensor([1.0]), 1.0, 0), ValueError, "n_bits"),
+        (lambda: N.ber_montecarlo(torch.tensor([float("inf")]), 1.0, 10), ValueError, "snr_db"),
+        (
+            lambda: N.ber_montecarlo(torch.tensor([1.0]), 1.0, 10, receiver="mean"),
+            ValueError,
+            "receiver",
+        ),
+        (
+            lambda: N.ber_montecarlo(torch.tensor([1.0]), 1.0, 10, samples_per_bit=0),
+            ValueError,
+            "samples_per_bit",
+        ),
+        (lambda: N.gsnr_db(0.0, 1.0, 1.0), ValueError, "amplitude"),
+        (lambda: N.geometric_power(1.0, -2.0), ValueError, "scale"),
+        (lambda: N.ber_cauchy(amplitude=torch.ones(1), gamma=-torch.ones(1)), ValueError, "gamma"),
+        (
+            lambda: N.clopper_pearson(torch.tensor([1.0]), torch.tensor(10.0), 1.5),
+            ValueError,
+            "level",
+        ),
+    ],
+)
 def test_ber_bad_input_names_the_argument(call, exc, name):
     assert_raises_naming(call, exc, name)
 
 
-@pytest.mark.parametrize("kwargs", [dict(amplitude=1.0, gamma=1.0), dict(gamma=1.0),
-                                    dict(amplitude=2.0)])
+@pytest.mark.parametrize(
+    "kwargs", [dict(amplitude=1.0, gamma=1.0), dict(gamma=1.0), dict(amplitude=2.0)]
+)
 def test_ber_cauchy_refuses_snr_db_together_with_amplitude_or_gamma(kwargs):
     """ber_cauchy takes snr_db or (amplitude, gamma), never both: mixing them is refused by name."""
     assert_raises_naming(lambda: N.ber_cauchy(torch.tensor([3.0]), **kwargs), ValueError, "snr_db")
@@ -382,8 +423,17 @@ def test_ber_cauchy_refuses_snr_db_together_with_amplitude_or_gamma(kwargs):
 
 def test_ber_is_errors_over_n_bits():
     """BERCurve.ber is the error fraction errors / n_bits (float64), not a floor or a product."""
-    curve = N.BERCurve(torch.tensor([0.0, 1.0, 2.0]), 1.0, torch.tensor([3, 0, 1000]), 1000,
-                       torch.zeros(3), torch.ones(3), 0.95, "sum", 1)
+    curve = N.BERCurve(
+        torch.tensor([0.0, 1.0, 2.0]),
+        1.0,
+        torch.tensor([3, 0, 1000]),
+        1000,
+        torch.zeros(3),
+        torch.ones(3),
+        0.95,
+        "sum",
+        1,
+    )
     assert curve.ber.dtype == torch.float64
     assert torch.equal(curve.ber, torch.tensor([0.003, 0.0, 1.0], dtype=torch.float64))
     mc = N.ber_montecarlo(torch.tensor([0.0, 3.0]), 1.0, 2000, generator=gen(10))
@@ -419,7 +469,7 @@ def test_train_or_load_caches_an_image_model_config(tmp_path):
 
     require_dataset("flowers")
     cfg = nets.ImageConfig(channels=(4, 8), image_size=16, subset=10, epochs=0)
-    make = lambda c: c.loaders(mode="quick")               # noqa: E731
+    make = lambda c: c.loaders(mode="quick")  # noqa: E731
     net, rec = train.train_or_load(cfg, make_loaders=make, cache=tmp_path, log=None)
     assert not rec.loaded and rec.path.name == f"{cfg.key()}.pt" and 0 <= rec.accuracy <= 1
     net2, rec2 = train.train_or_load(cfg, make_loaders=make, cache=tmp_path, log=None)

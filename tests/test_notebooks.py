@@ -1,4 +1,5 @@
 """Chapters: jupytext pairs, the Colab set-up cell, and quick-mode execution through the runner."""
+
 from __future__ import annotations
 
 import json
@@ -33,9 +34,11 @@ def test_check_pair_detects_drift_and_outputs(tmp_path):
     import jupytext
 
     md = tmp_path / "01_x.md"
-    md.write_text("---\njupytext:\n  formats: ipynb,md:myst\n  text_representation:\n"
-                  "    extension: .md\n    format_name: myst\nkernelspec:\n  name: python3\n"
-                  "  display_name: Python 3\n---\n# T\n\n```{code-cell} ipython3\nx = 1\n```\n")
+    md.write_text(
+        "---\njupytext:\n  formats: ipynb,md:myst\n  text_representation:\n"
+        "    extension: .md\n    format_name: myst\nkernelspec:\n  name: python3\n"
+        "  display_name: Python 3\n---\n# T\n\n```{code-cell} ipython3\nx = 1\n```\n"
+    )
     nb = jupytext.read(md)
     jupytext.write(nb, tmp_path / "01_x.ipynb", fmt="ipynb")
     assert book.check_pair(md) == []
@@ -68,18 +71,27 @@ def test_every_chapter_runs_in_quick_mode(book_build):
     assert set(runs) == set(book.chapters(ROOT))
     for stem, r in runs.items():
         assert r.mode == "quick"
-        assert r.seconds < QUICK_BUDGET_S, f"{stem} took {r.seconds:.0f} s in quick mode (> {QUICK_BUDGET_S} s)"
+        assert r.seconds < QUICK_BUDGET_S, (
+            f"{stem} took {r.seconds:.0f} s in quick mode (> {QUICK_BUDGET_S} s)"
+        )
         nb = json.loads(r.output.read_text())
-        errors = [o for c in nb["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
+        errors = [
+            o for c in nb["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"
+        ]
         assert not errors, f"{stem} has error outputs"
-        images = [o for c in nb["cells"] for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+        images = [
+            o for c in nb["cells"] for o in c.get("outputs", []) if "image/png" in o.get("data", {})
+        ]
         assert images, f"{stem} produced no figure"
         for c in nb["cells"]:
             name = c.get("metadata", {}).get("mystnb", {}).get("figure", {}).get("name")
             if name:
-                assert any("image/png" in o.get("data", {}) for o in c.get("outputs", [])), \
+                assert any("image/png" in o.get("data", {}) for o in c.get("outputs", [])), (
                     f"{stem}: figure cell {name!r} has no image output"
-        banner = "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []))
+                )
+        banner = "".join(
+            "".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", [])
+        )
         assert "mode     : quick" in banner, f"{stem} does not print the run banner"
 
 
@@ -90,13 +102,21 @@ def test_failing_cell_names_chapter_and_cell(tmp_path):
     nbdir = tmp_path / "notebooks"
     nbdir.mkdir()
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("mode = None", metadata={"tags": ["parameters"]}),
-                nbformat.v4.new_code_cell("print('ok')"),
-                nbformat.v4.new_code_cell("raise ValueError('boom')")]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_code_cell("mode = None", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("print('ok')"),
+        nbformat.v4.new_code_cell("raise ValueError('boom')"),
+    ]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbformat.write(nb, nbdir / "99_fail.ipynb")
     with pytest.raises(book.ChapterFailed, match=r"notebooks/99_fail.*ValueError: boom"):
-        book.execute_chapter("notebooks/99_fail", "quick", tmp_path / "out", root=tmp_path, timeout=120)
+        book.execute_chapter(
+            "notebooks/99_fail", "quick", tmp_path / "out", root=tmp_path, timeout=120
+        )
 
 
 def test_set_repo_rewrites_config_and_colab_cells(tmp_path):
@@ -124,18 +144,33 @@ def test_stalled_cell_is_retried_once_then_reported(tmp_path):
     nbdir.mkdir()
     flag = tmp_path / "first_attempt_done"
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("mode = None", metadata={"tags": ["parameters"]}),
-                nbformat.v4.new_code_cell(
-                    f"import pathlib, time\nflag = pathlib.Path({str(flag)!r})\n"
-                    "if not flag.exists():\n    flag.touch()\n    time.sleep(60)\nprint('done')")]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_code_cell("mode = None", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(
+            f"import pathlib, time\nflag = pathlib.Path({str(flag)!r})\n"
+            "if not flag.exists():\n    flag.touch()\n    time.sleep(60)\nprint('done')"
+        ),
+    ]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbformat.write(nb, nbdir / "98_stall.ipynb")
     logged = []
-    run = book.execute_chapter("notebooks/98_stall", "quick", tmp_path / "out", root=tmp_path, timeout=8,
-                               log=logged.append)
+    run = book.execute_chapter(
+        "notebooks/98_stall", "quick", tmp_path / "out", root=tmp_path, timeout=8, log=logged.append
+    )
     assert flag.exists() and any("retrying" in m for m in logged)
     assert run.seconds < 60
     flag.unlink()
     with pytest.raises(book.ChapterFailed, match="stalled"):
-        book.execute_chapter("notebooks/98_stall", "quick", tmp_path / "out", root=tmp_path, timeout=8,
-                             retries=0, log=logged.append)
+        book.execute_chapter(
+            "notebooks/98_stall",
+            "quick",
+            tmp_path / "out",
+            root=tmp_path,
+            timeout=8,
+            retries=0,
+            log=logged.append,
+        )

@@ -1,4 +1,5 @@
 """helpers.plotting: the plots run headless (Agg) and label their axes with units."""
+
 from __future__ import annotations
 
 import matplotlib
@@ -29,10 +30,14 @@ def test_plot_spectrum_and_waveform_label_axes():
     plotting.use_style()
     x = signals.dsb_sc(torch.randn(400, dtype=torch.float64), 0.25)
     fig, (a1, a2, a3) = plt.subplots(1, 3)
-    line = plotting.plot_spectrum(a1, spectra.frequency_axis(400), spectra.energy_spectrum(x), label="m")
+    line = plotting.plot_spectrum(
+        a1, spectra.frequency_axis(400), spectra.energy_spectrum(x), label="m"
+    )
     assert line.get_label() == "m" and np.isfinite(line.get_ydata()).all()
     assert a1.get_xlabel() == "frequency (cycles/sample)" and "dB" in a1.get_ylabel()
-    plotting.plot_spectrum(a2, spectra.frequency_axis(400, fs=8000), np.zeros(400), db=False, xlabel="frequency (Hz)")
+    plotting.plot_spectrum(
+        a2, spectra.frequency_axis(400, fs=8000), np.zeros(400), db=False, xlabel="frequency (Hz)"
+    )
     assert a2.get_xlabel() == "frequency (Hz)" and a2.get_ylabel() == "energy"
     w = plotting.plot_waveform(a3, x, fs=8000)
     assert a3.get_xlabel() == "time (s)" and a3.get_ylabel() == "amplitude"

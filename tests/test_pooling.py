@@ -1,5 +1,6 @@
 """pooling: eq 27 (avg pool = conv), the box response, spectral pooling and eqs 28-30, blur pooling,
 shift-equivariance measures and the transposed convolution as zero insertion + convolution."""
+
 from __future__ import annotations
 
 import itertools
@@ -22,8 +23,13 @@ def _rand(*shape, seed=0, dtype=DT):
 
 
 # ---------------------------------------------------------------------------------- eq 27
-AVG_CASES = [(k, s, p, c, ci) for k, s, p, c, ci in itertools.product(
-    [1, 2, 3, 4, 5], [None, 1, 2, 3], [0, 1, 2], [False, True], [False, True]) if p <= k // 2]
+AVG_CASES = [
+    (k, s, p, c, ci)
+    for k, s, p, c, ci in itertools.product(
+        [1, 2, 3, 4, 5], [None, 1, 2, 3], [0, 1, 2], [False, True], [False, True]
+    )
+    if p <= k // 2
+]
 
 
 @pytest.mark.parametrize("n", [7, 8, 13])
@@ -49,7 +55,9 @@ def test_avg_pool_2d_equals_torch_including_ceil_mode_and_padding():
         assert y.shape == ref.shape and torch.allclose(y, ref, atol=1e-12, rtol=0), (k, s, p, c, ci)
     # rectangular kernels, strides and paddings
     ref = F.avg_pool2d(x, (3, 2), (2, 1), (1, 0), True, False)
-    assert torch.allclose(P.avg_pool_as_conv(x, (3, 2), (2, 1), (1, 0), True, False), ref, atol=1e-12)
+    assert torch.allclose(
+        P.avg_pool_as_conv(x, (3, 2), (2, 1), (1, 0), True, False), ref, atol=1e-12
+    )
 
 
 def test_avg_pool_interior_is_the_plain_box_convolution_float32():
@@ -66,15 +74,19 @@ def test_box_response_closed_forms():
     assert torch.allclose(P.box_response(2, f), torch.cos(math.pi * f).abs(), atol=1e-12)
     H2 = P.box_response((2, 2), (f, f))
     assert H2.shape == (101, 101)
-    assert torch.allclose(H2, (torch.cos(math.pi * f)[:, None] * torch.cos(math.pi * f)[None, :]).abs(), atol=1e-12)
+    assert torch.allclose(
+        H2, (torch.cos(math.pi * f)[:, None] * torch.cos(math.pi * f)[None, :]).abs(), atol=1e-12
+    )
     # against the DFT of the zero-padded box, for several K
     n = 64
     for K in (1, 3, 4, 7):
         h = torch.zeros(n, dtype=DT)
         h[:K] = 1.0 / K
-        assert torch.allclose(torch.fft.fft(h).abs(), P.box_response(K, torch.fft.fftfreq(n, dtype=DT)), atol=1e-12)
-    assert float(P.box_response(5, torch.tensor([0.0, 1.0, -2.0])).min()) == 1.0      # the 0/0 limits
-    assert float(P.box_response(4, torch.tensor([0.25]))) < 1e-12                      # first zero at 1/K
+        assert torch.allclose(
+            torch.fft.fft(h).abs(), P.box_response(K, torch.fft.fftfreq(n, dtype=DT)), atol=1e-12
+        )
+    assert float(P.box_response(5, torch.tensor([0.0, 1.0, -2.0])).min()) == 1.0  # the 0/0 limits
+    assert float(P.box_response(4, torch.tensor([0.25]))) < 1e-12  # first zero at 1/K
 
 
 # ---------------------------------------------------------------------------------- eqs 28-30
@@ -96,7 +108,9 @@ def test_spectral_pool_real_and_equal_to_conv_then_decimate(n):
             z = P.spectral_pool_as_conv(x, m)
             assert torch.allclose(z, y, atol=1e-12), (n, m)
             raw = P.spectral_pool(x, m, rescale=False)
-            assert torch.allclose(raw, (n / m) * z, atol=1e-11), "the raw crop is N/M times conv + decimation"
+            assert torch.allclose(raw, (n / m) * z, atol=1e-11), (
+                "the raw crop is N/M times conv + decimation"
+            )
 
 
 def test_spectral_pool_kernel_is_the_inverse_dft_of_the_window():
@@ -106,7 +120,10 @@ def test_spectral_pool_kernel_is_the_inverse_dft_of_the_window():
         assert torch.allclose(torch.fft.fft(h), H.to(torch.complex128), atol=1e-12)
         assert torch.allclose(h, torch.roll(h.flip(0), 1), atol=1e-15), "h is even"
         assert abs(float(h[0]) - float(H.sum()) / n) < 1e-15
-    assert P.crop_window(16, 8).tolist().count(0.5) == 2 and P.crop_window(16, 7).tolist().count(0.5) == 0
+    assert (
+        P.crop_window(16, 8).tolist().count(0.5) == 2
+        and P.crop_window(16, 7).tolist().count(0.5) == 0
+    )
     assert torch.equal(P.crop_window(10, 10), torch.ones(10, dtype=DT))
     assert P.spectral_pool_kernel((8, 6), (4, 3)).shape == (8, 6)
 
@@ -128,7 +145,7 @@ def test_spectral_pool_removes_what_lies_above_the_band():
     low, high = torch.cos(2 * math.pi * 3 * t / n), torch.cos(2 * math.pi * 20 * t / n)
     y = P.spectral_pool((low + high)[None, None], 16)[0, 0]
     expected = torch.cos(2 * math.pi * 3 * torch.arange(16, dtype=DT) / 16)
-    assert torch.allclose(y, expected, atol=1e-12)             # the tone above 8 cycles is gone, no alias
+    assert torch.allclose(y, expected, atol=1e-12)  # the tone above 8 cycles is gone, no alias
 
 
 def test_spectral_pool_modules_float32_and_gradient():
@@ -152,14 +169,20 @@ def test_binomial_kernel_and_its_response():
     for size in (2, 3, 4):
         h = torch.zeros(n, dtype=DT)
         h[:size] = P.binomial_kernel(size)
-        assert torch.allclose(torch.fft.fft(h).abs(), torch.cos(math.pi * f).abs() ** (size - 1), atol=1e-12)
+        assert torch.allclose(
+            torch.fft.fft(h).abs(), torch.cos(math.pi * f).abs() ** (size - 1), atol=1e-12
+        )
 
 
 def test_blurpool_equals_binomial_conv_then_subsample():
     x = _rand(2, 3, 20, seed=5, dtype=torch.float32)
     y = P.BlurPool1d(stride=2, filt_size=3)(x)
-    ref = F.conv1d(F.pad(x, [1, 1], mode="reflect"), torch.tensor([[[0.25, 0.5, 0.25]]]).expand(3, 1, 3),
-                   stride=2, groups=3)
+    ref = F.conv1d(
+        F.pad(x, [1, 1], mode="reflect"),
+        torch.tensor([[[0.25, 0.5, 0.25]]]).expand(3, 1, 3),
+        stride=2,
+        groups=3,
+    )
     assert torch.allclose(y, ref, atol=1e-7) and y.shape == (2, 3, 10)
     x2 = torch.randn(1, 2, 8, 10)
     assert P.BlurPool2d()(x2).shape == (1, 2, 4, 5)
@@ -181,15 +204,23 @@ def test_strided_conv_pool_shape_and_parameters():
 def test_fourier_shift_integer_is_roll_and_half_shifts_compose():
     x = _rand(3, 16, seed=6)
     assert torch.allclose(P.fourier_shift(x, 3), torch.roll(x, 3, -1), atol=1e-12)
-    assert torch.allclose(P.fourier_shift(P.fourier_shift(x[..., :15], 0.5), 0.5), torch.roll(x[..., :15], 1, -1),
-                          atol=1e-12), "odd length: two half shifts make one"
+    assert torch.allclose(
+        P.fourier_shift(P.fourier_shift(x[..., :15], 0.5), 0.5),
+        torch.roll(x[..., :15], 1, -1),
+        atol=1e-12,
+    ), "odd length: two half shifts make one"
     assert P.fourier_shift(x, 0.3).dtype == DT
 
 
 def test_shift_equivariance_exact_for_shifts_by_the_stride_with_circular_layers():
     x = _rand(4, 3, 64, seed=7)
-    layers = {"max": nn.MaxPool1d(2, 2), "avg": nn.AvgPool1d(2, 2), "spectral": P.SpectralPool1d(factor=2),
-              "blur": P.MaxBlurPool1d(pad_mode="circular"), "blurpool": P.BlurPool1d(pad_mode="circular")}
+    layers = {
+        "max": nn.MaxPool1d(2, 2),
+        "avg": nn.AvgPool1d(2, 2),
+        "spectral": P.SpectralPool1d(factor=2),
+        "blur": P.MaxBlurPool1d(pad_mode="circular"),
+        "blurpool": P.BlurPool1d(pad_mode="circular"),
+    }
     errs = {}
     for name, layer in layers.items():
         assert P.shift_equivariance(layer, x, shift=2, stride=2) < 1e-6, name
@@ -242,19 +273,25 @@ def test_circular_max_blur_pool_matches_a_direct_reference_at_odd_shifts():
 def test_shift_consistency_counts_unchanged_labels():
     torch.manual_seed(0)
 
-    class Peak(nn.Module):                            # the class is the position of the maximum mod 10
+    class Peak(nn.Module):  # the class is the position of the maximum mod 10
         def forward(self, x):
             return F.one_hot(x[:, 0].argmax(-1) % 10, 10).double()
 
     x = _rand(50, 1, 40, seed=8)
     assert P.shift_consistency(Peak(), x, shift=0) == 1.0
-    assert P.shift_consistency(Peak(), x, shift=1) < 0.2          # a shift moves every peak by one
-    assert P.shift_consistency(Peak(), x, shift=10) > 0.6         # except those that wrap around
+    assert P.shift_consistency(Peak(), x, shift=1) < 0.2  # a shift moves every peak by one
+    assert P.shift_consistency(Peak(), x, shift=10) > 0.6  # except those that wrap around
 
 
 # ---------------------------------------------------------------------------------- deconvolution
-@pytest.mark.parametrize("stride, padding, output_padding, k", [
-    (s, p, op, k) for s, p, op, k in itertools.product([1, 2, 3], [0, 1, 2], [0, 1, 2], [1, 2, 3, 4]) if op < s])
+@pytest.mark.parametrize(
+    "stride, padding, output_padding, k",
+    [
+        (s, p, op, k)
+        for s, p, op, k in itertools.product([1, 2, 3], [0, 1, 2], [0, 1, 2], [1, 2, 3, 4])
+        if op < s
+    ],
+)
 def test_transposed_conv_is_zero_insertion_then_flipped_conv(stride, padding, output_padding, k):
     x = _rand(2, 3, 7, seed=9)
     w = _rand(3, 4, k, seed=10)
@@ -281,7 +318,9 @@ def test_transposed_conv_float32_to_1e5_and_module():
 def test_zero_insert_spectrum_is_repeated():
     x = _rand(2, 10, seed=14)
     z = P.zero_insert(x, 3)
-    assert z.shape == (2, 30) and torch.equal(z[..., ::3], x) and float(z[..., 1::3].abs().max()) == 0
+    assert (
+        z.shape == (2, 30) and torch.equal(z[..., ::3], x) and float(z[..., 1::3].abs().max()) == 0
+    )
     X, Z = torch.fft.fft(x), torch.fft.fft(z)
     assert torch.allclose(Z, X.repeat(1, 3), atol=1e-12), "Z[k] = X[k mod N]: the spectral images"
     z2 = P.zero_insert(_rand(1, 4, 5, seed=15), (2, 3), ndim=2)
@@ -295,46 +334,75 @@ def test_deterministic():
     assert torch.equal(P.avg_pool_as_conv(x, 3, 2, 1), P.avg_pool_as_conv(x, 3, 2, 1))
 
 
-@pytest.mark.parametrize("call, exc, name", [
-    (lambda: P.avg_pool_as_conv(torch.randn(4, 8), 2), ValueError, "x"),
-    (lambda: P.avg_pool_as_conv("signal", 2), TypeError, "x"),
-    (lambda: P.avg_pool_as_conv(torch.randn(1, 1, 8), 0), ValueError, "kernel_size"),
-    (lambda: P.avg_pool_as_conv(torch.randn(1, 1, 8), 2.5), TypeError, "kernel_size"),
-    (lambda: P.avg_pool_as_conv(torch.randn(1, 1, 8), 2, padding=2), ValueError, "padding"),
-    (lambda: P.avg_pool_as_conv(torch.randn(1, 1, 8), 2, stride=0), ValueError, "stride"),
-    (lambda: P.avg_pool_as_conv(torch.randn(1, 1, 8), 2, ceil_mode=1), TypeError, "ceil_mode"),
-    (lambda: P.avg_pool_as_conv(torch.randn(1, 1, 3, 3), (2, 2, 2)), TypeError, "kernel_size"),
-    (lambda: P.box_response(0, torch.zeros(3)), ValueError, "kernel_size"),
-    (lambda: P.box_response((2, 2), torch.zeros(3)), TypeError, "freqs"),
-    (lambda: P.crop_window(8, 9), ValueError, "size"),
-    (lambda: P.spectral_pool(torch.randn(1, 1, 8), 9), ValueError, "size"),
-    (lambda: P.spectral_pool(torch.randn(1, 1, 8), 0), ValueError, "size"),
-    (lambda: P.spectral_pool(torch.randn(8), 4), ValueError, "x"),
-    (lambda: P.spectral_pool(torch.randn(1, 1, 8, dtype=torch.complex64), 4), TypeError, "x"),
-    (lambda: P.spectral_pool(torch.full((1, 1, 8), float("nan")), 4), ValueError, "x"),
-    (lambda: P.spectral_pool_as_conv(torch.randn(1, 1, 8), 3), ValueError, "size"),
-    (lambda: P.SpectralPool1d(), ValueError, "size"),
-    (lambda: P.SpectralPool1d(size=4, factor=2), ValueError, "factor"),
-    (lambda: P.binomial_kernel(0), ValueError, "size"),
-    (lambda: P.BlurPool1d(filt_size=0), ValueError, "filt_size"),
-    (lambda: P.BlurPool1d(pad_mode="mirror"), ValueError, "pad_mode"),
-    (lambda: P.StridedConvPool1d(0), ValueError, "channels"),
-    (lambda: P.fourier_shift(torch.randn(8), "1"), TypeError, "shift"),
-    (lambda: P.shift_equivariance(3, torch.randn(1, 1, 8)), TypeError, "layer"),
-    (lambda: P.shift_equivariance(nn.Identity(), torch.randn(1, 8)), ValueError, "x"),
-    (lambda: P.shift_equivariance(nn.Identity(), torch.randn(1, 1, 8), shift=0.5), TypeError, "shift"),
-    (lambda: P.shift_equivariance(lambda t: t * 0, torch.randn(1, 1, 8)), ValueError, "layer"),
-    (lambda: P.shift_consistency(None, torch.randn(2, 8)), TypeError, "model"),
-    (lambda: P.zero_insert(torch.randn(4), 0), ValueError, "factor"),
-    (lambda: P.zero_insert(torch.randn(4), 2, ndim=3), ValueError, "ndim"),
-    (lambda: P.transposed_conv_as_zero_insertion(torch.randn(1, 2, 5), torch.randn(2, 3)), ValueError, "weight"),
-    (lambda: P.transposed_conv_as_zero_insertion(torch.randn(1, 3, 5), torch.randn(2, 3, 3)), ValueError, "x"),
-    (lambda: P.transposed_conv_as_zero_insertion(torch.randn(1, 2, 5), torch.randn(2, 3, 3), stride=2,
-                                                 output_padding=2), ValueError, "output_padding"),
-    (lambda: P.transposed_conv_as_zero_insertion(torch.randn(1, 2, 5), torch.randn(2, 3, 3), torch.randn(2)),
-     ValueError, "bias"),
-    (lambda: P.transposed_conv_as_zero_insertion(torch.randn(1, 2, 5), np.array(["a"])), TypeError, "weight"),
-])
+@pytest.mark.parametrize(
+    "call, exc, name",
+    [
+        (lambda: P.avg_pool_as_conv(torch.randn(4, 8), 2), ValueError, "x"),
+        (lambda: P.avg_pool_as_conv("signal", 2), TypeError, "x"),
+        (lambda: P.avg_pool_as_conv(torch.randn(1, 1, 8), 0), ValueError, "kernel_size"),
+        (lambda: P.avg_pool_as_conv(torch.randn(1, 1, 8), 2.5), TypeError, "kernel_size"),
+        (lambda: P.avg_pool_as_conv(torch.randn(1, 1, 8), 2, padding=2), ValueError, "padding"),
+        (lambda: P.avg_pool_as_conv(torch.randn(1, 1, 8), 2, stride=0), ValueError, "stride"),
+        (lambda: P.avg_pool_as_conv(torch.randn(1, 1, 8), 2, ceil_mode=1), TypeError, "ceil_mode"),
+        (lambda: P.avg_pool_as_conv(torch.randn(1, 1, 3, 3), (2, 2, 2)), TypeError, "kernel_size"),
+        (lambda: P.box_response(0, torch.zeros(3)), ValueError, "kernel_size"),
+        (lambda: P.box_response((2, 2), torch.zeros(3)), TypeError, "freqs"),
+        (lambda: P.crop_window(8, 9), ValueError, "size"),
+        (lambda: P.spectral_pool(torch.randn(1, 1, 8), 9), ValueError, "size"),
+        (lambda: P.spectral_pool(torch.randn(1, 1, 8), 0), ValueError, "size"),
+        (lambda: P.spectral_pool(torch.randn(8), 4), ValueError, "x"),
+        (lambda: P.spectral_pool(torch.randn(1, 1, 8, dtype=torch.complex64), 4), TypeError, "x"),
+        (lambda: P.spectral_pool(torch.full((1, 1, 8), float("nan")), 4), ValueError, "x"),
+        (lambda: P.spectral_pool_as_conv(torch.randn(1, 1, 8), 3), ValueError, "size"),
+        (lambda: P.SpectralPool1d(), ValueError, "size"),
+        (lambda: P.SpectralPool1d(size=4, factor=2), ValueError, "factor"),
+        (lambda: P.binomial_kernel(0), ValueError, "size"),
+        (lambda: P.BlurPool1d(filt_size=0), ValueError, "filt_size"),
+        (lambda: P.BlurPool1d(pad_mode="mirror"), ValueError, "pad_mode"),
+        (lambda: P.StridedConvPool1d(0), ValueError, "channels"),
+        (lambda: P.fourier_shift(torch.randn(8), "1"), TypeError, "shift"),
+        (lambda: P.shift_equivariance(3, torch.randn(1, 1, 8)), TypeError, "layer"),
+        (lambda: P.shift_equivariance(nn.Identity(), torch.randn(1, 8)), ValueError, "x"),
+        (
+            lambda: P.shift_equivariance(nn.Identity(), torch.randn(1, 1, 8), shift=0.5),
+            TypeError,
+            "shift",
+        ),
+        (lambda: P.shift_equivariance(lambda t: t * 0, torch.randn(1, 1, 8)), ValueError, "layer"),
+        (lambda: P.shift_consistency(None, torch.randn(2, 8)), TypeError, "model"),
+        (lambda: P.zero_insert(torch.randn(4), 0), ValueError, "factor"),
+        (lambda: P.zero_insert(torch.randn(4), 2, ndim=3), ValueError, "ndim"),
+        (
+            lambda: P.transposed_conv_as_zero_insertion(torch.randn(1, 2, 5), torch.randn(2, 3)),
+            ValueError,
+            "weight",
+        ),
+        (
+            lambda: P.transposed_conv_as_zero_insertion(torch.randn(1, 3, 5), torch.randn(2, 3, 3)),
+            ValueError,
+            "x",
+        ),
+        (
+            lambda: P.transposed_conv_as_zero_insertion(
+                torch.randn(1, 2, 5), torch.randn(2, 3, 3), stride=2, output_padding=2
+            ),
+            ValueError,
+            "output_padding",
+        ),
+        (
+            lambda: P.transposed_conv_as_zero_insertion(
+                torch.randn(1, 2, 5), torch.randn(2, 3, 3), torch.randn(2)
+            ),
+            ValueError,
+            "bias",
+        ),
+        (
+            lambda: P.transposed_conv_as_zero_insertion(torch.randn(1, 2, 5), np.array(["a"])),
+            TypeError,
+            "weight",
+        ),
+    ],
+)
 def test_bad_inputs_name_the_argument(call, exc, name):
     assert_raises_naming(call, exc, name)
 
@@ -342,14 +410,15 @@ def test_bad_inputs_name_the_argument(call, exc, name):
 # ----------------------------------------------------------------------------- defaults, 2-D box
 def test_avg_pool_defaults_are_pytorchs():
     """Default stride/padding/ceil_mode/count_include_pad must be those of F.avg_pool1d/2d."""
-    x = _rand(2, 3, 7, seed=17)                   # 7 = 3 windows of 2 (floor), 4 with ceil_mode
+    x = _rand(2, 3, 7, seed=17)  # 7 = 3 windows of 2 (floor), 4 with ceil_mode
     assert torch.allclose(P.avg_pool_as_conv(x, 2), F.avg_pool1d(x, 2), atol=1e-12)
     assert P.avg_pool_as_conv(x, 2).shape == (2, 3, 3)
     assert torch.allclose(P.avg_pool_as_conv(x, 3, 2, 1), F.avg_pool1d(x, 3, 2, 1), atol=1e-12)
     x2 = _rand(1, 2, 7, 9, seed=18)
     assert torch.allclose(P.avg_pool_as_conv(x2, 2), F.avg_pool2d(x2, 2), atol=1e-12)
-    assert torch.allclose(P.avg_pool_as_conv(x2, (3, 2), 2, (1, 0)),
-                          F.avg_pool2d(x2, (3, 2), 2, (1, 0)), atol=1e-12)
+    assert torch.allclose(
+        P.avg_pool_as_conv(x2, (3, 2), 2, (1, 0)), F.avg_pool2d(x2, (3, 2), 2, (1, 0)), atol=1e-12
+    )
 
 
 def test_box_response_2d_with_different_kernels_and_axes():
@@ -358,7 +427,7 @@ def test_box_response_2d_with_different_kernels_and_axes():
     f2 = torch.linspace(0.0, 0.45, 7, dtype=DT)
     h = P.box_response((2, 3), (f1, f2))
     assert h.shape == (11, 7)
-    h1 = torch.cos(math.pi * f1).abs()                                   # K = 2
+    h1 = torch.cos(math.pi * f1).abs()  # K = 2
     s = torch.sin(math.pi * f2)
     h2 = torch.where(s == 0, torch.ones_like(f2), (torch.sin(3 * math.pi * f2) / (3 * s)).abs())
     assert torch.allclose(h, h1[:, None] * h2[None, :], atol=1e-12)
@@ -378,5 +447,6 @@ def test_transposed_conv_defaults_are_pytorchs():
     y = P.transposed_conv_as_zero_insertion(x, w)
     assert y.shape == (2, 4, 9) and torch.allclose(y, F.conv_transpose1d(x, w), atol=1e-12)
     x2, w2 = _rand(1, 3, 4, 5, seed=21), _rand(3, 2, 2, 3, seed=22)
-    assert torch.allclose(P.transposed_conv_as_zero_insertion(x2, w2), F.conv_transpose2d(x2, w2),
-                          atol=1e-12)
+    assert torch.allclose(
+        P.transposed_conv_as_zero_insertion(x2, w2), F.conv_transpose2d(x2, w2), atol=1e-12
+    )

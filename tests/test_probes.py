@@ -1,4 +1,5 @@
 """probes: streaming layer spectra equal a direct computation; names; hooks come off."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -11,13 +12,21 @@ from helpers import nets, probes, spectra
 
 def _tiny(inplace=False):
     torch.manual_seed(0)
-    return nn.Sequential(nn.Conv1d(2, 3, 3, padding=1), nn.ReLU(inplace=inplace), nn.MaxPool1d(2),
-                         nn.Conv1d(3, 4, 5, padding=2), nn.Tanh())
+    return nn.Sequential(
+        nn.Conv1d(2, 3, 3, padding=1),
+        nn.ReLU(inplace=inplace),
+        nn.MaxPool1d(2),
+        nn.Conv1d(3, 4, 5, padding=2),
+        nn.Tanh(),
+    )
 
 
 def _batches(n_batches=3, b=5, seed=1):
     g = torch.Generator().manual_seed(seed)
-    return [(torch.randn(b, 2, 32, generator=g), torch.zeros(b, dtype=torch.long)) for _ in range(n_batches)]
+    return [
+        (torch.randn(b, 2, 32, generator=g), torch.zeros(b, dtype=torch.long))
+        for _ in range(n_batches)
+    ]
 
 
 @pytest.mark.parametrize("inplace", [False, True])
@@ -51,10 +60,14 @@ def test_unnormalized_means_and_hooks_removed():
     assert all(not m._forward_hooks and not m._forward_pre_hooks for m in model.modules())
     x = data[0][0]
     with torch.no_grad():
-        y = model[:4](x)   # output of layer '3' (the conv), before the tanh
+        y = model[:4](x)  # output of layer '3' (the conv), before the tanh
         h = model[:3](x)
-    assert torch.allclose(ls.results["3"][1].float(), spectra.energy_spectrum(y).mean(dim=(0, 1)), rtol=1e-4)
-    assert torch.allclose(ls.results["3"][0].float(), spectra.energy_spectrum(h).mean(dim=(0, 1)), rtol=1e-4)
+    assert torch.allclose(
+        ls.results["3"][1].float(), spectra.energy_spectrum(y).mean(dim=(0, 1)), rtol=1e-4
+    )
+    assert torch.allclose(
+        ls.results["3"][0].float(), spectra.energy_spectrum(h).mean(dim=(0, 1)), rtol=1e-4
+    )
     # run() outside a with-block registers hooks for that run only
     ls2 = probes.LayerSpectra(model, ["0"])
     ls2.run(data)
@@ -64,9 +77,15 @@ def test_unnormalized_means_and_hooks_removed():
 
 def _bn_dropout_net():
     torch.manual_seed(0)
-    net = nn.Sequential(nn.Conv1d(2, 4, 3, padding=1), nn.BatchNorm1d(4), nn.ReLU(),
-                        nn.Dropout(0.5), nn.Conv1d(4, 3, 3, padding=1), nn.Tanh())
-    with torch.no_grad():                         # running statistics far from any batch's
+    net = nn.Sequential(
+        nn.Conv1d(2, 4, 3, padding=1),
+        nn.BatchNorm1d(4),
+        nn.ReLU(),
+        nn.Dropout(0.5),
+        nn.Conv1d(4, 3, 3, padding=1),
+        nn.Tanh(),
+    )
+    with torch.no_grad():  # running statistics far from any batch's
         net[1].running_mean.copy_(torch.tensor([0.5, -1.0, 2.0, 0.0]))
         net[1].running_var.copy_(torch.tensor([4.0, 0.25, 1.0, 9.0]))
     return net
@@ -111,8 +130,8 @@ def test_dead_channels_are_skipped_not_fatal():
     model = nn.Sequential(nn.Conv1d(1, 2, 1, bias=True), nn.ReLU()).eval()
     with torch.no_grad():
         model[0].weight.zero_()
-        model[0].bias.copy_(torch.tensor([-1.0, 0.0]))   # channel 0: constant -1, dead after ReLU
-        model[0].weight[1] = 1.0                           # channel 1: x itself
+        model[0].bias.copy_(torch.tensor([-1.0, 0.0]))  # channel 0: constant -1, dead after ReLU
+        model[0].weight[1] = 1.0  # channel 1: x itself
     with probes.LayerSpectra(model, ["1"]) as ls:
         ls.run([torch.randn(3, 1, 16)])
     assert ls.accumulators["1"][1].n_spectra == 3, "the dead channel's 3 spectra are left out"
@@ -140,21 +159,31 @@ def test_probe_network_audio_1_conv_and_act_spectra_share_grids():
         res = ls.run([torch.randn(4, 1, 256)])
     d = layers.layer_differences(res, pairs)
     assert [c.shape[0] for c in d["cdiff"]] == [256, 128, 64, 64, 32, 32, 16, 16]
-    assert all(abs(float(c.sum())) < 1e-6 for c in d["cdiff"] + d["adiff"]), "normalised: differences sum to 0"
+    assert all(abs(float(c.sum())) < 1e-6 for c in d["cdiff"] + d["adiff"]), (
+        "normalised: differences sum to 0"
+    )
     assert layers.acdiff(d["cdiff"]).shape == (16,)
 
 
-@pytest.mark.parametrize("call, exc, word", [
-    (lambda: probes.LayerSpectra("net", ["0"]), TypeError, "model"),
-    (lambda: probes.LayerSpectra(_tiny(), "0"), TypeError, "layers"),
-    (lambda: probes.LayerSpectra(_tiny(), []), ValueError, "layers"),
-    (lambda: probes.LayerSpectra(_tiny(), ["conv9"]), ValueError, "conv9"),
-    (lambda: probes.LayerSpectra(_tiny(), ["0", "0"]), ValueError, "duplicate"),
-    (lambda: probes.LayerSpectra(_tiny(), ["0"], ndim=3), ValueError, "ndim"),
-    (lambda: probes.layer_names(_tiny(), "dense"), ValueError, "kind"),
-    (lambda: probes.LayerSpectra(_tiny(), ["0"]).run(torch.zeros(2, 2, 8).numpy().tolist(), max_batches=0),
-     ValueError, "max_batches"),
-])
+@pytest.mark.parametrize(
+    "call, exc, word",
+    [
+        (lambda: probes.LayerSpectra("net", ["0"]), TypeError, "model"),
+        (lambda: probes.LayerSpectra(_tiny(), "0"), TypeError, "layers"),
+        (lambda: probes.LayerSpectra(_tiny(), []), ValueError, "layers"),
+        (lambda: probes.LayerSpectra(_tiny(), ["conv9"]), ValueError, "conv9"),
+        (lambda: probes.LayerSpectra(_tiny(), ["0", "0"]), ValueError, "duplicate"),
+        (lambda: probes.LayerSpectra(_tiny(), ["0"], ndim=3), ValueError, "ndim"),
+        (lambda: probes.layer_names(_tiny(), "dense"), ValueError, "kind"),
+        (
+            lambda: probes.LayerSpectra(_tiny(), ["0"]).run(
+                torch.zeros(2, 2, 8).numpy().tolist(), max_batches=0
+            ),
+            ValueError,
+            "max_batches",
+        ),
+    ],
+)
 def test_bad_inputs_name_the_argument(call, exc, word):
     with pytest.raises(exc, match=word):
         call()
@@ -166,8 +195,13 @@ def test_activation_balance_matches_layer_differences_and_fit():
 
     torch.manual_seed(0)
     model = nets.vgg11_1d(width=0.0625, activation="relu", batch_norm=True).eval()
-    data = [(torch.randn(4, 1, 256, generator=torch.Generator().manual_seed(i)), torch.zeros(4, dtype=torch.long))
-            for i in range(2)]
+    data = [
+        (
+            torch.randn(4, 1, 256, generator=torch.Generator().manual_seed(i)),
+            torch.zeros(4, dtype=torch.long),
+        )
+        for i in range(2)
+    ]
     out = probes.activation_balance(model, data)
     pairs = probes.conv_act_pairs(model)
     assert out["pairs"] == pairs and len(out["cdiff"]) == len(out["adiff"]) == 8
@@ -176,8 +210,8 @@ def test_activation_balance_matches_layer_differences_and_fit():
     diffs = layers.layer_differences(res, pairs)
     ac, aa = layers.acdiff(diffs["cdiff"]), layers.aadiff(diffs["adiff"])
     assert torch.allclose(out["acdiff"], ac) and torch.allclose(out["aadiff"], aa)
-    assert out["acdiff"].shape == (256 // 16,)          # deepest block (after 4 poolings)
-    assert abs(float(out["acdiff"].sum())) < 1e-6        # differences of unit-sum spectra sum to 0
+    assert out["acdiff"].shape == (256 // 16,)  # deepest block (after 4 poolings)
+    assert abs(float(out["acdiff"].sum())) < 1e-6  # differences of unit-sum spectra sum to 0
     assert out["fit"] == layers.fit_lambda(ac, aa)
     assert probes.activation_balance(model, data, n=32)["acdiff"].shape == (32,)
 
@@ -237,8 +271,9 @@ def test_forward_spectra_are_spectrum_values_equal_to_the_direct_spectrum():
     with torch.no_grad():
         want = spectra.energy_spectrum(conv(x)).mean(dim=(0, 1))
     torch.testing.assert_close(s_out.values, want, rtol=1e-13, atol=0)
-    torch.testing.assert_close(s_in.values, spectra.energy_spectrum(x).mean(dim=(0, 1)),
-                               rtol=1e-13, atol=0)
+    torch.testing.assert_close(
+        s_in.values, spectra.energy_spectrum(x).mean(dim=(0, 1)), rtol=1e-13, atol=0
+    )
     torch.testing.assert_close(s_out.freqs, spectra.frequency_axis(40, fs=8000.0))
     assert torch.equal(ls.results["0"][1], s_out.values)
     again = probes.LayerSpectra(model, ["0"], normalize=False).run([x], as_spectra=True)
@@ -257,11 +292,13 @@ def test_backward_probe_records_the_gradient_at_the_output_in_closed_form():
         (w * model(x)).sum().backward()
     assert all(not m._backward_hooks for m in model.modules()), "hooks come off"
     g_in, g_out = ls.spectra["0"]
-    torch.testing.assert_close(g_out.values, spectra.energy_spectrum(w).mean(dim=(0, 1)),
-                               rtol=1e-14, atol=0)
+    torch.testing.assert_close(
+        g_out.values, spectra.energy_spectrum(w).mean(dim=(0, 1)), rtol=1e-14, atol=0
+    )
     # dL/dx is the transposed convolution of w: compare with autograd's own gradient
-    torch.testing.assert_close(g_in.values, spectra.energy_spectrum(x.grad).mean(dim=(0, 1)),
-                               rtol=1e-14, atol=0)
+    torch.testing.assert_close(
+        g_in.values, spectra.energy_spectrum(x.grad).mean(dim=(0, 1)), rtol=1e-14, atol=0
+    )
     assert ls.accumulators["0"][1].count == 1
 
 
@@ -270,18 +307,20 @@ def test_backward_run_takes_a_loss_and_leaves_parameter_grads_alone():
     batches = [(torch.randn(3, 2, 32, dtype=torch.float64), torch.zeros(3, dtype=torch.long))]
     g = torch.Generator().manual_seed(0)
     w = torch.randn(3, 4, 16, dtype=torch.float64, generator=g)
-    ls = probes.LayerSpectra(model, ["3", "4"], normalize=False, direction="backward",
-                             compute_dtype=torch.float64)
+    ls = probes.LayerSpectra(
+        model, ["3", "4"], normalize=False, direction="backward", compute_dtype=torch.float64
+    )
     res = ls.run(batches, loss=lambda out, labels: (w * out).sum())
     assert all(p.grad is None for p in model.parameters())
     # the Tanh output gradient is w; the conv output gradient is w * (1 - tanh^2)
-    torch.testing.assert_close(res["4"][1], spectra.energy_spectrum(w).mean(dim=(0, 1)),
-                               rtol=1e-13, atol=0)
+    torch.testing.assert_close(
+        res["4"][1], spectra.energy_spectrum(w).mean(dim=(0, 1)), rtol=1e-13, atol=0
+    )
     with torch.no_grad():
         y = model[:4](batches[0][0])
     want = spectra.energy_spectrum(w * (1 - torch.tanh(y) ** 2)).mean(dim=(0, 1))
     torch.testing.assert_close(res["3"][1], want, rtol=1e-12, atol=0)
-    torch.testing.assert_close(res["4"][0], res["3"][1])   # conv output = tanh input
+    torch.testing.assert_close(res["4"][0], res["3"][1])  # conv output = tanh input
     with pytest.raises(TypeError, match=r"\bloss\b"):
         ls.run(batches)
 
@@ -294,11 +333,14 @@ def test_backward_input_gradient_of_a_leaf_input_is_none():
     assert ls.results["0"][0] is None and ls.spectra["0"][1].n == 14
 
 
-@pytest.mark.parametrize("kw, exc, word", [
-    ({"direction": "sideways"}, ValueError, "direction"),
-    ({"direction": 1}, TypeError, "direction"),
-    ({"fs": 0.0}, ValueError, "fs"),
-])
+@pytest.mark.parametrize(
+    "kw, exc, word",
+    [
+        ({"direction": "sideways"}, ValueError, "direction"),
+        ({"direction": 1}, TypeError, "direction"),
+        ({"fs": 0.0}, ValueError, "fs"),
+    ],
+)
 def test_new_options_name_the_argument(kw, exc, word):
     with pytest.raises(exc, match=rf"\b{word}\b"):
         probes.LayerSpectra(_tiny(), ["0"], **kw)

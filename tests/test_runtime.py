@@ -1,4 +1,5 @@
 """runtime: mode resolution, devices, seeds, paths, banner."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -56,7 +57,9 @@ def test_seed_makes_runs_repeat():
     assert not torch.equal(a[0], torch.rand(4))
 
 
-@pytest.mark.parametrize("bad, exc", [(-1, ValueError), (1.5, TypeError), ("0", TypeError), (True, TypeError)])
+@pytest.mark.parametrize(
+    "bad, exc", [(-1, ValueError), (1.5, TypeError), ("0", TypeError), (True, TypeError)]
+)
 def test_bad_seed(bad, exc):
     with pytest.raises(exc, match="seed"):
         runtime.seed_everything(bad)
@@ -89,7 +92,9 @@ def test_start_prints_banner(capsys, monkeypatch, tmp_path):
 
 
 def test_glue_checks_name_and_records_without_error():
-    runtime.glue("ch0_value", 1.5, display=False)  # myst-nb is installed here: records, returns None
+    runtime.glue(
+        "ch0_value", 1.5, display=False
+    )  # myst-nb is installed here: records, returns None
     with pytest.raises(ValueError, match="name"):
         runtime.glue("not a key", 1.0)
 
@@ -98,8 +103,14 @@ def test_plain_number_turns_numpy_and_tensor_scalars_into_python_numbers():
     import numpy as np
     import torch
 
-    for value, expected in ((np.float64(0.25), 0.25), (np.int64(3), 3), (np.array([1.5]), 1.5),
-                            (torch.tensor(2.5), 2.5), (torch.tensor([7]), 7), (np.bool_(True), True)):
+    for value, expected in (
+        (np.float64(0.25), 0.25),
+        (np.int64(3), 3),
+        (np.array([1.5]), 1.5),
+        (torch.tensor(2.5), 2.5),
+        (torch.tensor([7]), 7),
+        (np.bool_(True), True),
+    ):
         out = runtime.plain_number(value)
         assert out == expected and type(out) in (float, int, bool), (value, out)
         assert "np." not in repr(out) and "tensor" not in repr(out)

@@ -4,6 +4,7 @@ verdicts are recomputed from them (never carried over as text).
 Runs chapter 1 (the cheapest chapter with seeded draws) once more with ``-p seed 1`` and compares
 it with the session's book build (seed 0).
 """
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """helpers.signals: the modulation identities of Wu et al. 2022, section 2 (eqs 1-12)."""
+
 from __future__ import annotations
 
 import math
@@ -37,7 +38,9 @@ def speechlike(n: int, gen: torch.Generator) -> torch.Tensor:
 
 def fsdd_clip(n: int) -> torch.Tensor | None:
     """One real FSDD recording, centre-cropped to n samples, or None when the data is not there."""
-    base = Path(os.environ.get("CMT_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
+    base = Path(
+        os.environ.get("CMT_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data"
+    )
     wav = base / "fsdd" / "recordings" / "3_jackson_10.wav"
     if not wav.exists():
         if os.environ.get("CMT_REQUIRE_DATA") == "1":
@@ -47,7 +50,7 @@ def fsdd_clip(n: int) -> torch.Tensor | None:
 
     x, _ = sf.read(str(wav), dtype="float64")
     start = max(0, (len(x) - n) // 2)
-    x = torch.as_tensor(x[start:start + n])
+    x = torch.as_tensor(x[start : start + n])
     return torch.nn.functional.pad(x, (0, n - len(x)))
 
 
@@ -55,7 +58,9 @@ def fsdd_clip(n: int) -> torch.Tensor | None:
 def test_carrier_values_and_dtype():
     c = S.carrier(8, 0.25)
     assert c.dtype == torch.float64 and c.shape == (8,)
-    assert torch.allclose(c, torch.tensor([1.0, 0, -1, 0, 1, 0, -1, 0], dtype=torch.float64), atol=1e-12)
+    assert torch.allclose(
+        c, torch.tensor([1.0, 0, -1, 0, 1, 0, -1, 0], dtype=torch.float64), atol=1e-12
+    )
     c = S.carrier(5, 0.1, phase=math.pi / 2, dtype=torch.float32)
     assert c.dtype == torch.float32
     assert torch.allclose(c, -torch.sin(2 * math.pi * 0.1 * torch.arange(5.0)), atol=1e-6)
@@ -67,7 +72,9 @@ def test_dsb_sc_is_product_and_keeps_dtype(gen):
     x = torch.randn(2, 3, 64, generator=gen, dtype=torch.float64)
     m = S.dsb_sc(x, 0.125)
     assert m.shape == x.shape and m.dtype == torch.float64
-    assert torch.allclose(m, x * torch.cos(2 * math.pi * 0.125 * torch.arange(64.0, dtype=torch.float64)))
+    assert torch.allclose(
+        m, x * torch.cos(2 * math.pi * 0.125 * torch.arange(64.0, dtype=torch.float64))
+    )
     assert S.dsb_sc(x.float(), 0.125).dtype == torch.float32
     m_np = S.dsb_sc(x.numpy(), 0.125)  # numpy accepted, tensor out
     assert isinstance(m_np, torch.Tensor) and torch.allclose(m_np, m)
@@ -85,7 +92,12 @@ def test_eq3_dsb_sc_closed_form_random(gen, fc):
 def test_eq3_dsb_sc_closed_form_realish(gen):
     x = speechlike(N, gen)
     for fc in (51 / N, 0.25):
-        assert rel_err(S.dsb_sc_energy_closed_form(x, fc), energy_spectrum(S.dsb_sc(x, fc), shift=False)) < 1e-9
+        assert (
+            rel_err(
+                S.dsb_sc_energy_closed_form(x, fc), energy_spectrum(S.dsb_sc(x, fc), shift=False)
+            )
+            < 1e-9
+        )
     clip = fsdd_clip(4096)
     if clip is not None:  # a real spoken digit
         fc = 1024 / 4096
@@ -97,7 +109,12 @@ def test_eq3_dsb_sc_closed_form_realish(gen):
 def test_eq3_closed_form_is_not_trivially_equal(gen):
     """The identity must be able to fail: the wrong carrier gives a different spectrum."""
     x = torch.randn(N, generator=gen, dtype=torch.float64)
-    assert rel_err(S.dsb_sc_energy_closed_form(x, 0.25), energy_spectrum(S.dsb_sc(x, 0.125), shift=False)) > 0.1
+    assert (
+        rel_err(
+            S.dsb_sc_energy_closed_form(x, 0.25), energy_spectrum(S.dsb_sc(x, 0.125), shift=False)
+        )
+        > 0.1
+    )
 
 
 def test_energy_halving_above_message_band(gen):
@@ -113,7 +130,7 @@ def test_energy_halving_above_message_band(gen):
     ex = energy_spectrum(x).sum(-1)
     em = energy_spectrum(m).sum(-1)
     assert torch.allclose(em, ex / 2, rtol=1e-10)
-    assert torch.allclose((m ** 2).sum(-1), (x ** 2).sum(-1) / 2, rtol=1e-10)  # same in time
+    assert torch.allclose((m**2).sum(-1), (x**2).sum(-1) / 2, rtol=1e-10)  # same in time
     # ... and the energy sits in fc - band <= |f| <= fc + band
     E = energy_spectrum(m, shift=False)
     f = torch.fft.fftfreq(N, dtype=torch.float64).abs()
@@ -121,7 +138,7 @@ def test_energy_halving_above_message_band(gen):
     assert float(E[:, outside].sum() / E.sum()) < 1e-20
     # not half when the message reaches over the carrier (aliasing of the two sidebands)
     wide = torch.randn(N, generator=gen, dtype=torch.float64)
-    assert abs(float((S.dsb_sc(wide, fc) ** 2).sum() / (wide ** 2).sum()) - 0.5) > 1e-3
+    assert abs(float((S.dsb_sc(wide, fc) ** 2).sum() / (wide**2).sum()) - 0.5) > 1e-3
 
 
 # --------------------------------------------------------------------------------------- eq 4-7
@@ -184,7 +201,9 @@ def test_eq12_exact_for_disjoint_streams(gen):
     H = torch.tensor([[1.0, -0.5], [0.3, 2.0], [0.7, 0.7]], dtype=torch.float64)
     true = energy_spectrum(S.mimo(xs, fcs, H), shift=False)
     assert rel_err(S.mimo_energy_closed_form(xs, fcs, H), true) < 1e-9
-    assert rel_err(S.mimo_energy_closed_form(xs, fcs, H, per_carrier=True), true) < 1e-9  # last form of eq 12
+    assert (
+        rel_err(S.mimo_energy_closed_form(xs, fcs, H, per_carrier=True), true) < 1e-9
+    )  # last form of eq 12
 
 
 def test_eq12_fails_for_overlapping_streams(gen):
@@ -211,9 +230,9 @@ def test_closed_forms_shift_true_at_odd_n_put_dc_at_n_over_2(gen, n):
     assert torch.equal(got, torch.fft.fftshift(S.dsb_sc_energy_closed_form(x, fc)))
     # a constant message on carrier 0 has all its energy, n^2, at DC: index n // 2 once centred
     dc = S.dsb_sc_energy_closed_form(torch.ones(n, dtype=torch.float64), 0.0, shift=True)
-    assert int(dc.argmax()) == n // 2 and float(dc[n // 2]) == pytest.approx(n ** 2)
+    assert int(dc.argmax()) == n // 2 and float(dc[n // 2]) == pytest.approx(n**2)
     xs = S.bandlimit(torch.randn(2, n, generator=gen, dtype=torch.float64), 0.04)
-    fcs = [round(0.1 * n) / n, round(0.3 * n) / n]             # bands +-0.04 around them: disjoint
+    fcs = [round(0.1 * n) / n, round(0.3 * n) / n]  # bands +-0.04 around them: disjoint
     true = energy_spectrum(S.multicarrier(xs, fcs), shift=True)
     assert rel_err(S.multicarrier_energy_closed_form(xs, fcs, shift=True), true) < 1e-9
     H = torch.tensor([[1.0, -0.5], [0.3, 2.0]], dtype=torch.float64)
@@ -230,7 +249,9 @@ def test_bandlimit_and_occupied_band(gen):
     E = energy_spectrum(y, shift=False)
     f = torch.fft.fftfreq(1000, dtype=torch.float64).abs()
     assert float(E[:, f > 0.1 + 1e-12].max()) < 1e-20 * float(E.max())
-    assert torch.allclose(E[:, f <= 0.1], energy_spectrum(x, shift=False)[:, f <= 0.1])  # passband untouched
+    assert torch.allclose(
+        E[:, f <= 0.1], energy_spectrum(x, shift=False)[:, f <= 0.1]
+    )  # passband untouched
     assert S.occupied_band(y, energy=1.0) == pytest.approx(0.1)
     assert S.occupied_band(y, energy=0.5) < 0.1
     assert torch.allclose(S.bandlimit(x, 0.5), x)
@@ -255,7 +276,11 @@ BAD = [
     (lambda: S.multicarrier(torch.ones(3, 8), [0.1, 0.2]), ValueError, "fcs"),
     (lambda: S.multicarrier(torch.ones(8), [0.1]), ValueError, "xs"),
     (lambda: S.multicarrier(torch.ones(2, 8), [0.1, 0.9]), ValueError, "fcs[1]"),
-    (lambda: S.multicarrier_energy_closed_form(torch.ones(2, 64), [0.1, 0.25]), ValueError, "fcs[0]"),
+    (
+        lambda: S.multicarrier_energy_closed_form(torch.ones(2, 64), [0.1, 0.25]),
+        ValueError,
+        "fcs[0]",
+    ),
     (lambda: S.fdm_overlap(torch.ones(2, 8), [0.1]), ValueError, "fcs"),
     (lambda: S.mimo(torch.ones(2, 1, 8), [[0.1], [0.2]], torch.ones(3, 3)), ValueError, "H"),
     (lambda: S.mimo(torch.ones(2, 1, 8), [0.1, 0.2], torch.ones(3, 2)), ValueError, "fcs"),
@@ -268,7 +293,9 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize("call, exc, name", BAD, ids=[f"{b[1].__name__}-{b[2]}-{i}" for i, b in enumerate(BAD)])
+@pytest.mark.parametrize(
+    "call, exc, name", BAD, ids=[f"{b[1].__name__}-{b[2]}-{i}" for i, b in enumerate(BAD)]
+)
 def test_bad_input_names_the_argument(call, exc, name):
     assert_raises_naming(call, exc, name)
 
@@ -294,13 +321,20 @@ def test_multicarrier_of_one_sample_sums_the_messages():
 
 
 BAD_SHAPES = [
-    (lambda: S.dsb_sc_energy_closed_form(torch.ones(8, dtype=torch.complex128), 0.25),
-     TypeError, "x"),
+    (
+        lambda: S.dsb_sc_energy_closed_form(torch.ones(8, dtype=torch.complex128), 0.25),
+        TypeError,
+        "x",
+    ),
     (lambda: S.dsb_sc_energy_closed_form(torch.tensor(1.0), 0.0), ValueError, "x"),
-    (lambda: S.multicarrier(torch.ones(2, 8, dtype=torch.complex128), [0.1, 0.2]),
-     TypeError, "xs"),
-    (lambda: S.multicarrier_energy_closed_form(torch.ones(2, 8, dtype=torch.complex128),
-                                               [0.125, 0.25]), TypeError, "xs"),
+    (lambda: S.multicarrier(torch.ones(2, 8, dtype=torch.complex128), [0.1, 0.2]), TypeError, "xs"),
+    (
+        lambda: S.multicarrier_energy_closed_form(
+            torch.ones(2, 8, dtype=torch.complex128), [0.125, 0.25]
+        ),
+        TypeError,
+        "xs",
+    ),
     (lambda: S.multicarrier(torch.ones(0, 8), []), ValueError, "xs"),
     (lambda: S.fdm_overlap(torch.ones(0, 8), []), ValueError, "xs"),
     (lambda: S.multicarrier(torch.ones(2, 0), [0.1, 0.2]), ValueError, "xs"),
@@ -309,8 +343,11 @@ BAD_SHAPES = [
 ]
 
 
-@pytest.mark.parametrize("call, exc, name", BAD_SHAPES,
-                         ids=[f"{b[1].__name__}-{b[2]}-{i}" for i, b in enumerate(BAD_SHAPES)])
+@pytest.mark.parametrize(
+    "call, exc, name",
+    BAD_SHAPES,
+    ids=[f"{b[1].__name__}-{b[2]}-{i}" for i, b in enumerate(BAD_SHAPES)],
+)
 def test_complex_scalar_and_empty_messages_are_refused(call, exc, name):
     """Complex, 0-d and K = 0 / N = 0 messages must be refused, naming the argument (not crash)."""
     assert_raises_naming(call, exc, name)
@@ -320,8 +357,8 @@ def test_fdm_overlap_known_answer_and_scale_invariance():
     """The normalised overlap is scale invariant: guards the norms (eq 6 ratio) and the 0 guard."""
     n = 16
     xs = torch.zeros(2, n, dtype=torch.float64)
-    xs[0, 0] = 1.0       # an impulse: |M_0(f)| = 1 at every bin (cos(0) = 1 at n = 0)
-    xs[1] = 1.0          # a constant on carrier 0: |M_1(f)| = n at DC, 0 elsewhere
+    xs[0, 0] = 1.0  # an impulse: |M_0(f)| = 1 at every bin (cos(0) = 1 at n = 0)
+    xs[1] = 1.0  # a constant on carrier 0: |M_1(f)| = n at DC, 0 elsewhere
     # sum |M_0||M_1| / sqrt(sum |M_0|^2 sum |M_1|^2) = n / (sqrt(n) n) = 1 / sqrt(n)
     assert S.fdm_overlap(xs, [0.0, 0.0]) == pytest.approx(0.25, rel=1e-12)
     scale = torch.tensor([[1.0], [1.0]], dtype=torch.float64)
@@ -333,7 +370,7 @@ def test_fdm_overlap_known_answer_and_scale_invariance():
 def test_eq12_per_carrier_with_more_streams_than_carriers(gen):
     """P != K: the per-carrier form of eq 12 must loop over the P streams, not the K carriers."""
     xs = S.bandlimit(torch.randn(3, 1, N, generator=gen, dtype=torch.float64), 0.03)
-    fcs = torch.tensor([[40], [120], [200]], dtype=torch.float64) / N   # disjoint bands
+    fcs = torch.tensor([[40], [120], [200]], dtype=torch.float64) / N  # disjoint bands
     H = torch.tensor([[1.0, -0.5, 0.25], [0.3, 2.0, -1.0]], dtype=torch.float64)
     true = energy_spectrum(S.mimo(xs, fcs, H), shift=False)
     got = S.mimo_energy_closed_form(xs, fcs, H, per_carrier=True)
@@ -354,10 +391,10 @@ def test_occupied_band_reaches_nyquist():
 
 def test_occupied_band_stays_on_the_dft_grid_when_the_cumsum_falls_short():
     """Odd N, cumsum short of the total by rounding: the clamp must give (N//2)/N, not 1/2."""
-    n = 3 ** 10                           # odd: N/2 is not a bin, N//2 = (N - 1)/2 is
-    e0 = float(n) ** 2                    # the DC energy of a constant 1
+    n = 3**10  # odd: N/2 is not a bin, N//2 = (N - 1)/2 is
+    e0 = float(n) ** 2  # the DC energy of a constant 1
     x = torch.ones(n, dtype=torch.float64)
-    x[0] += math.sqrt(0.45 * math.ulp(e0) / 2)   # a click: an energy floor below 1/2 ulp of e0
+    x[0] += math.sqrt(0.45 * math.ulp(e0) / 2)  # a click: an energy floor below 1/2 ulp of e0
     f = S.occupied_band(x, 1.0)
     assert 0.0 <= f <= (n // 2) / n
-    assert f * n == pytest.approx(round(f * n), abs=1e-6)   # f = m / N, m an integer
+    assert f * n == pytest.approx(round(f * n), abs=1e-6)  # f = m / N, m an integer

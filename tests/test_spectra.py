@@ -1,4 +1,5 @@
 """helpers.spectra: energy spectra (Wu et al. 2022, eqs 3, 39, 40) and Algorithm 1."""
+
 from __future__ import annotations
 
 
@@ -42,7 +43,9 @@ def test_energy_spectrum_1d_matches_explicit_dft(rng):
     assert isinstance(E, torch.Tensor) and E.dtype == torch.float64 and E.shape == x.shape
     np.testing.assert_allclose(E.numpy(), dft_energy_1d(x), rtol=1e-10, atol=1e-10)
     Es = P.energy_spectrum(torch.as_tensor(x))
-    np.testing.assert_allclose(Es.numpy(), np.fft.fftshift(dft_energy_1d(x), axes=-1), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(
+        Es.numpy(), np.fft.fftshift(dft_energy_1d(x), axes=-1), rtol=1e-10, atol=1e-10
+    )
 
 
 def test_energy_spectrum_2d_with_channels_matches_eq39(rng):
@@ -50,15 +53,19 @@ def test_energy_spectrum_2d_with_channels_matches_eq39(rng):
     E = P.energy_spectrum(x, ndim=2, shift=False)
     np.testing.assert_allclose(E.numpy(), dft_energy_2d(x), rtol=1e-10, atol=1e-10)
     Ec = P.energy_spectrum(x, ndim=2).mean(dim=1)  # the channel average of eq 39
-    np.testing.assert_allclose(Ec.numpy(), np.fft.fftshift(dft_energy_2d(x), axes=(-2, -1)).mean(1), rtol=1e-10)
+    np.testing.assert_allclose(
+        Ec.numpy(), np.fft.fftshift(dft_energy_2d(x), axes=(-2, -1)).mean(1), rtol=1e-10
+    )
 
 
 def test_energy_spectrum_parseval_normalize_and_dtypes(rng):
     x = torch.as_tensor(rng.standard_normal((4, 2, 8, 12)))
     E = P.energy_spectrum(x, ndim=2)
-    assert torch.allclose(E.sum(dim=(-2, -1)), 8 * 12 * (x ** 2).sum(dim=(-2, -1)))  # Parseval, H W sum x^2
+    assert torch.allclose(
+        E.sum(dim=(-2, -1)), 8 * 12 * (x**2).sum(dim=(-2, -1))
+    )  # Parseval, H W sum x^2
     E1 = P.energy_spectrum(x)
-    assert torch.allclose(E1.sum(-1), 12 * (x ** 2).sum(-1))
+    assert torch.allclose(E1.sum(-1), 12 * (x**2).sum(-1))
     En = P.energy_spectrum(x, ndim=2, normalize=True)
     assert torch.allclose(En.sum(dim=(-2, -1)), torch.ones(4, 2, dtype=torch.float64))
     assert P.energy_spectrum(x.float()).dtype == torch.float32
@@ -68,14 +75,23 @@ def test_energy_spectrum_parseval_normalize_and_dtypes(rng):
     # DC lands at index N//2 after the shift
     assert int(P.energy_spectrum(torch.ones(9)).argmax()) == 4
     E2 = P.energy_spectrum(torch.ones(6, 7), ndim=2)
-    assert float(E2[3, 3]) == float(E2.max()) == 42.0 ** 2
+    assert float(E2[3, 3]) == float(E2.max()) == 42.0**2
 
 
 def test_frequency_axis_even_and_odd():
-    assert torch.equal(P.frequency_axis(4), torch.tensor([-0.5, -0.25, 0.0, 0.25], dtype=torch.float64))
-    assert torch.allclose(P.frequency_axis(5), torch.tensor([-0.4, -0.2, 0.0, 0.2, 0.4], dtype=torch.float64))
-    assert torch.allclose(P.frequency_axis(4, shift=False), torch.tensor([0.0, 0.25, -0.5, -0.25], dtype=torch.float64))
-    assert torch.allclose(P.frequency_axis(4, fs=8000), torch.tensor([-4000.0, -2000, 0, 2000], dtype=torch.float64))
+    assert torch.equal(
+        P.frequency_axis(4), torch.tensor([-0.5, -0.25, 0.0, 0.25], dtype=torch.float64)
+    )
+    assert torch.allclose(
+        P.frequency_axis(5), torch.tensor([-0.4, -0.2, 0.0, 0.2, 0.4], dtype=torch.float64)
+    )
+    assert torch.allclose(
+        P.frequency_axis(4, shift=False),
+        torch.tensor([0.0, 0.25, -0.5, -0.25], dtype=torch.float64),
+    )
+    assert torch.allclose(
+        P.frequency_axis(4, fs=8000), torch.tensor([-4000.0, -2000, 0, 2000], dtype=torch.float64)
+    )
     f = P.frequency_axis(7)
     assert f.dtype == torch.float64 and float(f[7 // 2]) == 0.0
     assert float(f.min()) >= -0.5 and float(f.max()) < 0.5
@@ -99,7 +115,7 @@ def test_spectrum_mean_streaming_equals_algorithm1(rng, shape, chunk_bytes):
     assert float(np.abs(mean.numpy() - ref).max()) < 1e-14
     assert mean.sum().item() == pytest.approx(1.0, abs=1e-12)
     # the function form, fed (inputs, labels) pairs like a DataLoader
-    batches = [(torch.as_tensor(data[i:i + 4]), torch.zeros(4)) for i in range(0, 23, 4)]
+    batches = [(torch.as_tensor(data[i : i + 4]), torch.zeros(4)) for i in range(0, 23, 4)]
     assert float((P.mean_energy_spectrum(batches, ndim=ndim) - mean).abs().max()) < 1e-15
 
 
@@ -121,14 +137,18 @@ def test_float32_denominators_are_float64_accurate_to_1e8(rng):
     assert got.dtype == torch.float64
     err = (got - ref).abs() / ref
     assert float(err.max()) < 3e-8 and float(err.mean()) < 1e-8, err
-    rows = torch.from_numpy(data[:2, :4096]).double()             # float64 rows: reduced directly
+    rows = torch.from_numpy(data[:2, :4096]).double()  # float64 rows: reduced directly
     assert torch.allclose(P._sum_squares(rows), rows.square().sum(-1), rtol=1e-14, atol=0)
 
 
 def test_spectrum_mean_float64_compute_and_unnormalized(rng):
     data = rng.random((9, 3, 12, 10)).astype(np.float32)
     ref = P.algorithm1_reference(data)
-    got64 = P.SpectrumMean(ndim=2, compute_dtype=torch.float64).update(torch.from_numpy(data)).mean.numpy()
+    got64 = (
+        P.SpectrumMean(ndim=2, compute_dtype=torch.float64)
+        .update(torch.from_numpy(data))
+        .mean.numpy()
+    )
     assert np.abs(got64 - ref).max() <= 1e-12 * ref.max()
     raw = P.SpectrumMean(ndim=2, normalize=False).update(data.astype(np.float64)).mean
     want = P.energy_spectrum(data.astype(np.float64), ndim=2).mean(dim=(0, 1))  # eqs 37 + 39
@@ -139,7 +159,9 @@ def test_spectrum_mean_detects_wrong_answers(rng):
     """The comparison must be able to fail: averaging without line 4 is not Algorithm 1."""
     data = rng.standard_normal((6, 2, 16)) * np.arange(1, 7)[:, None, None]
     raw = P.SpectrumMean(ndim=1, normalize=False).update(data).mean
-    assert float((raw / raw.sum() - torch.as_tensor(P.algorithm1_reference(data))).abs().max()) > 1e-3
+    assert (
+        float((raw / raw.sum() - torch.as_tensor(P.algorithm1_reference(data))).abs().max()) > 1e-3
+    )
 
 
 def test_spectrum_mean_zero_channels(rng):
@@ -186,7 +208,12 @@ def test_energy_contours_simple_case():
     spec = torch.tensor([0.5, 0.3, 0.15, 0.05], dtype=torch.float64)
     # cumsum of the sorted values: 0.5, 0.8, 0.95, 1.0
     assert P.energy_contours(spec, levels=(0.5, 0.6, 0.8, 0.9, 0.99)) == {
-        0.5: 0.5, 0.6: 0.3, 0.8: 0.3, 0.9: 0.15, 0.99: 0.05}
+        0.5: 0.5,
+        0.6: 0.3,
+        0.8: 0.3,
+        0.9: 0.15,
+        0.99: 0.05,
+    }
 
 
 # --------------------------------------------------------------------------------------- radial profile
@@ -204,7 +231,10 @@ def test_radial_profile_closed_form():
     # E = exp(-r / 0.1): the annulus mean is within the spread of the annulus (dr/2 either side)
     radii, prof = P.radial_profile(torch.exp(-r / 0.1))
     assert radii.shape == (min(h, w) // 2 + 1,) and radii[1] == pytest.approx(1 / min(h, w))
-    lo, hi = torch.exp(-(radii + radii[1] / 2) / 0.1), torch.exp(-(radii - radii[1] / 2).clamp(min=0) / 0.1)
+    lo, hi = (
+        torch.exp(-(radii + radii[1] / 2) / 0.1),
+        torch.exp(-(radii - radii[1] / 2).clamp(min=0) / 0.1),
+    )
     assert bool(((prof >= lo - 1e-12) & (prof <= hi + 1e-12)).all())
     assert prof[0] == pytest.approx(1.0)  # DC alone in annulus 0
     # leading dims kept; linear in the spectrum
@@ -222,17 +252,24 @@ def test_radial_frequency_centre():
 def test_spectral_centroid_and_band_fraction():
     f = P.frequency_axis(64)
     E = torch.zeros(2, 64, dtype=torch.float64)
-    E[0, 32 + 8] = E[0, 32 - 8] = 1.0   # a tone at 8/64 = 0.125
+    E[0, 32 + 8] = E[0, 32 - 8] = 1.0  # a tone at 8/64 = 0.125
     E[1, 32] = 1.0
     E[1, 32 + 16] = E[1, 32 - 16] = 0.5  # half at DC, half at 0.25
-    assert torch.allclose(P.spectral_centroid(E, f), torch.tensor([0.125, 0.125], dtype=torch.float64))
-    assert torch.allclose(P.band_energy_fraction(E, f, 0.1, 0.2), torch.tensor([1.0, 0.0], dtype=torch.float64))
-    assert torch.allclose(P.band_energy_fraction(E, f, 0.0, 0.1), torch.tensor([0.0, 0.5], dtype=torch.float64))
+    assert torch.allclose(
+        P.spectral_centroid(E, f), torch.tensor([0.125, 0.125], dtype=torch.float64)
+    )
+    assert torch.allclose(
+        P.band_energy_fraction(E, f, 0.1, 0.2), torch.tensor([1.0, 0.0], dtype=torch.float64)
+    )
+    assert torch.allclose(
+        P.band_energy_fraction(E, f, 0.0, 0.1), torch.tensor([0.0, 0.5], dtype=torch.float64)
+    )
     E2 = torch.zeros(64, dtype=torch.float64)
     E2[0] = 1.0  # the Nyquist bin -1/2 is included when f_hi reaches max |f|
     assert float(P.band_energy_fraction(E2, f, 0.25, 0.5)) == 1.0
     # DSB-SC moves the centroid from the message band to the carrier
     from helpers.signals import bandlimit, dsb_sc
+
     x = bandlimit(torch.randn(256, dtype=torch.float64), 0.02)
     fa = P.frequency_axis(256)
     c0 = float(P.spectral_centroid(P.energy_spectrum(x), fa))
@@ -264,7 +301,11 @@ BAD = [
     (_mean_channels, ValueError, "batch"),
     (lambda: P.SpectrumMean(ndim=1).update(torch.ones(2, 8)), ValueError, "batch"),
     (lambda: P.SpectrumMean(ndim=3), ValueError, "ndim"),
-    (lambda: P.SpectrumMean(ndim=1).update(torch.tensor([[[1.0, float("inf")]]])), ValueError, "batch"),
+    (
+        lambda: P.SpectrumMean(ndim=1).update(torch.tensor([[[1.0, float("inf")]]])),
+        ValueError,
+        "batch",
+    ),
     (lambda: P.SpectrumMean(ndim=1).update("batch of strings"), TypeError, "batch"),
     (lambda: P.SpectrumMean(ndim=1, on_zero="ignore"), ValueError, "on_zero"),
     (lambda: P.mean_energy_spectrum([], ndim=1), ValueError, "batches"),
@@ -278,11 +319,17 @@ BAD = [
     (lambda: P.radial_profile(torch.ones(8)), ValueError, "spectrum2d"),
     (lambda: P.radial_profile(torch.ones(8, 8), nbins=1), ValueError, "nbins"),
     (lambda: P.spectral_centroid(torch.ones(8), torch.ones(7)), ValueError, "freqs"),
-    (lambda: P.band_energy_fraction(torch.ones(8), P.frequency_axis(8), 0.3, 0.1), ValueError, "f_hi"),
+    (
+        lambda: P.band_energy_fraction(torch.ones(8), P.frequency_axis(8), 0.3, 0.1),
+        ValueError,
+        "f_hi",
+    ),
 ]
 
 
-@pytest.mark.parametrize("call, exc, name", BAD, ids=[f"{b[1].__name__}-{b[2]}-{i}" for i, b in enumerate(BAD)])
+@pytest.mark.parametrize(
+    "call, exc, name", BAD, ids=[f"{b[1].__name__}-{b[2]}-{i}" for i, b in enumerate(BAD)]
+)
 def test_bad_input_names_the_argument(call, exc, name):
     assert_raises_naming(call, exc, name)
 
@@ -301,9 +348,15 @@ def test_spectrum_mean_on_cuda(rng):
 
 
 # --------------------------------------------------------------------------------------- edge cases
-@pytest.mark.parametrize("bad", [np.array(["a", "b"]), np.array([1, "a"], dtype=object),
-                                 np.array(["2020-01-01"], dtype="datetime64[D]")],
-                         ids=["str", "object", "datetime"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        np.array(["a", "b"]),
+        np.array([1, "a"], dtype=object),
+        np.array(["2020-01-01"], dtype="datetime64[D]"),
+    ],
+    ids=["str", "object", "datetime"],
+)
 def test_non_numeric_numpy_arrays_are_refused_naming_the_argument(bad):
     """A numpy array of strings/objects/dates: a TypeError naming the argument, not torch's own."""
     assert_raises_naming(lambda: P.energy_spectrum(bad), TypeError, "x")
@@ -316,7 +369,7 @@ def test_sum_squares_float32_rows_up_to_512_are_reduced_in_float64(rng):
         rows = torch.from_numpy((rng.standard_normal((8, n)) + 0.5).astype(np.float32))
         want = rows.double().square().sum(-1)
         assert torch.allclose(P._sum_squares(rows), want, rtol=1e-14, atol=0), n
-        crows = torch.complex(rows, rows.flip(-1))                      # complex64: same rule
+        crows = torch.complex(rows, rows.flip(-1))  # complex64: same rule
         cwant = rows.double().square().sum(-1) + rows.flip(-1).double().square().sum(-1)
         assert torch.allclose(P._sum_squares(crows), cwant, rtol=1e-14, atol=0), n
 
@@ -325,18 +378,18 @@ def test_sum_squares_float32_rows_longer_than_512_use_float32_blocks(rng):
     """Rows of > 512 float32 values (513 = 3 x 171 too) are reduced in float32 blocks of <= 512."""
     for n in (513, 1024):
         rows = torch.from_numpy((rng.standard_normal((8, n)) + 0.5).astype(np.float32))
-        block = max(d for d in range(1, 513) if n % d == 0)             # 171 and 512
+        block = max(d for d in range(1, 513) if n % d == 0)  # 171 and 512
         parts = torch.linalg.vector_norm(rows.reshape(8, n // block, block), dim=-1)
         want = parts.double().square().sum(-1)
         got = P._sum_squares(rows)
         assert torch.allclose(got, want, rtol=1e-13, atol=0), n
         exact = rows.double().square().sum(-1)
-        assert float(((got - exact) / exact).abs().max()) < 3e-7, n      # the documented accuracy
+        assert float(((got - exact) / exact).abs().max()) < 3e-7, n  # the documented accuracy
 
 
 def test_spectrum_mean_of_faint_signals_is_not_treated_as_zero(rng):
     """Line 4 is scale invariant: a faint (total energy < 1) spectrum is not an all-zero one."""
-    data = rng.standard_normal((4, 2, 16)) * 1e-3                      # |fft|^2 sums ~ 1e-5
+    data = rng.standard_normal((4, 2, 16)) * 1e-3  # |fft|^2 sums ~ 1e-5
     ref = P.algorithm1_reference(data)
     got = P.SpectrumMean(ndim=1).update(data).mean
     assert float(np.abs(got.numpy() - ref).max()) < 1e-14
@@ -347,12 +400,13 @@ def test_spectrum_mean_of_faint_signals_is_not_treated_as_zero(rng):
 
 def test_algorithm1_reference_one_sample_and_empty_batches():
     """N_s = 1 or C = 1 is valid (one normalised spectrum); N_s = 0 or C = 0 must be refused."""
-    x = np.array([[[1.0, 2.0, 0.0, -1.0]]])                            # N_s = C = 1
+    x = np.array([[[1.0, 2.0, 0.0, -1.0]]])  # N_s = C = 1
     e = np.abs(np.fft.fft(x[0, 0])) ** 2
     np.testing.assert_allclose(P.algorithm1_reference(x), np.fft.fftshift(e / e.sum()), rtol=1e-15)
     for shape in ((0, 2, 8), (2, 0, 8), (0, 0, 8), (0, 1, 4, 4), (1, 0, 4, 4)):
-        assert_raises_naming(lambda s=shape: P.algorithm1_reference(np.ones(s)), ValueError,
-                             "images")
+        assert_raises_naming(
+            lambda s=shape: P.algorithm1_reference(np.ones(s)), ValueError, "images"
+        )
 
 
 def test_energy_contours_with_empty_bins_and_all_zero():
@@ -373,7 +427,7 @@ def test_spectrum_of_a_pure_tone_sits_at_plus_minus_f_on_the_grid_with_fs():
     peaks = s.freqs[s.values > 1e-9 * s.values.max()]
     assert peaks.tolist() == [-f0, f0]
     # Parseval: the two bins hold N^2 / 4 each
-    np.testing.assert_allclose(s.values[s.values > 1].numpy(), [n ** 2 / 4] * 2, rtol=1e-13)
+    np.testing.assert_allclose(s.values[s.values > 1].numpy(), [n**2 / 4] * 2, rtol=1e-13)
     assert float(s.centroid()) == pytest.approx(f0, rel=1e-13)
     assert float(s.band_share(900, 1100)) == pytest.approx(1.0, abs=1e-15)
     torch.testing.assert_close(s.freqs, P.frequency_axis(n, fs=fs), rtol=0, atol=0)
@@ -401,13 +455,13 @@ def test_band_share_of_white_noise_is_the_band_width(rng):
     s = P.Spectrum.of(x)
     share = s.band_share(0.1, 0.3)
     assert share.shape == (400,)
-    assert float(share.mean()) == pytest.approx(0.4, abs=0.005)   # two-sided band 2 x 0.2
+    assert float(share.mean()) == pytest.approx(0.4, abs=0.005)  # two-sided band 2 x 0.2
     f = P.frequency_axis(1024)
     torch.testing.assert_close(share, P.band_energy_fraction(s.values, f, 0.1, 0.3))
 
 
 def test_drop_dc_then_normalized_sums_to_one_and_matches_removing_the_bin(rng):
-    x = torch.as_tensor(rng.standard_normal((3, 2, 65))) + 5.0   # a large DC
+    x = torch.as_tensor(rng.standard_normal((3, 2, 65))) + 5.0  # a large DC
     s = P.Spectrum.of(x)
     d = s.drop_dc()
     assert d.shape == s.shape and d.dc_dropped and not s.dc_dropped
@@ -421,8 +475,9 @@ def test_drop_dc_then_normalized_sums_to_one_and_matches_removing_the_bin(rng):
     rest = s.values[..., ac]
     want = rest / rest.sum(-1, keepdim=True)
     np.testing.assert_allclose(u.values[..., ac].numpy(), want.numpy(), rtol=1e-14)
-    np.testing.assert_allclose(d.centroid().numpy(), P.spectral_centroid(rest, f[ac]).numpy(),
-                               rtol=1e-14)
+    np.testing.assert_allclose(
+        d.centroid().numpy(), P.spectral_centroid(rest, f[ac]).numpy(), rtol=1e-14
+    )
     # unshifted: DC is bin 0; 2-D: DC at (H//2, W//2)
     assert float(P.Spectrum.of(x, shift=False).drop_dc().values[..., 0].abs().max()) == 0.0
     s2 = P.Spectrum.of(torch.as_tensor(rng.standard_normal((6, 7))) + 1.0, ndim=2).drop_dc()
@@ -493,28 +548,37 @@ def test_relative_error_for_tensors_and_spectra(rng):
 _S = P.Spectrum.of
 
 
-@pytest.mark.parametrize("call, exc, name", [
-    (lambda: P.relative_error(_S(torch.ones(8)), _S(torch.ones(9))), ValueError, "b"),
-    (lambda: P.relative_error(_S(torch.ones(8), fs=2.0), _S(torch.ones(8))), ValueError, "fs"),
-    (lambda: P.relative_error(_S(torch.ones(4, 4)), _S(torch.ones(4, 4), ndim=2)), ValueError,
-     "ndim"),
-    (lambda: P.relative_error(_S(torch.ones(8)), _S(torch.ones(8), shift=False)), ValueError,
-     "shift"),
-    (lambda: P.relative_error(torch.ones(3), torch.ones(4)), ValueError, "b"),
-    (lambda: P.relative_error(torch.ones(3), torch.zeros(3)), ValueError, "b"),
-    (lambda: P.relative_error("a", torch.ones(3)), TypeError, "a"),
-    (lambda: P.Spectrum(torch.ones(4)).same_grid(torch.ones(4)), TypeError, "other"),
-    (lambda: P.Spectrum("x"), TypeError, "values"),
-    (lambda: P.Spectrum(torch.ones(4), ndim=2), ValueError, "values"),
-    (lambda: P.Spectrum(torch.ones(4), ndim=3), ValueError, "ndim"),
-    (lambda: P.Spectrum(torch.ones(4), fs=-1.0), ValueError, "fs"),
-    (lambda: P.Spectrum(torch.ones(4), fs="8k"), TypeError, "fs"),
-    (lambda: P.Spectrum(torch.ones(4), shift=1), TypeError, "shift"),
-    (lambda: P.Spectrum(torch.ones(4)).radial_profile(), ValueError, "ndim"),
-    (lambda: P.Spectrum(torch.zeros(4)).normalized(), ValueError, "normalized"),
-    (lambda: P.Spectrum(torch.ones(4)).band_share(0.3, 0.1), ValueError, "f_hi"),
-    (lambda: P.Spectrum(torch.ones(2, 4)).plot(), ValueError, "values"),
-    (lambda: P.Spectrum.of(torch.ones(4), ndim=2), ValueError, "x"),
-])
+@pytest.mark.parametrize(
+    "call, exc, name",
+    [
+        (lambda: P.relative_error(_S(torch.ones(8)), _S(torch.ones(9))), ValueError, "b"),
+        (lambda: P.relative_error(_S(torch.ones(8), fs=2.0), _S(torch.ones(8))), ValueError, "fs"),
+        (
+            lambda: P.relative_error(_S(torch.ones(4, 4)), _S(torch.ones(4, 4), ndim=2)),
+            ValueError,
+            "ndim",
+        ),
+        (
+            lambda: P.relative_error(_S(torch.ones(8)), _S(torch.ones(8), shift=False)),
+            ValueError,
+            "shift",
+        ),
+        (lambda: P.relative_error(torch.ones(3), torch.ones(4)), ValueError, "b"),
+        (lambda: P.relative_error(torch.ones(3), torch.zeros(3)), ValueError, "b"),
+        (lambda: P.relative_error("a", torch.ones(3)), TypeError, "a"),
+        (lambda: P.Spectrum(torch.ones(4)).same_grid(torch.ones(4)), TypeError, "other"),
+        (lambda: P.Spectrum("x"), TypeError, "values"),
+        (lambda: P.Spectrum(torch.ones(4), ndim=2), ValueError, "values"),
+        (lambda: P.Spectrum(torch.ones(4), ndim=3), ValueError, "ndim"),
+        (lambda: P.Spectrum(torch.ones(4), fs=-1.0), ValueError, "fs"),
+        (lambda: P.Spectrum(torch.ones(4), fs="8k"), TypeError, "fs"),
+        (lambda: P.Spectrum(torch.ones(4), shift=1), TypeError, "shift"),
+        (lambda: P.Spectrum(torch.ones(4)).radial_profile(), ValueError, "ndim"),
+        (lambda: P.Spectrum(torch.zeros(4)).normalized(), ValueError, "normalized"),
+        (lambda: P.Spectrum(torch.ones(4)).band_share(0.3, 0.1), ValueError, "f_hi"),
+        (lambda: P.Spectrum(torch.ones(2, 4)).plot(), ValueError, "values"),
+        (lambda: P.Spectrum.of(torch.ones(4), ndim=2), ValueError, "x"),
+    ],
+)
 def test_spectrum_errors_name_the_argument(call, exc, name):
     assert_raises_naming(call, exc, name)

@@ -1,5 +1,6 @@
 """train: fit/evaluate, accuracy, the loss/metric tables, train-or-load caching for any registered
 family (toy families registered here), determinism (tiny models, tiny data)."""
+
 from __future__ import annotations
 
 
@@ -9,6 +10,7 @@ import torch
 import dataclasses
 
 from helpers import checks, nets, train
+
 
 @pytest.fixture(autouse=True)
 def one_thread():
@@ -29,12 +31,17 @@ def _toy_loaders(config):
         label = i % 2
         f = 0.02 if label == 0 else 0.3
         phase = float(torch.rand(1, generator=g)) * 6.28
-        xs.append(torch.cos(2 * torch.pi * f * n + phase)
-                  + 0.3 * torch.randn(config.crop, generator=g))
+        xs.append(
+            torch.cos(2 * torch.pi * f * n + phase) + 0.3 * torch.randn(config.crop, generator=g)
+        )
         ys.append(label)
     ds = torch.utils.data.TensorDataset(torch.stack(xs)[:, None], torch.tensor(ys))
-    train_loader = torch.utils.data.DataLoader(ds, batch_size=config.batch_size, shuffle=True,
-                                               generator=torch.Generator().manual_seed(config.seed))
+    train_loader = torch.utils.data.DataLoader(
+        ds,
+        batch_size=config.batch_size,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(config.seed),
+    )
     test_loader = torch.utils.data.DataLoader(ds, batch_size=16)
     return train_loader, test_loader
 
@@ -72,8 +79,10 @@ def _sign_maps(config):
     y = (x[:, 0] > 0).long()
     y[x[:, 0].abs() < 0.1] = train.IGNORE_INDEX
     ds = torch.utils.data.TensorDataset(x, y)
-    return (torch.utils.data.DataLoader(ds, batch_size=config.batch_size, shuffle=False),
-            torch.utils.data.DataLoader(ds, batch_size=8))
+    return (
+        torch.utils.data.DataLoader(ds, batch_size=config.batch_size, shuffle=False),
+        torch.utils.data.DataLoader(ds, batch_size=8),
+    )
 
 
 @nets.register
@@ -138,9 +147,12 @@ def test_train_or_load_caches_and_reloads(tmp_path, monkeypatch):
     assert r2.loaded and len(calls) == 1, "loading needs no data"
     assert r2.accuracy == r1.accuracy and r2.seconds == r1.seconds and r2.history == r1.history
     _, te = _toy_loaders(cfg)
-    assert train.evaluate(m2, te, "cpu") == r1.accuracy, "the reloaded network gives the same accuracy"
-    assert all(torch.equal(a, b)
-               for a, b in zip(m1.state_dict().values(), m2.state_dict().values()))
+    assert train.evaluate(m2, te, "cpu") == r1.accuracy, (
+        "the reloaded network gives the same accuracy"
+    )
+    assert all(
+        torch.equal(a, b) for a, b in zip(m1.state_dict().values(), m2.state_dict().values())
+    )
     assert r2.chance == 0.5 and "chance" in r2.summary()
     # a different configuration is a different file
     _, r3 = train.train_or_load(cfg.replace(epochs=1), make_loaders=make, device="cpu", log=None)
@@ -152,44 +164,67 @@ def test_corrupt_checkpoint_is_retrained(tmp_path):
     path = train.checkpoint_path(cfg, tmp_path)
     path.write_bytes(b"not a checkpoint")
     lines = []
-    _, rec = train.train_or_load(cfg, make_loaders=_toy_loaders, cache=tmp_path, device="cpu", log=lines.append)
+    _, rec = train.train_or_load(
+        cfg, make_loaders=_toy_loaders, cache=tmp_path, device="cpu", log=lines.append
+    )
     assert not rec.loaded and any("unusable" in ln for ln in lines)
-    _, rec2 = train.train_or_load(cfg, make_loaders=_toy_loaders, cache=tmp_path, device="cpu", log=None)
+    _, rec2 = train.train_or_load(
+        cfg, make_loaders=_toy_loaders, cache=tmp_path, device="cpu", log=None
+    )
     assert rec2.loaded and rec2.accuracy == rec.accuracy
 
 
 def test_same_seed_same_result_different_seed_different_weights(tmp_path):
     cfg = _toy_config(epochs=2)
-    m1, r1 = train.train_or_load(cfg, make_loaders=_toy_loaders, cache=tmp_path / "a", device="cpu", log=None)
-    m2, r2 = train.train_or_load(cfg, make_loaders=_toy_loaders, cache=tmp_path / "b", device="cpu", log=None)
+    m1, r1 = train.train_or_load(
+        cfg, make_loaders=_toy_loaders, cache=tmp_path / "a", device="cpu", log=None
+    )
+    m2, r2 = train.train_or_load(
+        cfg, make_loaders=_toy_loaders, cache=tmp_path / "b", device="cpu", log=None
+    )
     assert r1.accuracy == r2.accuracy
     assert [h["loss"] for h in r1.history] == [h["loss"] for h in r2.history]
-    assert all(torch.equal(a, b)
-               for a, b in zip(m1.state_dict().values(), m2.state_dict().values()))
-    m3, _ = train.train_or_load(cfg.replace(seed=1), make_loaders=_toy_loaders, cache=tmp_path / "c",
-                                device="cpu", log=None)
+    assert all(
+        torch.equal(a, b) for a, b in zip(m1.state_dict().values(), m2.state_dict().values())
+    )
+    m3, _ = train.train_or_load(
+        cfg.replace(seed=1), make_loaders=_toy_loaders, cache=tmp_path / "c", device="cpu", log=None
+    )
     assert not torch.equal(m1.features.conv1.weight, m3.features.conv1.weight)
 
 
 def _bn_net():
     torch.manual_seed(0)
-    return torch.nn.Sequential(torch.nn.Conv1d(1, 4, 3, padding=1), torch.nn.BatchNorm1d(4), torch.nn.ReLU(),
-                               torch.nn.Conv1d(4, 3, 3, padding=1), torch.nn.BatchNorm1d(3))
+    return torch.nn.Sequential(
+        torch.nn.Conv1d(1, 4, 3, padding=1),
+        torch.nn.BatchNorm1d(4),
+        torch.nn.ReLU(),
+        torch.nn.Conv1d(4, 3, 3, padding=1),
+        torch.nn.BatchNorm1d(3),
+    )
 
 
 def test_calibrate_bn_sets_running_stats_to_the_data_statistics():
     g = torch.Generator().manual_seed(1)
     x = 3.0 + 2.0 * torch.randn(40, 1, 64, generator=g)
-    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, torch.zeros(40)), batch_size=10)
+    loader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(x, torch.zeros(40)), batch_size=10
+    )
     net = _bn_net()
-    weights = {k: v.clone() for k, v in net.state_dict().items() if "running" not in k and "num_batches" not in k}
+    weights = {
+        k: v.clone()
+        for k, v in net.state_dict().items()
+        if "running" not in k and "num_batches" not in k
+    }
     assert torch.equal(net[1].running_mean, torch.zeros(4)), "fresh BN: identity statistics"
     out = train.calibrate_bn(net, loader, device="cpu")
     assert out is net and not net.training
-    y = net[0](x)                                     # the first BN sees the conv output over all 40 clips
+    y = net[0](x)  # the first BN sees the conv output over all 40 clips
     assert torch.allclose(net[1].running_mean, y.mean((0, 2)), atol=1e-5)
     # cumulative average of unbiased per-batch variances (momentum=None), batches of equal size
-    per_batch = torch.stack([y[i:i + 10].var((0, 2), unbiased=True) for i in range(0, 40, 10)]).mean(0)
+    per_batch = torch.stack(
+        [y[i : i + 10].var((0, 2), unbiased=True) for i in range(0, 40, 10)]
+    ).mean(0)
     assert torch.allclose(net[1].running_var, per_batch, rtol=1e-4)
     assert net[1].momentum == 0.1, "momentum restored"
     for k, v in weights.items():
@@ -197,26 +232,52 @@ def test_calibrate_bn_sets_running_stats_to_the_data_statistics():
     # in eval mode the calibrated first BN now normalises: per-channel mean ~0, variance ~1
     z = net[1](net[0](x))
     assert z.mean((0, 2)).abs().max() < 1e-4 and (z.var((0, 2)) - 1).abs().max() < 0.05
-    assert train.calibrate_bn(_bn_net(), loader, max_batches=1, device="cpu")[1].num_batches_tracked == 1
+    assert (
+        train.calibrate_bn(_bn_net(), loader, max_batches=1, device="cpu")[1].num_batches_tracked
+        == 1
+    )
     plain = torch.nn.Sequential(torch.nn.Conv1d(1, 2, 3))
     assert train.calibrate_bn(plain, loader, device="cpu") is plain
 
 
 # ----------------------------------------------------------------------------- bad inputs
-@pytest.mark.parametrize("call, exc, word", [
-    (lambda: train.fit("model", [], 1, 0.1, "cpu"), TypeError, "model"),
-    (lambda: train.fit(torch.nn.Linear(2, 2), torch.zeros(3), 1, 0.1, "cpu"), TypeError, "train_loader"),
-    (lambda: train.fit(torch.nn.Linear(2, 2), [], -1, 0.1, "cpu"), ValueError, "epochs"),
-    (lambda: train.fit(torch.nn.Linear(2, 2), [], 1, 0, "cpu"), ValueError, "lr"),
-    (lambda: train.fit(torch.nn.Linear(2, 2), [], 1, 0.1, "cpu", optimizer="lbfgs"), ValueError, "optimizer"),
-    (lambda: train.fit(torch.nn.Linear(2, 2), [], 1, 0.1, "cpu", schedule="cosine"), ValueError, "schedule"),
-    (lambda: train.fit(torch.nn.Linear(2, 2), [], 1, 0.1, "cpu", log="print"), TypeError, "log"),
-    (lambda: train.evaluate(torch.nn.Linear(2, 2), [], "cpu"), ValueError, "loader"),
-    (lambda: train.train_or_load({"width": 1}), TypeError, "config"),
-    (lambda: train.train_or_load(_toy_config(), build_fn="vgg"), TypeError, "build_fn"),
-    (lambda: train.calibrate_bn("model", []), TypeError, "model"),
-    (lambda: train.calibrate_bn(torch.nn.Linear(2, 2), [], max_batches=0), ValueError, "max_batches"),
-])
+@pytest.mark.parametrize(
+    "call, exc, word",
+    [
+        (lambda: train.fit("model", [], 1, 0.1, "cpu"), TypeError, "model"),
+        (
+            lambda: train.fit(torch.nn.Linear(2, 2), torch.zeros(3), 1, 0.1, "cpu"),
+            TypeError,
+            "train_loader",
+        ),
+        (lambda: train.fit(torch.nn.Linear(2, 2), [], -1, 0.1, "cpu"), ValueError, "epochs"),
+        (lambda: train.fit(torch.nn.Linear(2, 2), [], 1, 0, "cpu"), ValueError, "lr"),
+        (
+            lambda: train.fit(torch.nn.Linear(2, 2), [], 1, 0.1, "cpu", optimizer="lbfgs"),
+            ValueError,
+            "optimizer",
+        ),
+        (
+            lambda: train.fit(torch.nn.Linear(2, 2), [], 1, 0.1, "cpu", schedule="cosine"),
+            ValueError,
+            "schedule",
+        ),
+        (
+            lambda: train.fit(torch.nn.Linear(2, 2), [], 1, 0.1, "cpu", log="print"),
+            TypeError,
+            "log",
+        ),
+        (lambda: train.evaluate(torch.nn.Linear(2, 2), [], "cpu"), ValueError, "loader"),
+        (lambda: train.train_or_load({"width": 1}), TypeError, "config"),
+        (lambda: train.train_or_load(_toy_config(), build_fn="vgg"), TypeError, "build_fn"),
+        (lambda: train.calibrate_bn("model", []), TypeError, "model"),
+        (
+            lambda: train.calibrate_bn(torch.nn.Linear(2, 2), [], max_batches=0),
+            ValueError,
+            "max_batches",
+        ),
+    ],
+)
 def test_bad_inputs_name_the_argument(call, exc, word):
     with pytest.raises(exc, match=word):
         call()
@@ -227,8 +288,9 @@ def _segmentation_data(n=16, size=8, seed=0):
     """Images whose label map is the sign of the pixel: a per-pixel two-class problem."""
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(n, 1, size, size, generator=g)
-    return torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, (x[:, 0] > 0).long()),
-                                       batch_size=4, shuffle=False)
+    return torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(x, (x[:, 0] > 0).long()), batch_size=4, shuffle=False
+    )
 
 
 def test_fit_trains_a_segmentation_loss_and_reports_pixel_accuracy():
@@ -238,8 +300,16 @@ def test_fit_trains_a_segmentation_loss_and_reports_pixel_accuracy():
     net = torch.nn.Conv2d(1, 2, 1)
     loader = _segmentation_data()
     before = train.evaluate(net, loader)
-    hist = train.fit(net, loader, epochs=30, lr=5e-2, log=None, schedule="constant",
-                     loss=torch.nn.functional.cross_entropy, test_loader=loader)
+    hist = train.fit(
+        net,
+        loader,
+        epochs=30,
+        lr=5e-2,
+        log=None,
+        schedule="constant",
+        loss=torch.nn.functional.cross_entropy,
+        test_loader=loader,
+    )
     after = train.evaluate(net, loader)
     assert hist[-1]["loss"] < hist[0]["loss"] and after > max(before, 0.95)
     assert hist[-1]["test_accuracy"] == after
@@ -281,12 +351,24 @@ def test_on_epoch_runs_before_training_and_after_every_epoch_in_eval_mode():
     torch.manual_seed(0)
     net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 1), torch.nn.BatchNorm2d(2))
     calls = []
-    train.fit(net, _segmentation_data(), epochs=3, lr=1e-2, log=None,
-              on_epoch=lambda e, m, row: calls.append((e, m.training, row and row["epoch"])))
+    train.fit(
+        net,
+        _segmentation_data(),
+        epochs=3,
+        lr=1e-2,
+        log=None,
+        on_epoch=lambda e, m, row: calls.append((e, m.training, row and row["epoch"])),
+    )
     assert calls == [(0, False, None), (1, False, 1), (2, False, 2), (3, False, 3)]
     calls.clear()
-    train.fit(net, _segmentation_data(), epochs=0, lr=1e-2, log=None,
-              on_epoch=lambda e, m, row: calls.append(e))
+    train.fit(
+        net,
+        _segmentation_data(),
+        epochs=0,
+        lr=1e-2,
+        log=None,
+        on_epoch=lambda e, m, row: calls.append(e),
+    )
     assert calls == [0]
 
 
@@ -306,8 +388,15 @@ def test_custom_metric_names_the_history_columns():
 
     torch.manual_seed(0)
     net = torch.nn.Conv2d(1, 2, 1)
-    hist = train.fit(net, _segmentation_data(), epochs=1, lr=1e-2, log=None, metric=MeanAbsError,
-                     test_loader=_segmentation_data())
+    hist = train.fit(
+        net,
+        _segmentation_data(),
+        epochs=1,
+        lr=1e-2,
+        log=None,
+        metric=MeanAbsError,
+        test_loader=_segmentation_data(),
+    )
     assert {"mae", "test_mae"} <= set(hist[0]) and "accuracy" not in hist[0]
 
 
@@ -331,16 +420,18 @@ def test_train_or_load_uses_the_configs_own_build_and_loaders(tmp_path):
     assert not r1.loaded and r1.accuracy > 0.5 and r1.chance == 0.5
     m2, r2 = train.train_or_load(cfg, cache=tmp_path, device="cpu", log=None)
     assert r2.loaded and r2.accuracy == r1.accuracy
-    assert all(torch.equal(a, b)
-               for a, b in zip(m1.state_dict().values(), m2.state_dict().values()))
+    assert all(
+        torch.equal(a, b) for a, b in zip(m1.state_dict().values(), m2.state_dict().values())
+    )
     assert nets.from_dict(cfg.to_dict()) == cfg
 
 
 def test_a_segmentation_family_with_its_own_loss_and_metric_trains_caches_and_reloads(tmp_path):
     cfg = SignMapConfig()
     d = cfg.to_dict()
-    assert d["loss"] == "pixel_cross_entropy" and d["metric"] == "pixel_accuracy", \
+    assert d["loss"] == "pixel_cross_entropy" and d["metric"] == "pixel_accuracy", (
         "non-default loss and metric enter the key"
+    )
     plain = cfg.replace(loss="cross_entropy", metric="accuracy").to_dict()
     assert "loss" not in plain and "metric" not in plain, "defaults stay out of the key"
     lines = []
@@ -394,17 +485,30 @@ def test_accuracy_on_matches_evaluate_and_restores_the_mode():
     assert acc == train.accuracy(model.eval()(x), y)
 
 
-@pytest.mark.parametrize("call, exc, word", [
-    (lambda: train.accuracy_on("net", torch.zeros(2, 1), torch.zeros(2)), TypeError, "model"),
-    (lambda: train.accuracy_on(torch.nn.Linear(1, 2), "x", torch.zeros(2)), TypeError, "inputs"),
-    (lambda: train.accuracy_on(torch.nn.Linear(1, 2), torch.zeros(2, 1), torch.zeros(3)),
-     ValueError, "labels"),
-    (lambda: train.accuracy_on(torch.nn.Linear(1, 2), torch.zeros(2, 1), torch.zeros(2), 0),
-     ValueError, "batch_size"),
-    (lambda: train.train_or_load(_toy_config(loss="hinge")), ValueError, "loss"),
-    (lambda: train.train_or_load(_toy_config(metric="f1")), ValueError, "metric"),
-    (lambda: train.train_or_load(_toy_config(), make_loaders=3), TypeError, "make_loaders"),
-])
+@pytest.mark.parametrize(
+    "call, exc, word",
+    [
+        (lambda: train.accuracy_on("net", torch.zeros(2, 1), torch.zeros(2)), TypeError, "model"),
+        (
+            lambda: train.accuracy_on(torch.nn.Linear(1, 2), "x", torch.zeros(2)),
+            TypeError,
+            "inputs",
+        ),
+        (
+            lambda: train.accuracy_on(torch.nn.Linear(1, 2), torch.zeros(2, 1), torch.zeros(3)),
+            ValueError,
+            "labels",
+        ),
+        (
+            lambda: train.accuracy_on(torch.nn.Linear(1, 2), torch.zeros(2, 1), torch.zeros(2), 0),
+            ValueError,
+            "batch_size",
+        ),
+        (lambda: train.train_or_load(_toy_config(loss="hinge")), ValueError, "loss"),
+        (lambda: train.train_or_load(_toy_config(metric="f1")), ValueError, "metric"),
+        (lambda: train.train_or_load(_toy_config(), make_loaders=3), TypeError, "make_loaders"),
+    ],
+)
 def test_trainer_bad_inputs_name_the_argument(call, exc, word):
     with pytest.raises(exc, match=word):
         call()

@@ -1,5 +1,6 @@
 """volterra: order-n Volterra convolution, kernel composition, closed-form (white-box) kernels,
 autograd and finite-difference proxy kernels, the hacking network (Li et al. 2021, arXiv:2110.09902)."""
+
 from __future__ import annotations
 
 import itertools
@@ -36,7 +37,10 @@ def _set(conv, w):
 
 def _one_ch(ks: dict) -> dict:
     """Single-channel 1-D kernels {n: (K,)*n} -> the module layout {n: (1,) + n*(1, K)}."""
-    return {n: (k.reshape(1) if n == 0 else k.reshape((1,) + (1, k.shape[0]) * n)) for n, k in ks.items()}
+    return {
+        n: (k.reshape(1) if n == 0 else k.reshape((1,) + (1, k.shape[0]) * n))
+        for n, k in ks.items()
+    }
 
 
 # ------------------------------------------------------------------ Volterra convolution
@@ -89,7 +93,11 @@ def test_order2_matches_the_definition_2d():
     ref = torch.zeros(1, 2, 4, 5, dtype=DT)
     for t0, t1 in itertools.product(range(4), range(5)):
         for a0, a1, b0, b1 in itertools.product(range(2), repeat=4):
-            ref[0, :, t0, t1] += H[:, 0, a0, a1, 0, b0, b1] * x[0, 0, t0 + 1 - a0, t1 + 1 - a1] * x[0, 0, t0 + 1 - b0, t1 + 1 - b1]
+            ref[0, :, t0, t1] += (
+                H[:, 0, a0, a1, 0, b0, b1]
+                * x[0, 0, t0 + 1 - a0, t1 + 1 - a1]
+                * x[0, 0, t0 + 1 - b0, t1 + 1 - b1]
+            )
     assert (y - ref).abs().max() < 1e-10
 
 
@@ -103,7 +111,7 @@ def test_series_order0_broadcasts_and_symmetrize_keeps_the_term():
     Hs = V.symmetrize(H2, 2)
     assert torch.allclose(Hs, Hs.permute(0, 3, 4, 1, 2))
     assert (V.volterra_conv(x, Hs, 2) - V.volterra_conv(x, H2, 2)).abs().max() < 1e-12
-    assert not torch.allclose(Hs, H2)                              # H2 was not symmetric
+    assert not torch.allclose(Hs, H2)  # H2 was not symmetric
 
 
 def test_symmetrize_order3_averages_over_all_3_factorial_permutations():
@@ -129,7 +137,7 @@ def test_symmetrize_order3_averages_over_all_3_factorial_permutations():
 
 def test_relative_error_known_answers():
     """``||a - b|| / ||b||`` with ``b`` the reference (not ``||a||``)."""
-    b = torch.tensor([1.0, 2.0, 2.0], dtype=DT)                   # ||b|| = 3
+    b = torch.tensor([1.0, 2.0, 2.0], dtype=DT)  # ||b|| = 3
     assert V.relative_error(3 * b, b) == 2.0
     assert V.relative_error(b, 3 * b) == pytest.approx(2 / 3, rel=1e-15)
     assert V.relative_error(b, b) == 0.0
@@ -144,7 +152,7 @@ def test_conv_after_conv_is_one_conv_with_composed_kernel(ndim):
     h = torch.randn((3, 2) + ks, generator=g, dtype=DT)
     w = torch.randn((4, 3) + ks, generator=g, dtype=DT)
     c = V.compose_conv(h, w, stride=2, ndim=ndim)
-    assert c.shape == (4, 2) + (7,) * ndim                          # 3 + 2 * (3 - 1)
+    assert c.shape == (4, 2) + (7,) * ndim  # 3 + 2 * (3 - 1)
     x = torch.randn((2, 2) + (21,) * ndim, generator=g, dtype=DT)
     two = V.volterra_conv(V.volterra_conv(x, h, 1, ndim=ndim, stride=2), w, 1, ndim=ndim)
     one = V.volterra_conv(x, c, 1, ndim=ndim, stride=2)
@@ -167,12 +175,18 @@ def test_receptive_fields_of_the_paper_net():
 
 def test_order_n_into_order_m_by_outer_convolution():
     g = _gen(8)
-    inner = {0: torch.tensor(0.3, dtype=DT), 1: torch.randn(3, generator=g, dtype=DT),
-             2: torch.randn(3, 3, generator=g, dtype=DT)}
-    outer = {0: torch.tensor(-0.2, dtype=DT), 1: torch.randn(2, generator=g, dtype=DT),
-             2: torch.randn(2, 2, generator=g, dtype=DT)}
+    inner = {
+        0: torch.tensor(0.3, dtype=DT),
+        1: torch.randn(3, generator=g, dtype=DT),
+        2: torch.randn(3, 3, generator=g, dtype=DT),
+    }
+    outer = {
+        0: torch.tensor(-0.2, dtype=DT),
+        1: torch.randn(2, generator=g, dtype=DT),
+        2: torch.randn(2, 2, generator=g, dtype=DT),
+    }
     comp = V.compose_series(outer, inner, max_order=4, stride=2)
-    assert max(comp) == 4 and comp[4].shape == (5,) * 4             # order 2 into order 2: order 4
+    assert max(comp) == 4 and comp[4].shape == (5,) * 4  # order 2 into order 2: order 4
     x = torch.randn(3, 1, 31, generator=g, dtype=DT)
     direct = V.volterra_series(V.volterra_series(x, _one_ch(inner), stride=2), _one_ch(outer))
     composed = V.volterra_series(x, _one_ch(comp), stride=2)
@@ -182,13 +196,14 @@ def test_order_n_into_order_m_by_outer_convolution():
 # ---------------------------------------------------- exactness for polynomial networks
 def _poly_net(seed=0):
     torch.manual_seed(seed)
-    return nn.Sequential(nn.Conv1d(2, 3, 3, stride=2), Square(), nn.Conv1d(3, 2, 3), Square(),
-                         nn.Conv1d(2, 1, 2)).double()
+    return nn.Sequential(
+        nn.Conv1d(2, 3, 3, stride=2), Square(), nn.Conv1d(3, 2, 3), Square(), nn.Conv1d(2, 1, 2)
+    ).double()
 
 
 def test_polynomial_network_is_reproduced_exactly_by_its_finite_series():
     net = _poly_net()
-    series = V.network_series(net, max_order=4)                    # degree 2 x 2 = 4
+    series = V.network_series(net, max_order=4)  # degree 2 x 2 = 4
     assert sorted(series.kernels) == [0, 1, 2, 3, 4]
     x = torch.randn(5, 2, 45, generator=_gen(9), dtype=DT)
     assert V.relative_error(series(x), net(x)) < 1e-6
@@ -198,7 +213,9 @@ def test_polynomial_network_is_reproduced_exactly_by_its_finite_series():
 
 def test_quadratic_network_is_reproduced_exactly_by_autograd_kernels_2d():
     torch.manual_seed(1)
-    net = nn.Sequential(nn.Conv2d(1, 3, 3, stride=2, padding=1), Square(), nn.Conv2d(3, 2, 3, padding=1)).double()
+    net = nn.Sequential(
+        nn.Conv2d(1, 3, 3, stride=2, padding=1), Square(), nn.Conv2d(3, 2, 3, padding=1)
+    ).double()
     K, S, P = V.conv_geometry(net)
     proxy = V.local_kernels(net, 1, K, S, P, ndim=2, order=2)
     x = torch.randn(4, 1, 20, 20, generator=_gen(10), dtype=DT)
@@ -223,13 +240,17 @@ def test_two_layer_sigmoid_closed_form_equals_composition_and_autograd():
     g = _gen(11)
     h, w = 0.7 * torch.randn(3, generator=g, dtype=DT), 0.7 * torch.randn(4, generator=g, dtype=DT)
     cf = V.sigmoid_two_layer_kernels(h, w)
-    assert torch.isclose(cf[0], w.sum() / 2) and torch.allclose(cf[1], torch.from_numpy(np.convolve(w, h)) / 4)
+    assert torch.isclose(cf[0], w.sum() / 2) and torch.allclose(
+        cf[1], torch.from_numpy(np.convolve(w, h)) / 4
+    )
     net = _sigmoid_stack([h, w])
     comp = V.network_series(net, 3)
     auto = V.local_kernels(net, 1, 6, order=2)
     for n in range(4):
         c = V.symmetrize(comp.kernels[n], n).reshape(cf[n].shape)
-        assert (c - V.symmetrize(_one_ch({n: cf[n]})[n], n).reshape(cf[n].shape)).abs().max() < 1e-12
+        assert (
+            c - V.symmetrize(_one_ch({n: cf[n]})[n], n).reshape(cf[n].shape)
+        ).abs().max() < 1e-12
     for n in range(3):
         assert (auto.kernels[n].reshape(cf[n].shape) - cf[n]).abs().max() < 1e-12
 
@@ -241,13 +262,17 @@ def test_three_layer_sigmoid_closed_form_equals_autograd():
     auto = V.local_kernels(_sigmoid_stack([h, w, f]), 1, 6, order=2)
     for n in range(3):
         assert V.relative_error(auto.kernels[n].reshape(cf[n].shape), cf[n]) < 1e-10
-    assert cf[2].abs().max() > 1e-4                                 # a non-trivial order-2 kernel
+    assert cf[2].abs().max() > 1e-4  # a non-trivial order-2 kernel
 
 
 def test_biased_2d_sigmoid_net_composition_equals_autograd_and_finite_differences():
     torch.manual_seed(3)
-    net = nn.Sequential(nn.Conv2d(1, 4, 3, stride=2, padding=1), nn.Sigmoid(), nn.Conv2d(4, 3, 3, stride=2, padding=1),
-                        nn.Sigmoid()).double()
+    net = nn.Sequential(
+        nn.Conv2d(1, 4, 3, stride=2, padding=1),
+        nn.Sigmoid(),
+        nn.Conv2d(4, 3, 3, stride=2, padding=1),
+        nn.Sigmoid(),
+    ).double()
     K, S, P = V.conv_geometry(net)
     comp = V.network_series(net, 2)
     assert comp.kernel_size == (K, K) and comp.stride == (S, S) and comp.padding == (P, P)
@@ -265,22 +290,29 @@ def test_dense_proxy_kernels_match_local_kernels():
     pk = V.proxy_kernels(f, torch.zeros(10, dtype=DT), order=2)
     assert pk[1].shape == (7, 10) and pk[2].shape == (7, 10, 10)
     cf = V.sigmoid_two_layer_kernels(h, w)
-    assert torch.allclose(pk[1][0, :4], cf[1].flip(0))              # Jacobian row = flipped kernel
+    assert torch.allclose(pk[1][0, :4], cf[1].flip(0))  # Jacobian row = flipped kernel
     assert torch.allclose(pk[0], torch.full((7,), float(cf[0]), dtype=DT))
-    assert pk[2].abs().max() < 1e-12                                 # sigmoid''(0) = 0
+    assert pk[2].abs().max() < 1e-12  # sigmoid''(0) = 0
 
 
 # ----------------------------------------------------------------- small-signal regime
 def test_proxy_error_grows_with_input_scale():
     g = _gen(13)
-    net = _sigmoid_stack([torch.randn(3, generator=g, dtype=DT), torch.randn(4, generator=g, dtype=DT)])
+    net = _sigmoid_stack(
+        [torch.randn(3, generator=g, dtype=DT), torch.randn(4, generator=g, dtype=DT)]
+    )
     proxy = V.local_kernels(net, 1, 6, order=1)
     x = torch.randn(16, 1, 64, generator=g, dtype=DT)
-    errs = [V.relative_error(proxy(a * x) - proxy.kernels[0].reshape(1, -1, 1),
-                             net(a * x) - proxy.kernels[0].reshape(1, -1, 1)) for a in (0.01, 0.1, 1.0)]
+    errs = [
+        V.relative_error(
+            proxy(a * x) - proxy.kernels[0].reshape(1, -1, 1),
+            net(a * x) - proxy.kernels[0].reshape(1, -1, 1),
+        )
+        for a in (0.01, 0.1, 1.0)
+    ]
     assert errs[0] < errs[1] < errs[2]
     assert errs[0] < 1e-3 and errs[2] > 1e-2
-    assert 50 < errs[1] / errs[0] < 200                             # cubic remainder: error ~ scale^2
+    assert 50 < errs[1] / errs[0] < 200  # cubic remainder: error ~ scale^2
 
 
 def test_sigmoid_taylor_coefficients():
@@ -293,8 +325,11 @@ def test_sigmoid_taylor_coefficients():
 # --------------------------------------------------------------------- hacking network
 def test_hacking_network_recovers_known_kernels_from_forward_calls():
     g = _gen(14)
-    true = {0: torch.tensor([0.2], dtype=DT), 1: torch.randn(1, 1, 5, generator=g, dtype=DT),
-            2: V.symmetrize(torch.randn(1, 1, 5, 1, 5, generator=g, dtype=DT), 2)}
+    true = {
+        0: torch.tensor([0.2], dtype=DT),
+        1: torch.randn(1, 1, 5, generator=g, dtype=DT),
+        2: V.symmetrize(torch.randn(1, 1, 5, 1, 5, generator=g, dtype=DT), 2),
+    }
     calls = []
 
     def black_box(x):
@@ -306,8 +341,10 @@ def test_hacking_network_recovers_known_kernels_from_forward_calls():
     lin = V.fit_hacking_network(lambda z: V.volterra_series(z, {0: true[0], 1: true[1]}), x, 5)
     k = lin.kernels().kernels
     assert V.relative_error(k[1], true[1]) < 1e-10 and abs(float(k[0] - true[0])) < 1e-10
-    quad = V.fit_hacking_network(black_box, x[:64, :, :24], 5, rank=5, steps=400, lr=2e-2, batch_size=64)
-    kq = quad.kernels().kernels                                    # a 5x5 symmetric H2 has rank <= 5
+    quad = V.fit_hacking_network(
+        black_box, x[:64, :, :24], 5, rank=5, steps=400, lr=2e-2, batch_size=64
+    )
+    kq = quad.kernels().kernels  # a 5x5 symmetric H2 has rank <= 5
     assert calls and V.relative_error(kq[2], true[2]) < 1e-3
     assert V.relative_error(kq[1], true[1]) < 1e-3
 
@@ -320,7 +357,9 @@ def test_hacking_network_on_sigmoid_black_box_small_inputs():
     err = {}
     for scale in (0.05, 1.0):
         x = scale * torch.randn(256, 1, 32, generator=g, dtype=DT)
-        err[scale] = V.relative_error(V.fit_hacking_network(net, x, 6).kernels().kernels[1].reshape(-1), cf[1])
+        err[scale] = V.relative_error(
+            V.fit_hacking_network(net, x, 6).kernels().kernels[1].reshape(-1), cf[1]
+        )
     assert err[0.05] < 1e-2 and err[1.0] > err[0.05]
 
 
@@ -342,47 +381,79 @@ def test_bad_inputs_raise_errors_naming_the_argument():
     k1 = torch.zeros(1, 1, 3)
     assert_raises_naming(lambda: V.volterra_conv(x, k1, -1), ValueError, "order")
     assert_raises_naming(lambda: V.volterra_conv(x, k1, 1.5), TypeError, "order")
-    assert_raises_naming(lambda: V.volterra_conv(x, k1, 2), ValueError, "kernel")       # wrong dims for order
-    assert_raises_naming(lambda: V.volterra_conv(x, torch.zeros(1, 2, 3), 1), ValueError, "kernel")  # C_in
-    assert_raises_naming(lambda: V.volterra_conv(x, torch.zeros(1, 1, 3, 3), 1, ndim=2), ValueError, "x")
+    assert_raises_naming(
+        lambda: V.volterra_conv(x, k1, 2), ValueError, "kernel"
+    )  # wrong dims for order
+    assert_raises_naming(
+        lambda: V.volterra_conv(x, torch.zeros(1, 2, 3), 1), ValueError, "kernel"
+    )  # C_in
+    assert_raises_naming(
+        lambda: V.volterra_conv(x, torch.zeros(1, 1, 3, 3), 1, ndim=2), ValueError, "x"
+    )
     assert_raises_naming(lambda: V.volterra_conv(x, k1, 1, ndim=3), ValueError, "ndim")
     assert_raises_naming(lambda: V.volterra_conv([1, 2], k1, 1), TypeError, "x")
     assert_raises_naming(lambda: V.volterra_conv(x, "k", 1), TypeError, "kernel")
     assert_raises_naming(lambda: V.volterra_conv(x, k1, 1, mode="same"), ValueError, "mode")
     assert_raises_naming(lambda: V.volterra_conv(x, k1, 1, stride=0), ValueError, "stride")
     assert_raises_naming(lambda: V.volterra_conv(x, torch.zeros(1, 1, 12), 1), ValueError, "x")
-    assert_raises_naming(lambda: V.volterra_conv(x, torch.zeros(1, 1, 3, 1, 4), 2), ValueError, "kernel")
+    assert_raises_naming(
+        lambda: V.volterra_conv(x, torch.zeros(1, 1, 3, 1, 4), 2), ValueError, "kernel"
+    )
     assert_raises_naming(lambda: V.volterra_series(x, 3), TypeError, "kernels")
     assert_raises_naming(lambda: V.volterra_series(x, {-1: k1}), ValueError, "kernels order")
     assert_raises_naming(lambda: V.symmetrize(k1, -2), ValueError, "order")
-    assert_raises_naming(lambda: V.compose_conv(torch.zeros(3, 1, 3), torch.zeros(2, 4, 3)), ValueError, "g")
-    assert_raises_naming(lambda: V.compose_conv(torch.zeros(3, 3), torch.zeros(2, 3, 3)), ValueError, "h")
-    assert_raises_naming(lambda: V.outer_conv(torch.zeros(2, 2), [torch.zeros(3)]), ValueError, "factors")
+    assert_raises_naming(
+        lambda: V.compose_conv(torch.zeros(3, 1, 3), torch.zeros(2, 4, 3)), ValueError, "g"
+    )
+    assert_raises_naming(
+        lambda: V.compose_conv(torch.zeros(3, 3), torch.zeros(2, 3, 3)), ValueError, "h"
+    )
+    assert_raises_naming(
+        lambda: V.outer_conv(torch.zeros(2, 2), [torch.zeros(3)]), ValueError, "factors"
+    )
     assert_raises_naming(lambda: V.outer_conv(torch.zeros(2), torch.zeros(3)), TypeError, "factors")
-    assert_raises_naming(lambda: V.network_series(nn.Sequential(nn.Conv1d(1, 1, 3), nn.MaxPool1d(2)), 2),
-                         TypeError, "model")
+    assert_raises_naming(
+        lambda: V.network_series(nn.Sequential(nn.Conv1d(1, 1, 3), nn.MaxPool1d(2)), 2),
+        TypeError,
+        "model",
+    )
     assert_raises_naming(lambda: V.network_series("net", 2), TypeError, "model")
-    assert_raises_naming(lambda: V.network_series(nn.Sequential(nn.Conv1d(1, 1, 3)), -1), ValueError, "max_order")
+    assert_raises_naming(
+        lambda: V.network_series(nn.Sequential(nn.Conv1d(1, 1, 3)), -1), ValueError, "max_order"
+    )
     assert_raises_naming(lambda: V.proxy_kernels(3, torch.zeros(3)), TypeError, "f")
-    assert_raises_naming(lambda: V.proxy_kernels(torch.sin, torch.zeros(3), order=3), ValueError, "order")
+    assert_raises_naming(
+        lambda: V.proxy_kernels(torch.sin, torch.zeros(3), order=3), ValueError, "order"
+    )
     assert_raises_naming(lambda: V.local_kernels(torch.sin, 1, 3, order=-1), ValueError, "order")
-    assert_raises_naming(lambda: V.local_kernels(torch.sin, 1, 3, method="numeric"), ValueError, "method")
+    assert_raises_naming(
+        lambda: V.local_kernels(torch.sin, 1, 3, method="numeric"), ValueError, "method"
+    )
     assert_raises_naming(lambda: V.local_kernels(torch.sin, 0, 3), ValueError, "in_channels")
     assert_raises_naming(lambda: V.receptive_field([3, 3], [2]), ValueError, "strides")
-    assert_raises_naming(lambda: V.fit_hacking_network(nn.Identity(), torch.zeros(4, 10), 3), ValueError, "inputs")
-    assert_raises_naming(lambda: V.fit_hacking_network(None, torch.zeros(4, 1, 10), 3), TypeError, "black_box")
-    assert_raises_naming(lambda: V.fit_hacking_network(nn.Identity(), torch.zeros(4, 1, 10), 3), ValueError,
-                         "kernel_size")
+    assert_raises_naming(
+        lambda: V.fit_hacking_network(nn.Identity(), torch.zeros(4, 10), 3), ValueError, "inputs"
+    )
+    assert_raises_naming(
+        lambda: V.fit_hacking_network(None, torch.zeros(4, 1, 10), 3), TypeError, "black_box"
+    )
+    assert_raises_naming(
+        lambda: V.fit_hacking_network(nn.Identity(), torch.zeros(4, 1, 10), 3),
+        ValueError,
+        "kernel_size",
+    )
     assert_raises_naming(lambda: V.HackingNetwork(1, 1, 3, rank=-1), ValueError, "rank")
     assert_raises_naming(lambda: V.relative_error(torch.zeros(2), torch.zeros(3)), ValueError, "a")
-    assert_raises_naming(lambda: V.sigmoid_two_layer_kernels(torch.zeros(2, 2), torch.zeros(3)), ValueError, "h")
+    assert_raises_naming(
+        lambda: V.sigmoid_two_layer_kernels(torch.zeros(2, 2), torch.zeros(3)), ValueError, "h"
+    )
     assert_raises_naming(lambda: nets.volterra_mnist_cnn(strides=()), TypeError, "strides")
     assert_raises_naming(lambda: nets.volterra_mnist_cnn().first(5), ValueError, "k")
 
 
 def test_series_conv_refuses_a_weight_with_the_wrong_input_channel_count():
     """series_conv must refuse a weight whose C1 is not the series' output channel count."""
-    series = V.identity_series(2)                                   # 2 output channels
+    series = V.identity_series(2)  # 2 output channels
     for w in (torch.zeros(3, 3, 3, dtype=DT), torch.zeros(1, 1, 3, dtype=DT)):
         assert_raises_naming(lambda w=w: V.series_conv(series, w), ValueError, "weight")
     assert V.series_conv(series, torch.zeros(3, 2, 3, dtype=DT)).kernels[1].shape == (3, 2, 3)

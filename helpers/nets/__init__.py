@@ -23,6 +23,7 @@
 
 This package imports nothing from ``helpers.train``, ``helpers.book`` or ``helpers.claims``.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -74,8 +75,7 @@ def int_tuple(value, name: str, minimum: int = 1, allow=()) -> tuple:
     as a tuple: the channel lists and strides of the families."""
     if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list)) or not value:
         raise TypeError(f"{name} must be a non-empty tuple of ints, got {value!r}")
-    return tuple(v if v in allow else checks.integer(v, f"{name} entries", minimum)
-                 for v in value)
+    return tuple(v if v in allow else checks.integer(v, f"{name} entries", minimum) for v in value)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,11 +125,12 @@ class NetConfig:
             raise ValueError(f"weight_decay must be a number >= 0, got {self.weight_decay}")
         self._set("optimizer", checks.choice(self.optimizer, "optimizer", ("adam", "sgd")))
         self._set("schedule", checks.choice(self.schedule, "schedule", ("onecycle", "constant")))
-        for name in ("loss", "metric"):   # names of helpers.train.LOSSES / METRICS
+        for name in ("loss", "metric"):  # names of helpers.train.LOSSES / METRICS
             value = getattr(self, name)
             if not isinstance(value, str) or not value:
-                raise TypeError(f"{name} must be a name (str) of helpers.train's table, "
-                                f"got {value!r}")
+                raise TypeError(
+                    f"{name} must be a name (str) of helpers.train's table, got {value!r}"
+                )
         self.validate()
 
     def _set(self, name: str, value) -> None:

@@ -25,6 +25,7 @@ random for training, centred for testing) and :func:`audio_eval_loader` (fixed c
 :class:`AudioConfig` (:func:`network_audio_1_config`) holds everything that determines a trained
 Network-audio-1; its ``key()`` names the cache file of ``helpers.train.train_or_load``.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -37,10 +38,27 @@ from .. import checks, data, runtime
 from ..pooling import MaxBlurPool1d, SpectralPool1d, StridedConvPool1d
 from . import NetConfig, register
 
-__all__ = ["Sine", "ACTIVATIONS", "POOLS", "pool_layer", "VGG11_CFG", "scaled_channels", "VGG1d",
-           "vgg11_1d", "AudioConfig", "network_audio_1_config", "QUICK", "FULL", "CropDataset",
-           "INPUT_NORMS", "AUDIO_DATASETS", "audio_loaders", "fsdd_loaders", "audio_eval_loader",
-           "fsdd_eval_loader"]
+__all__ = [
+    "Sine",
+    "ACTIVATIONS",
+    "POOLS",
+    "pool_layer",
+    "VGG11_CFG",
+    "scaled_channels",
+    "VGG1d",
+    "vgg11_1d",
+    "AudioConfig",
+    "network_audio_1_config",
+    "QUICK",
+    "FULL",
+    "CropDataset",
+    "INPUT_NORMS",
+    "AUDIO_DATASETS",
+    "audio_loaders",
+    "fsdd_loaders",
+    "audio_eval_loader",
+    "fsdd_eval_loader",
+]
 
 VGG11_CFG = (64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M")
 
@@ -76,9 +94,13 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
 #: padding 1 (Springenberg et al. 2015); ``spectral`` keeps the lower half of the DFT (Rippel et
 #: al. 2015); ``blur`` anti-aliased max pooling, max(2, stride 1) then a [1, 2, 1]/4 blur with
 #: stride 2 (Zhang 2019).
-POOLS: dict[str, type[nn.Module]] = {"max": nn.MaxPool1d, "avg": nn.AvgPool1d,
-                                     "strided": StridedConvPool1d, "spectral": SpectralPool1d,
-                                     "blur": MaxBlurPool1d}
+POOLS: dict[str, type[nn.Module]] = {
+    "max": nn.MaxPool1d,
+    "avg": nn.AvgPool1d,
+    "strided": StridedConvPool1d,
+    "spectral": SpectralPool1d,
+    "blur": MaxBlurPool1d,
+}
 
 
 def pool_layer(pool: str, channels: int) -> nn.Module:
@@ -106,8 +128,16 @@ class VGG1d(nn.Module):
     :meth:`features_of` returns the last feature map ``(B, C, N / 32)`` before global pooling.
     """
 
-    def __init__(self, cfg, activation: str, batch_norm: bool, n_classes: int, in_channels: int,
-                 pool: str, kernel_size: int = 3):
+    def __init__(
+        self,
+        cfg,
+        activation: str,
+        batch_norm: bool,
+        n_classes: int,
+        in_channels: int,
+        pool: str,
+        kernel_size: int = 3,
+    ):
         super().__init__()
         layers: "OrderedDict[str, nn.Module]" = OrderedDict()
         c_in, i_conv, i_pool = in_channels, 0, 0
@@ -117,8 +147,9 @@ class VGG1d(nn.Module):
                 layers[f"pool{i_pool}"] = pool_layer(pool, c_in)
                 continue
             i_conv += 1
-            layers[f"conv{i_conv}"] = nn.Conv1d(c_in, v, kernel_size=kernel_size,
-                                                padding=kernel_size // 2)
+            layers[f"conv{i_conv}"] = nn.Conv1d(
+                c_in, v, kernel_size=kernel_size, padding=kernel_size // 2
+            )
             if batch_norm:
                 layers[f"bn{i_conv}"] = nn.BatchNorm1d(v)
             # never in-place: a probe must see the activation's input and output as distinct tensors
@@ -138,8 +169,14 @@ class VGG1d(nn.Module):
         return self.classifier(self.gap(self.features(x)).flatten(1))
 
 
-def vgg11_1d(width: float = 1.0, activation: str = "relu", batch_norm: bool = True,
-             n_classes: int = 10, in_channels: int = 1, pool: str = "max") -> VGG1d:
+def vgg11_1d(
+    width: float = 1.0,
+    activation: str = "relu",
+    batch_norm: bool = True,
+    n_classes: int = 10,
+    in_channels: int = 1,
+    pool: str = "max",
+) -> VGG1d:
     """Network-audio-1 of paper 001 (Fig. A1): VGG-11 for 1-D audio, see the module docstring.
 
     Args:
@@ -183,13 +220,16 @@ def _fold(dataset: str, fold):
     """The held-out fold: ``None`` for FSDD, 1-10 for UrbanSound8K (``None`` there means 10)."""
     if dataset != "urbansound8k":
         if fold is not None:
-            raise ValueError(f"fold applies to dataset 'urbansound8k' only, got fold={fold!r} "
-                             f"with dataset {dataset!r}")
+            raise ValueError(
+                f"fold applies to dataset 'urbansound8k' only, got fold={fold!r} "
+                f"with dataset {dataset!r}"
+            )
         return None
     fold = 10 if fold is None else checks.integer(fold, "fold", 1)
     if fold > 10:
-        raise ValueError(f"fold must be an UrbanSound8K fold 1-10 (the held-out test fold), "
-                         f"got {fold}")
+        raise ValueError(
+            f"fold must be an UrbanSound8K fold 1-10 (the held-out test fold), got {fold}"
+        )
     return fold
 
 
@@ -216,8 +256,14 @@ class CropDataset(torch.utils.data.Dataset):
     57 % test after 5 epochs against 91 % training accuracy, constant lr 1e-3).
     """
 
-    def __init__(self, base, crop: int, random: bool = False,
-                 generator: torch.Generator | None = None, input_norm: str | None = "peak"):
+    def __init__(
+        self,
+        base,
+        crop: int,
+        random: bool = False,
+        generator: torch.Generator | None = None,
+        input_norm: str | None = "peak",
+    ):
         self.input_norm = _input_norm(input_norm)
         self.base, self.crop, self.random = base, checks.integer(crop, "crop", 1), bool(random)
         self.generator = generator if generator is not None else torch.Generator().manual_seed(0)
@@ -237,17 +283,25 @@ class CropDataset(torch.utils.data.Dataset):
             x = data.fix_length(x, self.crop)
         elif n >= self.crop:
             start = int(torch.randint(0, n - self.crop + 1, (1,), generator=self.generator))
-            x = x[start:start + self.crop]
+            x = x[start : start + self.crop]
         else:
             left = int(torch.randint(0, self.crop - n + 1, (1,), generator=self.generator))
             x = torch.nn.functional.pad(x, (left, self.crop - n - left))
         return x[None, :], int(y)
 
 
-def audio_loaders(dataset: str = "fsdd", crop: int = 4096, batch_size: int = 32, seed: int = 0,
-                  subset: int | None = None, test_subset: int | None = None,
-                  input_norm: str | None = "peak", root=None, mode: str | None = "full",
-                  fold: int | None = None):
+def audio_loaders(
+    dataset: str = "fsdd",
+    crop: int = 4096,
+    batch_size: int = 32,
+    seed: int = 0,
+    subset: int | None = None,
+    test_subset: int | None = None,
+    input_norm: str | None = "peak",
+    root=None,
+    mode: str | None = "full",
+    fold: int | None = None,
+):
     """Train and test ``DataLoader`` s of fixed-length crops ``(B, 1, crop)`` of an audio dataset.
 
     ``dataset="fsdd"`` (default): takes 0-4 of every speaker and digit are the test set (300
@@ -266,32 +320,63 @@ def audio_loaders(dataset: str = "fsdd", crop: int = 4096, batch_size: int = 32,
     options = _audio_options(dataset, fold)
     batch_size = checks.integer(batch_size, "batch_size", 1)
     seed = checks.integer(seed, "seed", 0)
-    train = data.load(dataset, split="train", mode=mode, subset=subset, root=root, seed=seed,
-                      **options)
-    test = data.load(dataset, split="test", mode=mode, subset=test_subset, root=root, seed=seed,
-                     **options)
+    train = data.load(
+        dataset, split="train", mode=mode, subset=subset, root=root, seed=seed, **options
+    )
+    test = data.load(
+        dataset, split="test", mode=mode, subset=test_subset, root=root, seed=seed, **options
+    )
     crop_gen = torch.Generator().manual_seed(seed * 2 + 1)
     shuffle_gen = torch.Generator().manual_seed(seed * 2)
     train_loader = torch.utils.data.DataLoader(
         CropDataset(train, crop, random=True, generator=crop_gen, input_norm=input_norm),
-        batch_size=batch_size, shuffle=True, generator=shuffle_gen, num_workers=0)
+        batch_size=batch_size,
+        shuffle=True,
+        generator=shuffle_gen,
+        num_workers=0,
+    )
     test_loader = torch.utils.data.DataLoader(
         CropDataset(test, crop, random=False, input_norm=input_norm),
-        batch_size=max(batch_size, 64), shuffle=False, num_workers=0)
+        batch_size=max(batch_size, 64),
+        shuffle=False,
+        num_workers=0,
+    )
     return train_loader, test_loader
 
 
-def fsdd_loaders(crop: int = 4096, batch_size: int = 32, seed: int = 0, subset: int | None = None,
-                 test_subset: int | None = None, input_norm: str | None = "peak", root=None,
-                 mode: str | None = "full"):
+def fsdd_loaders(
+    crop: int = 4096,
+    batch_size: int = 32,
+    seed: int = 0,
+    subset: int | None = None,
+    test_subset: int | None = None,
+    input_norm: str | None = "peak",
+    root=None,
+    mode: str | None = "full",
+):
     """FSDD train and test loaders: :func:`audio_loaders` with ``dataset="fsdd"``."""
-    return audio_loaders("fsdd", crop=crop, batch_size=batch_size, seed=seed, subset=subset,
-                         test_subset=test_subset, input_norm=input_norm, root=root, mode=mode)
+    return audio_loaders(
+        "fsdd",
+        crop=crop,
+        batch_size=batch_size,
+        seed=seed,
+        subset=subset,
+        test_subset=test_subset,
+        input_norm=input_norm,
+        root=root,
+        mode=mode,
+    )
 
 
-def audio_eval_loader(dataset: str = "fsdd", splits=("test",), crop: int = 4096,
-                      batch_size: int = 64, input_norm: str | None = "peak", root=None,
-                      fold: int | None = None):
+def audio_eval_loader(
+    dataset: str = "fsdd",
+    splits=("test",),
+    crop: int = 4096,
+    batch_size: int = 64,
+    input_norm: str | None = "peak",
+    root=None,
+    fold: int | None = None,
+):
     """Clips of one or more splits as centre crops ``(B, 1, crop)``, in a fixed order, for probing.
 
     What the spectra of paper 001 (eqs 17-20) average over: every clip of ``splits`` (FSDD
@@ -308,17 +393,30 @@ def audio_eval_loader(dataset: str = "fsdd", splits=("test",), crop: int = 4096,
     if not splits or any(s not in AUDIO_DATASETS[dataset] for s in splits):
         raise ValueError(f"splits must name {dataset} splits 'train' and/or 'test', got {splits!r}")
     batch_size = checks.integer(batch_size, "batch_size", 1)
-    parts = [CropDataset(data.load(dataset, split=s, mode="full", root=root, **options), crop,
-                         random=False, input_norm=input_norm) for s in splits]
+    parts = [
+        CropDataset(
+            data.load(dataset, split=s, mode="full", root=root, **options),
+            crop,
+            random=False,
+            input_norm=input_norm,
+        )
+        for s in splits
+    ]
     clips = parts[0] if len(parts) == 1 else torch.utils.data.ConcatDataset(parts)
     return torch.utils.data.DataLoader(clips, batch_size=batch_size, shuffle=False, num_workers=0)
 
 
-def fsdd_eval_loader(splits=("test",), crop: int = 4096, batch_size: int = 64,
-                     input_norm: str | None = "peak", root=None):
+def fsdd_eval_loader(
+    splits=("test",),
+    crop: int = 4096,
+    batch_size: int = 64,
+    input_norm: str | None = "peak",
+    root=None,
+):
     """FSDD clips for probing: :func:`audio_eval_loader` with ``dataset="fsdd"``."""
-    return audio_eval_loader("fsdd", splits=splits, crop=crop, batch_size=batch_size,
-                             input_norm=input_norm, root=root)
+    return audio_eval_loader(
+        "fsdd", splits=splits, crop=crop, batch_size=batch_size, input_norm=input_norm, root=root
+    )
 
 
 # ----------------------------------------------------------------------------- the config
@@ -368,22 +466,40 @@ class AudioConfig(NetConfig):
 
     def short(self) -> str:
         """A human-readable label, e.g. ``vgg11_1d w0.25 relu+bn max seed0``."""
-        data_ = "" if self.dataset == "fsdd" else f" {self.dataset}" + (
-            f" fold{self.fold}" if self.fold else "")
-        return (f"{self.arch} w{self.width:g} {self.activation}{'+bn' if self.batch_norm else ''} "
-                f"{self.pool} seed{self.seed}{data_}")
+        data_ = (
+            ""
+            if self.dataset == "fsdd"
+            else f" {self.dataset}" + (f" fold{self.fold}" if self.fold else "")
+        )
+        return (
+            f"{self.arch} w{self.width:g} {self.activation}{'+bn' if self.batch_norm else ''} "
+            f"{self.pool} seed{self.seed}{data_}"
+        )
 
     def build(self) -> VGG1d:
         """The untrained network (from torch's global generator: seed first)."""
-        return vgg11_1d(width=self.width, activation=self.activation, batch_norm=self.batch_norm,
-                        n_classes=self.n_classes, in_channels=self.in_channels, pool=self.pool)
+        return vgg11_1d(
+            width=self.width,
+            activation=self.activation,
+            batch_norm=self.batch_norm,
+            n_classes=self.n_classes,
+            in_channels=self.in_channels,
+            pool=self.pool,
+        )
 
     def loaders(self, root=None, mode: str | None = None):
         """:func:`audio_loaders` of the config's dataset, fold, crop, batch size, seed and subset
         (all test clips; ``mode`` is not used: the config names the data)."""
-        return audio_loaders(self.dataset, crop=self.crop, batch_size=self.batch_size,
-                             seed=self.seed, subset=self.subset, input_norm=self.input_norm,
-                             root=root, fold=self.fold)
+        return audio_loaders(
+            self.dataset,
+            crop=self.crop,
+            batch_size=self.batch_size,
+            seed=self.seed,
+            subset=self.subset,
+            input_norm=self.input_norm,
+            root=root,
+            fold=self.fold,
+        )
 
 
 #: Network-audio-1 in quick mode (CPU, 2 cores): quarter width, 3 epochs on all 2,700 clips.

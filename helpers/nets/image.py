@@ -8,6 +8,7 @@
   :class:`AugmentedImages` and :func:`flowers_loaders` -- seeded augmentation and loaders.
 * :class:`ImageConfig` (:func:`flowers_config`) -- everything that determines a trained classifier.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -19,9 +20,20 @@ from torch import nn
 from .. import checks, data, runtime
 from . import NetConfig, int_tuple, register
 
-__all__ = ["IMAGENET_MEAN", "IMAGENET_STD", "ImageNormalize", "FlowersCNN", "flowers_cnn",
-           "resnet18_imagenet", "IMAGE_ARCHS", "ImageConfig", "flowers_config", "flowers_tensors",
-           "AugmentedImages", "flowers_loaders"]
+__all__ = [
+    "IMAGENET_MEAN",
+    "IMAGENET_STD",
+    "ImageNormalize",
+    "FlowersCNN",
+    "flowers_cnn",
+    "resnet18_imagenet",
+    "IMAGE_ARCHS",
+    "ImageConfig",
+    "flowers_config",
+    "flowers_tensors",
+    "AugmentedImages",
+    "flowers_loaders",
+]
 
 #: ImageNet channel means and standard deviations (torchvision's constants), used by both networks.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -100,7 +112,8 @@ def resnet18_imagenet(n_classes: int = 5) -> nn.Module:
             f"{ResNet18_Weights.DEFAULT.url}); they could not be loaded ({type(err).__name__}: "
             f"{err}). Run with internet access once (e.g. on Colab) or put the file in torch's hub "
             "cache ($TORCH_HOME/hub/checkpoints), or use quick mode (a CNN trained from "
-            "scratch).") from err
+            "scratch)."
+        ) from err
     net.fc = nn.Linear(net.fc.in_features, n_classes)
     return nn.Sequential(OrderedDict(normalize=ImageNormalize(), backbone=net))
 
@@ -109,8 +122,14 @@ def resnet18_imagenet(n_classes: int = 5) -> nn.Module:
 _IMAGE_CACHE: dict = {}
 
 
-def flowers_tensors(split: str = "val", image_size: int = 64, mode: str | None = None,
-                    subset: int | None = None, root=None, seed: int = 0):
+def flowers_tensors(
+    split: str = "val",
+    image_size: int = 64,
+    mode: str | None = None,
+    subset: int | None = None,
+    root=None,
+    seed: int = 0,
+):
     """tf_flowers as tensors: ``(images float32 (N, 3, S, S) in [0, 1] on the 8-bit grid, labels
     int64 (N,))``.
 
@@ -126,8 +145,13 @@ def flowers_tensors(split: str = "val", image_size: int = 64, mode: str | None =
     ds = data.load("flowers", split=split, mode=mode, subset=subset, root=root, seed=seed)
     key = (ds.source, split, tuple(p for p, _ in ds.samples), image_size)
     if key not in _IMAGE_CACHE:
-        tf = transforms.Compose([transforms.Resize(image_size, antialias=True),
-                                 transforms.CenterCrop(image_size), transforms.PILToTensor()])
+        tf = transforms.Compose(
+            [
+                transforms.Resize(image_size, antialias=True),
+                transforms.CenterCrop(image_size),
+                transforms.PILToTensor(),
+            ]
+        )
         ds.transform = tf
         images = torch.stack([ds[i][0] for i in range(len(ds))]).float().div_(255.0)
         _IMAGE_CACHE[key] = (images, ds.targets.clone(), data.describe(ds))
@@ -140,8 +164,14 @@ class AugmentedImages(torch.utils.data.Dataset):
     ``shift`` pixels (reflection padding, then a crop back to size). ``augment=False``: as
     stored."""
 
-    def __init__(self, images: torch.Tensor, labels: torch.Tensor, augment: bool = True,
-                 shift: int = 4, generator: torch.Generator | None = None):
+    def __init__(
+        self,
+        images: torch.Tensor,
+        labels: torch.Tensor,
+        augment: bool = True,
+        shift: int = 4,
+        generator: torch.Generator | None = None,
+    ):
         self.images, self.labels = images, labels
         self.augment, self.shift = bool(augment), checks.integer(shift, "shift", 0)
         self.generator = generator if generator is not None else torch.Generator().manual_seed(0)
@@ -160,7 +190,7 @@ class AugmentedImages(torch.utils.data.Dataset):
                 dy, dx = (int(v) for v in shift)
                 h, w = x.shape[-2:]
                 x = torch.nn.functional.pad(x[None], (s, s, s, s), mode="reflect")
-                x = x[0, :, dy:dy + h, dx:dx + w]
+                x = x[0, :, dy : dy + h, dx : dx + w]
         return x, int(self.labels[i])
 
 
@@ -173,16 +203,22 @@ def flowers_loaders(config, root=None, mode: str | None = None):
     """
     if not isinstance(config, ImageConfig):
         raise TypeError(f"config must be a nets.ImageConfig, got {type(config).__name__}")
-    xtr, ytr = flowers_tensors("train", config.image_size, mode=mode, subset=config.subset,
-                               root=root)
+    xtr, ytr = flowers_tensors(
+        "train", config.image_size, mode=mode, subset=config.subset, root=root
+    )
     xte, yte = flowers_tensors("val", config.image_size, mode=mode, root=root)
     aug_gen = torch.Generator().manual_seed(config.seed * 2 + 1)
     shuffle_gen = torch.Generator().manual_seed(config.seed * 2)
     train_loader = torch.utils.data.DataLoader(
         AugmentedImages(xtr, ytr, config.augment, max(1, config.image_size // 16), aug_gen),
-        batch_size=config.batch_size, shuffle=True, generator=shuffle_gen, num_workers=0)
-    test_loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(xte, yte),
-                                              batch_size=128, shuffle=False, num_workers=0)
+        batch_size=config.batch_size,
+        shuffle=True,
+        generator=shuffle_gen,
+        num_workers=0,
+    )
+    test_loader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(xte, yte), batch_size=128, shuffle=False, num_workers=0
+    )
     return train_loader, test_loader
 
 
@@ -222,8 +258,10 @@ class ImageConfig(NetConfig):
         checks.integer(self.n_classes, "n_classes", 2)
         checks.boolean(self.augment, "augment")
         if self.arch == "flowers_cnn" and self.image_size % 2 ** len(self.channels):
-            raise ValueError(f"image_size must be divisible by 2**len(channels) = "
-                             f"{2 ** len(self.channels)}, got {self.image_size}")
+            raise ValueError(
+                f"image_size must be divisible by 2**len(channels) = "
+                f"{2 ** len(self.channels)}, got {self.image_size}"
+            )
 
     def short(self) -> str:
         what = "x".join(map(str, self.channels)) if self.arch == "flowers_cnn" else "imagenet"

@@ -8,6 +8,7 @@
   :class:`MNISTConfig` (:func:`mnist_config`) -- a trained Volterra CNN, cached by
   ``helpers.train.train_or_load``.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -20,10 +21,19 @@ from .. import checks, data, runtime
 from . import NetConfig, int_tuple, register
 from .audio import ACTIVATIONS
 
-__all__ = ["SMALL_CNN_2D_CFG", "SmallCNN2d", "small_cnn_2d", "MNIST_MEAN", "MNIST_STD",
-           "VolterraMNISTCNN", "volterra_mnist_cnn", "standardise_mnist", "mnist_tensors",
-           "MNISTConfig",
-           "mnist_config"]
+__all__ = [
+    "SMALL_CNN_2D_CFG",
+    "SmallCNN2d",
+    "small_cnn_2d",
+    "MNIST_MEAN",
+    "MNIST_STD",
+    "VolterraMNISTCNN",
+    "volterra_mnist_cnn",
+    "standardise_mnist",
+    "mnist_tensors",
+    "MNISTConfig",
+    "mnist_config",
+]
 
 #: The small image CNN of chapter 2: two 3x3 convolutions at full resolution, a pool, one more,
 #: a pool.
@@ -38,8 +48,15 @@ class SmallCNN2d(nn.Module):
     probes address them the same way; the head flattens the last feature map into one linear layer.
     """
 
-    def __init__(self, cfg, image_size: int, activation: str, batch_norm: bool, n_classes: int,
-                 in_channels: int):
+    def __init__(
+        self,
+        cfg,
+        image_size: int,
+        activation: str,
+        batch_norm: bool,
+        n_classes: int,
+        in_channels: int,
+    ):
         super().__init__()
         layers: "OrderedDict[str, nn.Module]" = OrderedDict()
         c_in, i_conv, i_pool, size = in_channels, 0, 0, image_size
@@ -64,8 +81,14 @@ class SmallCNN2d(nn.Module):
         return self.classifier(self.features(x).flatten(1))
 
 
-def small_cnn_2d(channels=SMALL_CNN_2D_CFG, image_size: int = 28, activation: str = "relu",
-                 batch_norm: bool = True, n_classes: int = 10, in_channels: int = 1) -> SmallCNN2d:
+def small_cnn_2d(
+    channels=SMALL_CNN_2D_CFG,
+    image_size: int = 28,
+    activation: str = "relu",
+    batch_norm: bool = True,
+    n_classes: int = 10,
+    in_channels: int = 1,
+) -> SmallCNN2d:
     """A small image CNN whose 2-D conv layers chapter 2 reads as 2-D multi-carrier MIMO modulators.
 
     Paper 001 (section 3.1.3) leaves its 2-D example to a supplement we do not have; this network is
@@ -86,8 +109,9 @@ def small_cnn_2d(channels=SMALL_CNN_2D_CFG, image_size: int = 28, activation: st
     """
     channels = int_tuple(channels, "channels", allow=("M",))
     if not any(v != "M" for v in channels):
-        raise ValueError(f"channels must contain at least one convolution (an int), "
-                         f"got {channels!r}")
+        raise ValueError(
+            f"channels must contain at least one convolution (an int), got {channels!r}"
+        )
     image_size = checks.integer(image_size, "image_size", 1)
     activation = checks.choice(activation, "activation", ACTIVATIONS)
     batch_norm = checks.boolean(batch_norm, "batch_norm")
@@ -114,14 +138,22 @@ class VolterraMNISTCNN(nn.Module):
     trained to 57-71 % in 10 epochs where the net without it reached 90-92 % (chapter 10's trials).
     """
 
-    def __init__(self, channels: int, kernel_size: int, strides, activation: str,
-                 last_activation: bool, in_channels: int):
+    def __init__(
+        self,
+        channels: int,
+        kernel_size: int,
+        strides,
+        activation: str,
+        last_activation: bool,
+        in_channels: int,
+    ):
         super().__init__()
         layers: "OrderedDict[str, nn.Module]" = OrderedDict()
         c_in = in_channels
         for i, s in enumerate(strides, start=1):
-            layers[f"conv{i}"] = nn.Conv2d(c_in, channels, kernel_size, stride=s,
-                                           padding=kernel_size // 2)
+            layers[f"conv{i}"] = nn.Conv2d(
+                c_in, channels, kernel_size, stride=s, padding=kernel_size // 2
+            )
             if i < len(strides) or last_activation:
                 layers[f"act{i}"] = ACTIVATIONS[activation]()
             c_in = channels
@@ -140,11 +172,11 @@ class VolterraMNISTCNN(nn.Module):
 
     def first(self, k: int) -> nn.Sequential:
         """Layers 1..k (conv and activation) as an ``nn.Sequential`` sharing this net's modules."""
-        return self.features[:self._cut(k)]
+        return self.features[: self._cut(k)]
 
     def rest(self, k: int) -> nn.Module:
         """Layers k+1..end and the head: ``net(x) == net.rest(k)(net.first(k)(x))``."""
-        tail = self.features[self._cut(k):]
+        tail = self.features[self._cut(k) :]
         return nn.Sequential(tail, _SpatialMean())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -156,9 +188,14 @@ class _SpatialMean(nn.Module):
         return x.mean(dim=(2, 3))
 
 
-def volterra_mnist_cnn(channels: int = 10, kernel_size: int = 3, strides=(2, 2, 2, 1),
-                       activation: str = "sigmoid", last_activation: bool = False,
-                       in_channels: int = 1) -> VolterraMNISTCNN:
+def volterra_mnist_cnn(
+    channels: int = 10,
+    kernel_size: int = 3,
+    strides=(2, 2, 2, 1),
+    activation: str = "sigmoid",
+    last_activation: bool = False,
+    in_channels: int = 1,
+) -> VolterraMNISTCNN:
     """The MNIST CNN of Li et al. (2021) used in chapter 10: see :class:`VolterraMNISTCNN`.
 
     Defaults: 10 channels, 3x3 kernels, strides (2, 2, 2, 1), sigmoid activations, none after the
@@ -170,8 +207,9 @@ def volterra_mnist_cnn(channels: int = 10, kernel_size: int = 3, strides=(2, 2, 
     activation = checks.choice(activation, "activation", ACTIVATIONS)
     last_activation = checks.boolean(last_activation, "last_activation")
     in_channels = checks.integer(in_channels, "in_channels", 1)
-    return VolterraMNISTCNN(channels, kernel_size, strides, activation, last_activation,
-                            in_channels)
+    return VolterraMNISTCNN(
+        channels, kernel_size, strides, activation, last_activation, in_channels
+    )
 
 
 # ----------------------------------------------------------------------------------- data
@@ -181,8 +219,9 @@ def standardise_mnist(ds):
     return ((ds.data.float() / 255 - MNIST_MEAN) / MNIST_STD)[:, None], ds.targets
 
 
-def mnist_tensors(split: str = "train", subset: int | None = None, mode: str | None = None,
-                  root=None):
+def mnist_tensors(
+    split: str = "train", subset: int | None = None, mode: str | None = None, root=None
+):
     """MNIST digits standardised (:func:`standardise_mnist`) from ``helpers.data.load("mnist",
     split, mode, subset, root)`` (``subset``: the data layer's fixed, class-stratified subset;
     ``None``: the mode's default, everything in full mode)."""
@@ -236,8 +275,9 @@ class MNISTConfig(NetConfig):
         return f"{self.arch} {self.activation} {n} digits seed{self.seed}"
 
     def build(self) -> VolterraMNISTCNN:
-        return volterra_mnist_cnn(self.channels, self.kernel_size, self.strides, self.activation,
-                                  self.last_activation)
+        return volterra_mnist_cnn(
+            self.channels, self.kernel_size, self.strides, self.activation, self.last_activation
+        )
 
     def loaders(self, root=None, mode: str | None = None):
         """Standardised MNIST (:func:`mnist_tensors`): the training digits shuffled with a
@@ -246,10 +286,14 @@ class MNISTConfig(NetConfig):
         x, y = mnist_tensors("train", self.subset, mode="full", root=root)
         x_test, y_test = mnist_tensors("test", self.test_subset, mode="full", root=root)
         train_loader = torch.utils.data.DataLoader(
-            torch.utils.data.TensorDataset(x, y), batch_size=self.batch_size, shuffle=True,
-            generator=torch.Generator().manual_seed(self.seed))
-        test_loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x_test, y_test),
-                                                  batch_size=1000)
+            torch.utils.data.TensorDataset(x, y),
+            batch_size=self.batch_size,
+            shuffle=True,
+            generator=torch.Generator().manual_seed(self.seed),
+        )
+        test_loader = torch.utils.data.DataLoader(
+            torch.utils.data.TensorDataset(x_test, y_test), batch_size=1000
+        )
         return train_loader, test_loader
 
 
