@@ -106,7 +106,7 @@ class _PeakRSS:
 
 
 @contextlib.contextmanager
-def _kernel_env(root: Path, claims_dir: Path):
+def _kernel_env(root: Path, claims_dir: Path, helpers_from_clone: bool = True):
     """Environment for the chapter kernels, restored afterwards.
 
     ``helpers`` importable from the clone (the venv is shared between clones, the clone is not
@@ -115,7 +115,9 @@ def _kernel_env(root: Path, claims_dir: Path):
     chapters' claim ledgers go to ``claims_dir`` (``CMT_CLAIMS_DIR``), where :func:`stage` reads them.
     """
     saved = {k: os.environ.get(k) for k in ("PYTHONPATH", "MPLBACKEND", "CMT_CLAIMS_DIR")}
-    parts = [str(root)] + [p for p in (saved["PYTHONPATH"] or "").split(os.pathsep) if p]
+    parts = [str(root)] * helpers_from_clone + [
+        p for p in (saved["PYTHONPATH"] or "").split(os.pathsep) if p
+    ]
     os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(parts))
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     os.environ["CMT_CLAIMS_DIR"] = str(claims_dir)
@@ -152,6 +154,7 @@ def execute_chapter(
     retries: int = 1,
     log=print,
     parameters: dict | None = None,
+    helpers_from_clone: bool = True,
 ) -> ChapterRun:
     """Execute ``<stem>.ipynb`` with papermill (``-p mode <mode>`` and ``parameters``, e.g.
     ``{"seed": 1}``) into ``out_dir``; its claims ledger goes to ``out_dir/claims``.
@@ -159,6 +162,8 @@ def execute_chapter(
     A cell that raises stops the chapter (:class:`ChapterFailed`, naming chapter and cell). A cell
     that stalls past ``timeout`` (default :data:`CELL_TIMEOUT` for the mode) is retried from a fresh
     kernel up to ``retries`` times, and the retry is logged; the reported seconds are the last run's.
+    ``helpers_from_clone=False`` leaves ``root`` off the kernels' ``PYTHONPATH``, so they import
+    the installed helpers (the Colab-stack check, ``scripts/colab_check.py``).
     """
     import papermill as pm
 
@@ -170,7 +175,7 @@ def execute_chapter(
     timeout = timeout or CELL_TIMEOUT.get(mode, CELL_TIMEOUT["full"])
     for attempt in range(retries + 1):
         t0 = time.perf_counter()
-        with _kernel_env(root, out_dir / "claims"), _PeakRSS() as rss:
+        with _kernel_env(root, out_dir / "claims", helpers_from_clone), _PeakRSS() as rss:
             try:
                 pm.execute_notebook(
                     str(src),

@@ -1,0 +1,81 @@
+"""Execute every chapter on the Colab stack, with the helpers installed as the Colab cell does.
+
+Run by ``tests/test_colab_stack.py`` with the python of ``scripts/colab-env.sh`` (Colab's published
+versions, ``requirements-colab.txt``)::
+
+    $(bash scripts/colab-env.sh | tail -1) scripts/colab_check.py --out DIR [--chapters STEM ...]
+
+It installs this clone's helpers into that environment with ``pip install --no-deps`` (what the
+chapters' Colab cell runs, from the repository at the book's commit), checks that the chapters'
+kernels import that installed copy and not the clone, executes each chapter in quick mode with
+papermill, and writes ``DIR/colab-stack.json`` (versions, and per chapter: seconds, peak memory or
+the error). Exit status 1 when any chapter fails; every chapter is run either way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import traceback
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+STACK = ("torch", "torchvision", "torchaudio", "numpy", "matplotlib", "ipywidgets", "ipykernel")
+
+
+def install_helpers() -> str:
+    """``pip install --no-deps`` of this clone; returns where ``helpers`` is imported from."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall",
+         "--no-build-isolation", str(ROOT)],
+        check=True,
+    )
+    where = subprocess.run(
+        [sys.executable, "-c", "import helpers, helpers.nets; print(helpers.__file__)"],
+        cwd="/", capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    if Path(where).resolve().is_relative_to(ROOT):
+        raise RuntimeError(f"helpers imports from the clone ({where}), not from the installed copy")
+    return where
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--out", type=Path, required=True, help="folder for executed notebooks")
+    p.add_argument("--chapters", nargs="*", default=None, help="stems (default: _toc.yml)")
+    p.add_argument("--mode", default="quick", choices=("quick", "full"))
+    args = p.parse_args(argv)
+    where = install_helpers()
+    from helpers import book  # the installed copy (this script's folder is scripts/)
+
+    report = {
+        "python": platform.python_version(),
+        "versions": {name: metadata.version(name) for name in STACK},
+        "helpers": where,
+        "chapters": {},
+    }
+    print(f"[colab-stack] python {report['python']}, " + ", ".join(
+        f"{k} {v}" for k, v in report["versions"].items()), flush=True)
+    failed = 0
+    for stem in args.chapters or book.chapters(ROOT):
+        try:
+            run = book.execute_chapter(stem, args.mode, args.out, root=ROOT,
+                                       helpers_from_clone=False)
+            report["chapters"][stem] = {"seconds": round(run.seconds, 1),
+                                        "peak_rss_mb": round(run.peak_rss_mb)}
+            print(f"[colab-stack] {stem}: ok in {run.seconds:.0f} s", flush=True)
+        except Exception as err:  # every chapter runs; the report names each failure
+            failed += 1
+            report["chapters"][stem] = {"error": f"{type(err).__name__}: {err}"}
+            print(f"[colab-stack] {stem}: FAILED\n{traceback.format_exc()}", flush=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "colab-stack.json").write_text(json.dumps(report, indent=1))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
