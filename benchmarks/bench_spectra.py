@@ -1,14 +1,15 @@
 """Benchmark: batched streaming mean spectrum vs the literal loop of Algorithm 1 (Wu et al. 2022).
 
-    python benchmarks/bench_spectra.py [--data DIR] [--n N] [--batch B] [--repeat R] [--threads T ...]
+    python benchmarks/bench_spectra.py [--data DIR] [--n N] [--batch B] [--repeat R]
+                                       [--threads T ...]
 
 On real data from the data directory (``--data``, else ``$CMT_DATA``, else ``../shared/data``
 relative to the repository root):
 
 * FSDD: N spoken-digit WAVs (``fsdd/recordings``), centre-cropped / zero-padded to 4096 samples,
   shape (N, 1, 4096), 1-D spectra;
-* Imagenette: N validation JPEGs (``imagenette/val/*/``), RGB float in [0, 1], shape (N, 3, 224, 224),
-  2-D spectra.
+* Imagenette: N validation JPEGs (``imagenette/val/*/``), RGB float in [0, 1],
+  shape (N, 3, 224, 224), 2-D spectra.
 
 For each it times ``helpers.spectra.SpectrumMean`` (torch, batched, float64) against
 ``helpers.spectra.algorithm1_reference`` (one NumPy fft per sample and channel), checks that they
@@ -132,7 +133,8 @@ def batched(data: np.ndarray, ndim: int, batch: int, dtype=None) -> torch.Tensor
 
 
 def bench(name: str, data: np.ndarray, ndim: int, batch: int, repeat: int, thread_counts) -> bool:
-    """Time both FFT precisions of the batched path (at each thread count) against the float64 loop."""
+    """Time both FFT precisions of the batched path (at each thread count) against the float64
+    loop."""
     paths = {}
     for dtype, dname in ((None, "float32"), (torch.float64, "float64")):
         for th in thread_counts:
@@ -158,7 +160,7 @@ def bench(name: str, data: np.ndarray, ndim: int, batch: int, repeat: int, threa
     for _ in range(repeat):
         times["loop"] = min(times["loop"], _timed(lambda: algorithm1_reference(data)))
         for label, (dtype, th) in paths.items():
-            times[label] = min(times[label], _timed(lambda: run(dtype, th)))
+            times[label] = min(times[label], _timed(lambda dtype=dtype, th=th: run(dtype, th)))
 
     tracemalloc.start()
     ref = algorithm1_reference(data)
@@ -168,8 +170,8 @@ def bench(name: str, data: np.ndarray, ndim: int, batch: int, repeat: int, threa
     shape = "x".join(str(s) for s in data.shape)
     print(f"{name:<11} samples {len(data):>5} ({shape} {data.dtype}, batch {batch})")
     print(
-        f"  {'loop (numpy, float64 FFT)':<30} {times['loop']:8.3f} s   peak {loop_peak / 2**20:7.1f} MiB "
-        f"(tracemalloc)"
+        f"  {'loop (numpy, float64 FFT)':<30} {times['loop']:8.3f} s   "
+        f"peak {loop_peak / 2**20:7.1f} MiB (tracemalloc)"
     )
     ok = True
     for label, (dtype, th) in paths.items():
@@ -178,7 +180,8 @@ def bench(name: str, data: np.ndarray, ndim: int, batch: int, repeat: int, threa
         err = float(np.max(np.abs(fast - ref)) / np.max(np.abs(ref)))
         ok &= err <= 1e-6
         print(
-            f"  {label:<30} {times[label]:8.3f} s   peak {rss.delta / 2**20:7.1f} MiB (RSS rise, psutil)   "
+            f"  {label:<30} {times[label]:8.3f} s   "
+            f"peak {rss.delta / 2**20:7.1f} MiB (RSS rise, psutil)   "
             f"ratio {times['loop'] / times[label]:5.1f}x   max|diff|/max {err:.1e} "
             f"{'ok' if err <= 1e-6 else 'DISAGREE'}"
         )
@@ -224,7 +227,8 @@ def main(argv=None) -> int:
     root = Path(args.data)
 
     print(
-        f"torch {torch.__version__}, numpy {np.__version__}, torch threads {torch.get_num_threads()}, "
+        f"torch {torch.__version__}, numpy {np.__version__}, "
+        f"torch threads {torch.get_num_threads()}, "
         f"cpus {os.cpu_count()}, OMP_WAIT_POLICY {os.environ.get('OMP_WAIT_POLICY', 'unset')}, "
         f"load average {os.getloadavg()[0]:.1f}, data {root}"
     )

@@ -1,4 +1,5 @@
-"""Benchmark: proxy kernels by automatic differentiation vs central finite differences (Li et al. 2021).
+"""Benchmark: proxy kernels by automatic differentiation vs central finite differences
+(Li et al. 2021).
 
     python benchmarks/bench_volterra.py [--repeat R] [--threads T] [--seed S]
 
@@ -74,7 +75,8 @@ def main(argv=None) -> int:
         K, t_ag, t_fd, err = t.receptive_field, t.autograd_s, t.fd_s, t.error
         ok &= err <= TOL
         print(
-            f"{f'layer {k} (K={K}) order {order}':<22} {t_ag:10.3f} {t_fd:9.3f} {t_fd / t_ag:10.1f}x "
+            f"{f'layer {k} (K={K}) order {order}':<22} "
+            f"{t_ag:10.3f} {t_fd:9.3f} {t_fd / t_ag:10.1f}x "
             f"{err:9.1e} {'ok' if err <= TOL else 'DISAGREE'}"
         )
     print(f"load average {os.getloadavg()[0]:.1f}")

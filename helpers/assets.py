@@ -16,11 +16,13 @@ scripts (``nb_ipywidgets_js``) at it. The vendor folder is deliberately *not* Sp
 Layout of ``dest`` (and of ``<html>/_vendor``)::
 
     mathjax/tex-chtml.js                   MathJax 3 combined component (TeX in, CommonHTML out)
-    mathjax/input/tex/extensions/*.js      TeX packages MathJax autoloads (\\boldsymbol, \\cancel, ...)
+    mathjax/input/tex/extensions/*.js      TeX packages MathJax autoloads
+                                           (\\boldsymbol, \\cancel, ...)
     mathjax/output/chtml/fonts/woff-v2/    the CommonHTML fonts
     mathjax/{ui,a11y,sre}/...              menu and accessibility components the menu can load
     requirejs/require.js                   AMD loader the widget manager needs
-    jupyter-widgets/embed-amd.js           @jupyter-widgets/html-manager 1.x (ipywidgets 8) + its woff fonts
+    jupyter-widgets/embed-amd.js           @jupyter-widgets/html-manager 1.x (ipywidgets 8)
+                                           + its woff fonts
     mathjax/LICENSE                        MathJax's licence (Apache-2.0)
     VENDOR.txt                             package, version and licence of everything above
 """
@@ -78,7 +80,8 @@ def lock_key(root: Path = ROOT) -> str:
 
 
 def npm_cache_dir(cache: Path | None = None) -> Path:
-    """``<cache>/npm`` where cache is the argument, else ``$CMT_CACHE``, else ``~/.cache/cmt-book``."""
+    """``<cache>/npm`` where cache is the argument, else ``$CMT_CACHE``, else
+    ``~/.cache/cmt-book``."""
     from helpers import runtime
 
     path = runtime.cache_dir(cache) / "npm"
@@ -132,9 +135,11 @@ def install(root: Path = ROOT, cache: Path | None = None, npm: str | None = None
 
 
 def _notice(modules: Path) -> str:
-    """Name, version, licence and home page of each redistributed package (from its package.json)."""
+    """Name, version, licence and home page of each redistributed package (from its
+    package.json)."""
     lines = [
-        "Third-party JavaScript served by this book (installed from package-lock.json by helpers/assets.py)",
+        "Third-party JavaScript served by this book "
+        "(installed from package-lock.json by helpers/assets.py)",
         "",
     ]
     for package in sorted({p for p, _, _ in VENDOR_FILES}):

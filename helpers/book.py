@@ -7,7 +7,8 @@
    ``_build/executed/``; the first failing cell stops the run with the chapter and cell named.
 3. Prints a table: chapter, mode, seconds, peak RSS of the kernel.
 4. Stages ``_config.yml``, ``_toc.yml``, ``book/`` and the executed notebooks in ``_build/stage``
-   and builds them with Jupyter Book 1.x, execution off and warnings as errors, into ``_build/html``.
+   and builds them with Jupyter Book 1.x, execution off and warnings as errors, into
+   ``_build/html``.
 
 No chapter runs twice: the HTML shows exactly the outputs that were validated.
 """
@@ -112,7 +113,8 @@ def _kernel_env(root: Path, claims_dir: Path, helpers_from_clone: bool = True):
     ``helpers`` importable from the clone (the venv is shared between clones, the clone is not
     installed), and matplotlib's inline backend: a non-interactive backend such as Agg, inherited
     from a shell that set ``MPLBACKEND``, would leave every figure cell without output. The
-    chapters' claim ledgers go to ``claims_dir`` (``CMT_CLAIMS_DIR``), where :func:`stage` reads them.
+    chapters' claim ledgers go to ``claims_dir`` (``CMT_CLAIMS_DIR``), where :func:`stage` reads
+    them.
     """
     saved = {k: os.environ.get(k) for k in ("PYTHONPATH", "MPLBACKEND", "CMT_CLAIMS_DIR")}
     parts = [str(root)] * helpers_from_clone + [
@@ -131,7 +133,8 @@ def _kernel_env(root: Path, claims_dir: Path, helpers_from_clone: bool = True):
                 os.environ[k] = v
 
 
-#: Per-cell time limits (seconds). A quick-mode cell never needs minutes; in full mode a training cell may.
+#: Per-cell time limits (seconds). A quick-mode cell never needs minutes; in full mode a training
+#: cell may.
 CELL_TIMEOUT = {"quick": 420, "full": 3600}
 
 
@@ -161,9 +164,9 @@ def execute_chapter(
 
     A cell that raises stops the chapter (:class:`ChapterFailed`, naming chapter and cell). A cell
     that stalls past ``timeout`` (default :data:`CELL_TIMEOUT` for the mode) is retried from a fresh
-    kernel up to ``retries`` times, and the retry is logged; the reported seconds are the last run's.
-    ``helpers_from_clone=False`` leaves ``root`` off the kernels' ``PYTHONPATH``, so they import
-    the installed helpers (the Colab-stack check, ``scripts/colab_check.py``).
+    kernel up to ``retries`` times, and the retry is logged; the reported seconds are the last
+    run's. ``helpers_from_clone=False`` leaves ``root`` off the kernels' ``PYTHONPATH``, so they
+    import the installed helpers (the Colab-stack check, ``scripts/colab_check.py``).
     """
     import papermill as pm
 
@@ -293,7 +296,8 @@ def build(
     html: bool = True,
     log=None,
 ) -> BuildResult:
-    """Execute the chapters (all in ``_toc.yml``, or those whose number is in ``only``) and render."""
+    """Execute the chapters (all in ``_toc.yml``, or those whose number is in ``only``) and
+    render."""
     from helpers import runtime
 
     log = log or (lambda msg: print(msg, flush=True))
@@ -323,7 +327,8 @@ def build(
 
 
 def sync(root: Path = ROOT) -> list[Path]:
-    """Write each ``notebooks/*.md`` to its paired output-free ``.ipynb`` (the .md is the source)."""
+    """Write each ``notebooks/*.md`` to its paired output-free ``.ipynb`` (the .md is the
+    source)."""
     import jupytext
 
     written = []

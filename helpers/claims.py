@@ -18,7 +18,8 @@ chapter calls undertrained, a run below its stated budget) is "not tested yet" w
 
 Each record is glued (``<id>_verdict``, ``<id>_measured``, ``<id>_reason`` with ``-`` replaced by
 ``_``) so the prose shows the verdict of the run, and written to ``$CMT_CLAIMS_DIR/<chapter>.json``
-(default ``<cache>/claims``), from which the book runner generates the scorecard tables of the build.
+(default ``<cache>/claims``), from which the book runner generates the scorecard tables of the
+build.
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ ENV_CLAIMS = "CMT_CLAIMS_DIR"
 # --------------------------------------------------------------------------------- measurements
 @dataclass(frozen=True)
 class Measured:
-    """A measured quantity: its values (one per seed or draw), mean and two-sided confidence interval.
+    """A measured quantity: its values (one per seed or draw), mean and two-sided confidence
+    interval.
 
     ``n == 1`` is a deterministic number (its interval is the number itself). The interval of
     ``n >= 2`` values is Student's t interval of the mean at ``level``.
@@ -195,14 +197,16 @@ class _OneSided(Criterion):
 
 @dataclass(frozen=True)
 class greater_than(_OneSided):  # noqa: N801 - reads as a phrase: criterion=greater_than(0)
-    """Reproduced when the whole confidence interval (or the single value) lies above ``threshold``."""
+    """Reproduced when the whole confidence interval (or the single value) lies above
+    ``threshold``."""
 
     _above = True
 
 
 @dataclass(frozen=True)
 class less_than(_OneSided):  # noqa: N801
-    """Reproduced when the whole confidence interval (or the single value) lies below ``threshold``."""
+    """Reproduced when the whole confidence interval (or the single value) lies below
+    ``threshold``."""
 
     _above = False
 
@@ -252,7 +256,8 @@ class at_most(Criterion):  # noqa: N801
 @dataclass(frozen=True)
 class all_of(Criterion):  # noqa: N801
     """Several conditions, each a ``(label, Measured, Criterion)``: all reproduced -> reproduced;
-    some -> partly reproduced (naming which hold); none -> not reproduced. Judged by :meth:`judge_parts`."""
+    some -> partly reproduced (naming which hold); none -> not reproduced. Judged by
+    :meth:`judge_parts`."""
 
     parts: tuple = ()
 

@@ -1,9 +1,10 @@
 """Real datasets for the book: one entry point, :func:`load`.
 
 ``load(name, split, mode, subset, root, download, seed)`` returns a torch ``Dataset`` for one of
-``fsdd``, ``urbansound8k``, ``mnist``, ``cifar10``, ``cifar10-sample``, ``flowers``, ``imagenette``. Every returned
-dataset carries ``name``, ``split``, ``classes``, ``targets`` (int64 tensor) and ``source`` (where
-it was read from, with the path), so a chapter can print what it used: ``print(describe(ds))``.
+``fsdd``, ``urbansound8k``, ``mnist``, ``cifar10``, ``cifar10-sample``, ``flowers``,
+``imagenette``. Every returned dataset carries ``name``, ``split``, ``classes``, ``targets`` (int64
+tensor) and ``source`` (where it was read from, with the path), so a chapter can print what it
+used: ``print(describe(ds))``.
 
 Where a dataset comes from, in this order (:func:`locate`):
 
@@ -19,14 +20,15 @@ Where a dataset comes from, in this order (:func:`locate`):
 Quick mode (``runtime.resolve_mode(mode) == "quick"``) draws a default subset from the larger
 sets; an explicit ``subset`` always wins, ``full`` mode uses everything. Quick defaults (train /
 test-or-val): mnist 10,000 / 2,000; cifar10 10,000 / 2,000; flowers 500 / 125 and imagenette
-800 / 300 (the size of the shared copies); fsdd, urbansound8k and cifar10-sample: none. Subsets are fixed,
-seeded and class-stratified: see :func:`stratified_indices`.
+800 / 300 (the size of the shared copies); fsdd, urbansound8k and cifar10-sample: none. Subsets are
+fixed, seeded and class-stratified: see :func:`stratified_indices`.
 
 Items: fsdd ``(waveform float32 (n,) in [-1, 1), digit)``; urbansound8k ``(waveform float32 (n,)
-mono at sample_rate, classID)`` (see :class:`UrbanSound8K`: official folds only); mnist ``(float32 (1, 28, 28) in
-[0, 1], digit)``; cifar10 / cifar10-sample ``(float32 (3, 32, 32) in [0, 1], class)``; flowers and
-imagenette ``(PIL RGB image, class)`` like ``torchvision.datasets.ImageFolder``, or
-``transform(image)`` when ``load(..., transform=...)`` is given.
+mono at sample_rate, classID)`` (see :class:`UrbanSound8K`: official folds only); mnist
+``(float32 (1, 28, 28) in [0, 1], digit)``; cifar10 / cifar10-sample ``(float32 (3, 32, 32) in
+[0, 1], class)``; flowers and imagenette ``(PIL RGB image, class)`` like
+``torchvision.datasets.ImageFolder``, or ``transform(image)`` when ``load(..., transform=...)`` is
+given.
 """
 
 from __future__ import annotations
@@ -135,7 +137,8 @@ CIFAR10_CLASSES = [
 FLOWERS_CLASSES = ["daisy", "dandelion", "roses", "sunflowers", "tulips"]
 FLOWERS_COUNTS = {"daisy": 633, "dandelion": 898, "roses": 641, "sunflowers": 699, "tulips": 799}
 """Images per class in flower_photos.tgz (3,670 in all; the per-class counts of tf_flowers)."""
-IMAGENETTE_CLASSES = {  # wnid -> name, as in imagenette/classes.txt; class index = sorted wnid order
+# wnid -> name, as in imagenette/classes.txt; class index = sorted wnid order
+IMAGENETTE_CLASSES = {
     "n01440764": "tench",
     "n02102040": "English springer",
     "n02979186": "cassette player",
@@ -235,7 +238,8 @@ class _Dataset(torch.utils.data.Dataset):
 
 
 class _Clips(_Dataset):
-    """Audio clips: item ``(waveform(i), int(labels[i]))``; ``targets`` is ``labels``; :meth:`batch`.
+    """Audio clips: item ``(waveform(i), int(labels[i]))``; ``targets`` is ``labels``;
+    :meth:`batch`.
 
     Subclasses set ``files``, ``labels`` (int64 (N,)) and ``sample_rate`` and define ``waveform``.
     """
@@ -331,7 +335,8 @@ class UrbanSound8K(_Clips):
 
 
 class ImageTensors(_Dataset):
-    """Images held in memory: ``data`` uint8 ``(N, H, W)`` or ``(N, C, H, W)``, ``targets`` int64 (N,).
+    """Images held in memory: ``data`` uint8 ``(N, H, W)`` or ``(N, C, H, W)``, ``targets`` int64
+    (N,).
 
     Item ``(image, label)``: ``image`` float32 ``(C, H, W)`` in ``[0, 1]`` (``data / 255``; a
     channel axis of 1 is added to grey images), or ``transform(image)`` when a transform is given.
@@ -477,7 +482,8 @@ def _source(name) -> Source:
 
 
 def sources(name: str) -> dict:
-    """What a chapter says about a dataset: canonical source, download, license, split rule, layout."""
+    """What a chapter says about a dataset: canonical source, download, license, split rule,
+    layout."""
     src = _source(name)
     return {
         "name": src.name,
@@ -837,7 +843,8 @@ def download(
 
 
 def _stream(url: str, out, timeout: float, chunk: int, hashes: list) -> tuple[int, int | None]:
-    """Copy the response body into ``out``, updating ``hashes``; return (bytes, Content-Length or None)."""
+    """Copy the response body into ``out``, updating ``hashes``; return (bytes, Content-Length or
+    None)."""
     request = urllib.request.Request(url, headers={"User-Agent": "cmt-book (python urllib)"})
     size = 0
     with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -955,7 +962,8 @@ def _fetch_urbansound8k(src: Source, work: Path) -> None:
 
 
 def _torchvision_fetch(make: Callable[[Path], object]) -> Callable[[Source, Path], None]:
-    """A fetch that lets torchvision download (and md5-verify) into ``work``, then drops archives."""
+    """A fetch that lets torchvision download (and md5-verify) into ``work``, then drops
+    archives."""
 
     def fetch(src: Source, work: Path) -> None:
         make(work)
@@ -1076,7 +1084,8 @@ def _urbansound8k_rows(folder: Path, strict: bool = False) -> list[tuple[int, st
 def _read_urbansound8k(
     folder: Path, split: str, fold=None, sample_rate: int = 8000
 ) -> UrbanSound8K:
-    """Official folds: test / fold<k> = fold k, train = the other nine (see :class:`UrbanSound8K`)."""
+    """Official folds: test / fold<k> = fold k, train = the other nine (see
+    :class:`UrbanSound8K`)."""
     k = _urbansound8k_fold(split, fold)
     keep = (lambda f: f != k) if split == "train" else (lambda f: f == k)
     rows = [r for r in _urbansound8k_rows(folder) if keep(r[0])]
@@ -1090,7 +1099,8 @@ def _read_urbansound8k(
 
 
 def _read_mnist(folder: Path, split: str, transform=None) -> ImageTensors:
-    """idx files (``.gz`` or raw) in ``folder``; the decompressed bytes must match :data:`MNIST_MD5`."""
+    """idx files (``.gz`` or raw) in ``folder``; the decompressed bytes must match
+    :data:`MNIST_MD5`."""
     prefix = "train" if split == "train" else "t10k"
     images = _idx(folder, f"{prefix}-images-idx3-ubyte")
     labels = _idx(folder, f"{prefix}-labels-idx1-ubyte")
@@ -1131,7 +1141,8 @@ def _parse_idx(path: str, md5: str, size: int, mtime_ns: int) -> np.ndarray:
 
 
 def _read_cifar10(folder: Path, split: str, transform=None) -> ImageTensors:
-    """``cifar-10-batches-py`` read (and md5-checked) by torchvision; data as (N, 3, 32, 32) uint8."""
+    """``cifar-10-batches-py`` read (and md5-checked) by torchvision; data as (N, 3, 32, 32)
+    uint8."""
     from torchvision.datasets import CIFAR10
 
     try:
@@ -1162,7 +1173,8 @@ def _read_cifar10_sample(folder: Path, split: str, transform=None) -> ImageTenso
 
 
 def _scan(folder: Path, class_dirs: list[str]) -> list[tuple[str, int]]:
-    """(path, class index) of every ``.jpg``/``.jpeg`` in ``folder/<class_dirs[i]>``, sorted by name."""
+    """(path, class index) of every ``.jpg``/``.jpeg`` in ``folder/<class_dirs[i]>``, sorted by
+    name."""
     samples = []
     for label, name in enumerate(class_dirs):
         if not (folder / name).is_dir():
@@ -1175,7 +1187,8 @@ def _scan(folder: Path, class_dirs: list[str]) -> list[tuple[str, int]]:
 
 
 def _read_flowers(folder: Path, split: str, transform=None, target_transform=None) -> ImageFiles:
-    """Pre-split ``{train,val}/<class>/`` (data directory) or ``flower_photos/<class>/`` + split rule."""
+    """Pre-split ``{train,val}/<class>/`` (data directory) or ``flower_photos/<class>/`` + split
+    rule."""
     if (folder / "train").is_dir() or (folder / "val").is_dir():
         samples = _scan(folder / split, FLOWERS_CLASSES)
     else:
@@ -1301,8 +1314,8 @@ SOURCES: dict[str, Source] = {
             homepage="https://github.com/Jakobovski/free-spoken-digit-dataset",
             url=_FSDD_URL,
             license="CC BY-SA 4.0 (dataset authors)",
-            split_rule="test = takes 0-4 of every speaker and digit (300 clips), train = takes 5-49 "
-            "(2,700); the dataset's own convention",
+            split_rule="test = takes 0-4 of every speaker and digit (300 clips), "
+            "train = takes 5-49 (2,700); the dataset's own convention",
             layout="fsdd/recordings/{digit}_{speaker}_{take}.wav (3,000 WAVs, 8 kHz mono int16)",
             splits=("train", "test"),
             data_path="fsdd/recordings",
@@ -1341,7 +1354,8 @@ SOURCES: dict[str, Source] = {
             title="MNIST",
             homepage="http://yann.lecun.com/exdb/mnist/",
             url="torchvision.datasets.MNIST(download=True)",
-            license="no explicit license; commonly cited as CC BY-SA 3.0; cite LeCun, Cortes, Burges",
+            license="no explicit license; commonly cited as CC BY-SA 3.0; "
+            "cite LeCun, Cortes, Burges",
             split_rule="official: train 60,000, test 10,000",
             layout="MNIST/{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz",
             splits=("train", "test"),
@@ -1388,7 +1402,8 @@ SOURCES: dict[str, Source] = {
             read=_read_cifar10_sample,
             options=("transform",),
             members=("*.png",),
-            note="; cifar10/lossless_png_sample: 200 lossless training PNGs, for exercising code paths",
+            note="; cifar10/lossless_png_sample: 200 lossless training PNGs, "
+            "for exercising code paths",
         ),
         Source(
             name="flowers",
@@ -1396,8 +1411,8 @@ SOURCES: dict[str, Source] = {
             homepage=_FLOWERS_URL,
             url=_FLOWERS_URL,
             license="CC BY 2.0 per image, photographer credits in LICENSE.txt",
-            split_rule="no official split; canonical archive: per class, sorted names permuted by numpy "
-            "default_rng([0, class index]), first 80 % train (2,934), rest val (736); data "
+            split_rule="no official split; canonical archive: per class, sorted names permuted by "
+            "numpy default_rng([0, class index]), first 80 % train (2,934), rest val (736); data "
             "directory copy: its own train/val folders (100/25 per class)",
             layout="flowers/{train,val}/<class>/*.jpg",
             splits=("train", "val"),

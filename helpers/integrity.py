@@ -47,7 +47,8 @@ __all__ = [
 MANIFEST_DIR = Path(__file__).with_name("manifests")
 """``<name>.json``: the files of each dataset's copy in ``../shared/data`` (size and digest)."""
 SEAL = "MANIFEST.json"
-"""The file a verified download writes beside its tree in the cache (``<cache>/datasets/<name>``)."""
+"""The file a verified download writes beside its tree in the cache
+(``<cache>/datasets/<name>``)."""
 KINDS = ("sha256", "md5", "md5-idx")
 """Digest kinds: sha256 or md5 of the bytes; ``md5-idx``: md5 of the decompressed bytes (MNIST)."""
 _SHOWN = 5  # problems named in a message; the rest are counted
@@ -55,7 +56,8 @@ _SHOWN = 5  # problems named in a message; the rest are counted
 
 # ------------------------------------------------------------------------------------- errors
 class DatasetCorrupt(IOError):
-    """A dataset folder does not match what was verified: files missing, extra, truncated or altered.
+    """A dataset folder does not match what was verified: files missing, extra, truncated or
+    altered.
 
     Attributes: ``dataset``, ``folder``, ``problems`` (list of ``(file, what, expected, found)``),
     ``expected`` (the label of the copy it was checked against) and ``repair`` (what to do).
@@ -299,7 +301,8 @@ def seal(top, tree: str, patterns: Iterable[str], label: str) -> Path:
 
 
 def read_seal(top) -> Expected | None:
-    """The :class:`Expected` copy that :func:`seal` recorded in ``top``, or None if there is none."""
+    """The :class:`Expected` copy that :func:`seal` recorded in ``top``, or None if there is
+    none."""
     obj = _read_json(Path(top) / SEAL)
     if not obj.get("files"):
         return None

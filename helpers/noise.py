@@ -13,9 +13,9 @@ images and to a communication channel and compares accuracy-vs-SNR with BER-vs-S
 * :func:`image_snr_db` -- the seed's eq 1 (lost in the extraction; our reconstruction):
   ``SNR = 10 log10( sum P_ori^2 / sum (P_attacked - P_ori)^2 )`` summed over the W x L pixels
   (and the colour channels) of one image.
-* :func:`add_noise_at_snr` -- noise added, clipped to [0, 1] and quantised to 8 bits (what the network
-  sees), with the per-image noise scale set by bisection on a fixed noise draw so that the image
-  SNR of the *clipped, quantised* image hits a target.
+* :func:`add_noise_at_snr` -- noise added, clipped to [0, 1] and quantised to 8 bits (what the
+  network sees), with the per-image noise scale set by bisection on a fixed noise draw so that the
+  image SNR of the *clipped, quantised* image hits a target.
 * :func:`saturated_fraction`, :func:`shape_mask`, :func:`concentrated_noise` -- salt-and-pepper
   diagnostics and the seed's "concentrated" noise (squares, triangles, rhombi; its fig 4).
 * BPSK over additive SaS noise: :func:`geometric_power`, :func:`gsnr_db` and :func:`scale_for_gsnr`
@@ -101,7 +101,8 @@ def sas(
 
     With ``V ~ U(-pi/2, pi/2)`` and ``W ~ Exp(1)`` independent (CMS eq 2.3, beta = 0):
 
-    * alpha != 1: ``X = sin(alpha V) / cos(V)^(1/alpha) * (cos((1 - alpha) V) / W)^((1 - alpha)/alpha)``;
+    * alpha != 1:
+      ``X = sin(alpha V) / cos(V)^(1/alpha) * (cos((1 - alpha) V) / W)^((1 - alpha)/alpha)``;
     * alpha = 1: ``X = tan(V)`` (standard Cauchy);
 
     and the result is ``scale * X``. Its characteristic function is ``exp(-|scale t|^alpha)``, the
@@ -114,7 +115,8 @@ def sas(
         shape: output shape (int or tuple of ints).
         alpha: stability index in (0, 2].
         scale: the scale ``c > 0`` (dispersion ``gamma = c^alpha``).
-        generator: a seeded ``torch.Generator`` for reproducible draws (``None``: torch's global one).
+        generator: a seeded ``torch.Generator`` for reproducible draws (``None``: torch's global
+            one).
         dtype: floating dtype of the result; samples are computed in float64 first (alpha = 0.5
             produces values beyond float32's range now and then; those become +-inf in float32).
         device: torch device of the result.
@@ -380,8 +382,9 @@ def saturated_energy_share(clean, noisy, low: float = 0.0, high: float = 1.0) ->
 
 
 def median_filter(images, size: int = 3) -> torch.Tensor:
-    """``size x size`` median filter of each channel (edge-replicating padding): the image-side version of
-    the classic impulsive-noise receiver (a median before the decision). ``(..., H, W)`` in and out."""
+    """``size x size`` median filter of each channel (edge-replicating padding): the image-side
+    version of the classic impulsive-noise receiver (a median before the decision). ``(..., H, W)``
+    in and out."""
     x = _tensor(images, "images", 2)
     size = _odd_size(size, "window side", type_error=ValueError)
     if size == 1:
@@ -424,12 +427,12 @@ def concentrated_noise(
 ) -> torch.Tensor:
     """The seed's concentrated noise (its fig 4): each noise point enlarged to a shape, thinned.
 
-    Every point of ``noise`` ``(B, C, H, W)`` (e.g. an alpha = 0.9 SaS draw) is kept with probability
-    ``1 / area`` of :func:`shape_mask` ``(kind, size)``, and each kept point is stamped as that shape
-    with its own amplitude (a depthwise 2-D convolution with the mask, zero padding, centred). The
-    expected number of noisy pixels stays about the same (up to overlaps) while the noise comes in
-    blobs; :func:`add_noise_at_snr` with ``noise=`` then sets the scale for a target SNR, so the
-    comparison is at equal SNR. ``size = 1`` returns ``noise`` unchanged.
+    Every point of ``noise`` ``(B, C, H, W)`` (e.g. an alpha = 0.9 SaS draw) is kept with
+    probability ``1 / area`` of :func:`shape_mask` ``(kind, size)``, and each kept point is stamped
+    as that shape with its own amplitude (a depthwise 2-D convolution with the mask, zero padding,
+    centred). The expected number of noisy pixels stays about the same (up to overlaps) while the
+    noise comes in blobs; :func:`add_noise_at_snr` with ``noise=`` then sets the scale for a target
+    SNR, so the comparison is at equal SNR. ``size = 1`` returns ``noise`` unchanged.
     """
     z = _tensor(noise, "noise", 4)
     mask = shape_mask(kind, size)
@@ -474,7 +477,8 @@ def gsnr_db(amplitude: float, alpha: float, scale: float) -> float:
 
 
 def scale_for_gsnr(snr_db, alpha: float, amplitude: float = 1.0) -> torch.Tensor:
-    """The SaS ``scale`` at which :func:`gsnr_db` equals ``snr_db`` (inverse of it; tensor in, out)."""
+    """The SaS ``scale`` at which :func:`gsnr_db` equals ``snr_db`` (inverse of it; tensor in,
+    out)."""
     snr = _tensor(snr_db, "snr_db").double()
     if not torch.isfinite(snr).all():
         raise ValueError("snr_db must be finite (dB)")
@@ -504,9 +508,9 @@ def ber_cauchy(
 ) -> torch.Tensor:
     """BPSK bit error rate in Cauchy noise: ``P(n < -A) = 1/2 - arctan(A / gamma) / pi``.
 
-    A sign detector errs on bit +1 when ``A + n < 0``; the Cauchy CDF is ``1/2 + arctan(x/gamma)/pi``.
-    Give either ``snr_db`` (the GSNR; for alpha = 1, ``S0 = gamma`` so ``A/gamma = sqrt(2 C_g GSNR)``)
-    or ``amplitude`` and ``gamma`` (numbers or tensors).
+    A sign detector errs on bit +1 when ``A + n < 0``; the Cauchy CDF is
+    ``1/2 + arctan(x/gamma)/pi``. Give either ``snr_db`` (the GSNR; for alpha = 1, ``S0 = gamma`` so
+    ``A/gamma = sqrt(2 C_g GSNR)``) or ``amplitude`` and ``gamma`` (numbers or tensors).
     """
     if snr_db is not None:
         if amplitude is not None or gamma is not None:
@@ -544,7 +548,8 @@ def clopper_pearson(errors, n, level: float = 0.95) -> tuple[torch.Tensor, torch
 
 @dataclass
 class BERCurve:
-    """Monte Carlo bit error rates: ``ber = errors / n_bits`` with a Clopper-Pearson band ``[low, high]``."""
+    """Monte Carlo bit error rates: ``ber = errors / n_bits`` with a Clopper-Pearson band
+    ``[low, high]``."""
 
     snr_db: torch.Tensor
     alpha: float

@@ -47,7 +47,8 @@ STYLE = {
 
 
 def use_style() -> dict:
-    """Apply the book's matplotlib style (sizes, grid, Okabe-Ito colours, dpi 110); returns the settings.
+    """Apply the book's matplotlib style (sizes, grid, Okabe-Ito colours, dpi 110); returns the
+    settings.
 
     Call once at the top of a chapter. It only updates ``matplotlib.rcParams`` (the backend is
     untouched), so it is safe on headless machines and in papermill runs.
@@ -100,13 +101,14 @@ def plot_spectrum(ax, freqs, energy, label=None, db=True, xlabel="frequency (cyc
 
 
 def plot_spectrum2d(ax, spectrum, contours=(0.6, 0.8, 0.9), log=True, title=None):
-    """Show a centred 2-D energy spectrum with its energy contours (Wu et al. 2022, Algorithm 1; Fig. 20).
+    """Show a centred 2-D energy spectrum with its energy contours (Wu et al. 2022, Algorithm 1;
+    Fig. 20).
 
     Args:
         ax: matplotlib Axes.
         spectrum: ``(H, W)`` fftshift-centred, non-negative (e.g. ``SpectrumMean(ndim=2).mean``).
-        contours: energy fractions whose :func:`helpers.spectra.energy_contours` thresholds are drawn
-            as labelled lines (the region inside a line holds that fraction of the energy);
+        contours: energy fractions whose :func:`helpers.spectra.energy_contours` thresholds are
+            drawn as labelled lines (the region inside a line holds that fraction of the energy);
             ``None`` or ``()`` for none.
         log: colour by ``log10`` of the spectrum (clipped at ``1e-12`` of the maximum).
         title: axes title.
@@ -156,7 +158,8 @@ def plot_spectrum2d(ax, spectrum, contours=(0.6, 0.8, 0.9), log=True, title=None
 
 
 def plot_waveform(ax, x, fs, label=None, **kw):
-    """Plot a signal ``x[n]`` against time ``n / fs`` in seconds (the messages of Wu et al. 2022, eq 2).
+    """Plot a signal ``x[n]`` against time ``n / fs`` in seconds (the messages of Wu et al. 2022,
+    eq 2).
 
     Args:
         ax: matplotlib Axes.

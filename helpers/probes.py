@@ -1,12 +1,13 @@
-"""Forward hooks that stream layer inputs and outputs into mean energy spectra (paper 001, eqs 15-20, 26).
+"""Forward hooks that stream layer inputs and outputs into mean energy spectra (paper 001,
+eqs 15-20, 26).
 
 :class:`LayerSpectra` hooks named layers of a network; while data flows through it, the *input* and
 *output* of every hooked layer are turned into energy spectra and added to a
-:class:`helpers.spectra.SpectrumMean` each -- ``psi^x`` and ``psi^y`` of eqs 17-18 for a convolution,
-``psi^y`` and ``psi^a`` of eqs 18 and 26 for an activation -- without keeping any activation in
-memory. ``results`` is ``{name: (mean_in, mean_out)}``, ready for ``layers.layer_differences``;
-``spectra`` gives the same means as :class:`helpers.spectra.Spectrum` values that carry their
-frequency grid. With
+:class:`helpers.spectra.SpectrumMean` each -- ``psi^x`` and ``psi^y`` of eqs 17-18 for a
+convolution, ``psi^y`` and ``psi^a`` of eqs 18 and 26 for an activation -- without keeping any
+activation in memory. ``results`` is ``{name: (mean_in, mean_out)}``, ready for
+``layers.layer_differences``; ``spectra`` gives the same means as
+:class:`helpers.spectra.Spectrum` values that carry their frequency grid. With
 ``direction="backward"`` the hooks record the spectra of the gradients ``dL/dx`` and ``dL/dy``
 instead (full backward hooks), e.g. during training.
 
@@ -79,17 +80,17 @@ class LayerSpectra:
     """Context manager: stream the spectra of named layers, forward or backward (eqs 15-20, 26).
 
     Args:
-        model: the network (its mode is not changed; call ``model.eval()`` first for a trained one --
-            :meth:`run` does).
+        model: the network (its mode is not changed; call ``model.eval()`` first for a trained
+            one -- :meth:`run` does).
         layers: dotted module names (see :func:`layer_names`); each must exist in ``model``.
         ndim: 1 for signals ``(B, C, N)``, 2 for images ``(B, C, H, W)``.
         normalize: normalise each (sample, channel) spectrum to sum 1 first (Algorithm 1, line 4).
-        on_zero: for ``normalize=True``, what to do with an all-zero (sample, channel) -- a dead ReLU
-            channel -- whose normalised spectrum is 0/0: ``"skip"`` (default) leaves it out of the mean,
-            ``"error"`` raises (see ``spectra.SpectrumMean``).
-        compute_dtype: FFT precision passed to ``spectra.SpectrumMean`` (``None``: its default, which
-            follows the activations' dtype -- float32 for a float32 network -- so normalised means
-            sum to 1 within ~1e-7; ``torch.float64`` for exact sums).
+        on_zero: for ``normalize=True``, what to do with an all-zero (sample, channel) -- a dead
+            ReLU channel -- whose normalised spectrum is 0/0: ``"skip"`` (default) leaves it out of
+            the mean, ``"error"`` raises (see ``spectra.SpectrumMean``).
+        compute_dtype: FFT precision passed to ``spectra.SpectrumMean`` (``None``: its default,
+            which follows the activations' dtype -- float32 for a float32 network -- so normalised
+            means sum to 1 within ~1e-7; ``torch.float64`` for exact sums).
         direction: ``"forward"`` (default) records each layer's input ``x`` and output ``y``;
             ``"backward"`` records the gradients flowing back through it, ``dL/dx`` and ``dL/dy``
             (full backward hooks), for every backward pass run while the hooks are on -- a training
@@ -210,8 +211,8 @@ class LayerSpectra:
         loss=None,
         as_spectra: bool = False,
     ) -> dict:
-        """Feed ``loader``'s inputs (a tensor per batch, or ``(inputs, labels, ...)``) through the model
-        in eval mode (its previous mode is restored) and return :attr:`results` (tensors), or
+        """Feed ``loader``'s inputs (a tensor per batch, or ``(inputs, labels, ...)``) through the
+        model in eval mode (its previous mode is restored) and return :attr:`results` (tensors), or
         :attr:`spectra` (:class:`helpers.spectra.Spectrum` values) with ``as_spectra=True``.
 
         Backward direction: ``loss(outputs, labels)`` (``labels`` is ``None`` for tensor batches)
@@ -222,7 +223,8 @@ class LayerSpectra:
         """
         if isinstance(loader, (str, bytes)) or not isinstance(loader, Iterable):
             raise TypeError(
-                f"loader must be an iterable of batches (e.g. a DataLoader), got {type(loader).__name__}"
+                "loader must be an iterable of batches (e.g. a DataLoader), "
+                f"got {type(loader).__name__}"
             )
         if max_batches is not None:
             max_batches = checks.integer(max_batches, "max_batches")
@@ -283,13 +285,14 @@ class LayerSpectra:
 def activation_balance(
     model: nn.Module, loader, max_batches: int | None = None, n: int | None = None
 ) -> dict:
-    """Probe every (convolution, activation) block of ``model`` and fit eq 36 (paper 001, eqs 31-36).
+    """Probe every (convolution, activation) block of ``model`` and fit eq 36 (paper 001,
+    eqs 31-36).
 
     Streams ``loader`` through ``model`` (eval mode) with :class:`LayerSpectra` on every conv and
     activation (Algorithm 1: each sample's and channel's energy spectrum normalised to sum 1, then
-    averaged), forms ``CDIFF_i`` and ``ADIFF_i`` per block (``layers.layer_differences``, eqs 31-32),
-    accumulates them on one grid of ``n`` bins (``layers.acdiff`` / ``layers.aadiff``, eqs 33-34;
-    default: the deepest block's grid, via ``layers.to_grid``) and fits
+    averaged), forms ``CDIFF_i`` and ``ADIFF_i`` per block (``layers.layer_differences``,
+    eqs 31-32), accumulates them on one grid of ``n`` bins (``layers.acdiff`` / ``layers.aadiff``,
+    eqs 33-34; default: the deepest block's grid, via ``layers.to_grid``) and fits
     ``AADIFF ~ -lambda ACDIFF`` (``layers.fit_lambda``, eq 36).
 
     Returns:

@@ -53,7 +53,8 @@ def resolve_mode(mode: str | None = None) -> str:
 
 
 def resolve_device(device: str | None = None) -> str:
-    """Return a torch device string: the argument, else ``"cuda"`` when available, else ``"cpu"``."""
+    """Return a torch device string: the argument, else ``"cuda"`` when available, else
+    ``"cpu"``."""
     if device is None or device == "":
         return "cuda" if _cuda_available() else "cpu"
     checks.instance(device, "device", str, "a string such as 'cpu' or 'cuda'")
@@ -132,13 +133,15 @@ class Run:
     def banner(self) -> str:
         import torch
 
+        data_dir = self.data_dir if self.data_dir else "(none; canonical downloads into the cache)"
         lines = [
             f"mode     : {self.mode}",
             f"device   : {self.device}"
             + (f" ({torch.cuda.get_device_name()})" if self.device.startswith("cuda") else ""),
             f"seed     : {self.seed}",
-            f"python   : {platform.python_version()}   torch {torch.__version__}   numpy {np.__version__}",
-            f"data dir : {self.data_dir if self.data_dir else '(none; canonical downloads into the cache)'}",
+            f"python   : {platform.python_version()}   "
+            f"torch {torch.__version__}   numpy {np.__version__}",
+            f"data dir : {data_dir}",
             f"cache    : {self.cache_dir}",
             f"datasets : {', '.join(self.datasets) if self.datasets else '(none)'}",
         ]
@@ -170,7 +173,8 @@ def start(
 
 
 def plain_number(value):
-    """A NumPy scalar or a one-element tensor/array as a Python ``int``/``float``/``bool``; else ``value``.
+    """A NumPy scalar or a one-element tensor/array as a Python ``int``/``float``/``bool``; else
+    ``value``.
 
     ``myst_nb`` formats a glued number from its ``repr``; NumPy 2's ``repr`` of a scalar is
     ``np.float64(0.5)``, which the ``{glue:text}`key:.2f``` format cannot parse, so every number is

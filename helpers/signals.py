@@ -80,15 +80,17 @@ def _grid_index(fc: float, n: int, name: str = "fc") -> int:
     k = fc * n
     if abs(k - round(k)) > _GRID_TOL:
         raise ValueError(
-            f"{name} * N must be an integer (within {_GRID_TOL:g}) for the closed form on the DFT grid: "
-            f"got {name}={fc!r}, N={n}, {name}*N={k!r}. The shifted spectra X(f +- {name}) are only sampled "
-            f"by the N-point DFT when {name} = k/N; pick {name} = round({name}*N)/N"
+            f"{name} * N must be an integer (within {_GRID_TOL:g}) for the closed form on the "
+            f"DFT grid: got {name}={fc!r}, N={n}, {name}*N={k!r}. The shifted spectra "
+            f"X(f +- {name}) are only sampled by the N-point DFT when {name} = k/N; "
+            f"pick {name} = round({name}*N)/N"
         )
     return int(round(k))
 
 
 def _carriers(fcs: torch.Tensor, n: int, dtype: torch.dtype, device) -> torch.Tensor:
-    """cos(2 pi f n) for every f in ``fcs`` (any shape) -> ``fcs.shape + (n,)``, computed in float64."""
+    """cos(2 pi f n) for every f in ``fcs`` (any shape) -> ``fcs.shape + (n,)``, computed in
+    float64."""
     t = torch.arange(n, dtype=torch.float64)
     return torch.cos(2 * math.pi * fcs.to(torch.float64)[..., None] * t).to(
         dtype=dtype, device=device
@@ -139,7 +141,8 @@ def carrier(length: int, fc: float, phase: float = 0.0, dtype=torch.float64) -> 
 
 
 def dsb_sc(x, fc: float) -> torch.Tensor:
-    """Double-sideband suppressed-carrier modulation ``m[n] = x[n] cos(2 pi fc n)`` (Wu et al. 2022, eq 2).
+    """Double-sideband suppressed-carrier modulation ``m[n] = x[n] cos(2 pi fc n)`` (Wu et al. 2022,
+    eq 2).
 
     Args:
         x: real message ``(..., N)``; time is the last dim, leading dims are a batch.
@@ -154,11 +157,12 @@ def dsb_sc(x, fc: float) -> torch.Tensor:
 
 
 def dsb_sc_energy_closed_form(x, fc: float, shift: bool = False) -> torch.Tensor:
-    """Right-hand side of Wu et al. 2022, eq 3: ``EM(f) = 1/4 |X(f + fc) + X(f - fc)|^2`` on the DFT grid.
+    """Right-hand side of Wu et al. 2022, eq 3: ``EM(f) = 1/4 |X(f + fc) + X(f - fc)|^2`` on the DFT
+    grid.
 
-    ``X = fft(x)`` is shifted circularly by ``k = fc N`` bins each way, so ``fc`` must lie on the DFT
-    grid (``fc N`` an integer within 1e-9; ValueError otherwise). On the grid the identity is exact:
-    the result equals ``energy_spectrum(dsb_sc(x, fc), shift=False)`` to rounding.
+    ``X = fft(x)`` is shifted circularly by ``k = fc N`` bins each way, so ``fc`` must lie on the
+    DFT grid (``fc N`` an integer within 1e-9; ValueError otherwise). On the grid the identity is
+    exact: the result equals ``energy_spectrum(dsb_sc(x, fc), shift=False)`` to rounding.
 
     Args:
         x: real message ``(..., N)``.
@@ -214,7 +218,8 @@ def multicarrier_energy_closed_form(xs, fcs, shift: bool = False) -> torch.Tenso
     energy spectrum ``|sum_k M_k(f)|^2`` of :func:`multicarrier` only under the FDM condition of
     eq 6 (``M_p(f) M_q(f) = 0`` for ``p != q``); otherwise the cross terms
     ``2 Re(M_p M_q^*)`` are missing (measure how far from eq 6 you are with :func:`fdm_overlap`).
-    Every carrier must lie on the DFT grid (``f_k N`` integer), see :func:`dsb_sc_energy_closed_form`.
+    Every carrier must lie on the DFT grid (``f_k N`` integer), see
+    :func:`dsb_sc_energy_closed_form`.
 
     Args:
         xs: ``(K, N)`` real messages.

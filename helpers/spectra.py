@@ -103,13 +103,14 @@ def energy_spectrum(x, ndim: int = 1, shift: bool = True, normalize: bool = Fals
 
 
 def frequency_axis(n: int, fs: float = 1.0, shift: bool = True) -> torch.Tensor:
-    """Frequencies of the ``n`` DFT bins, float64, shape ``(n,)`` (the ``f`` of Wu et al. 2022, eq 3).
+    """Frequencies of the ``n`` DFT bins, float64, shape ``(n,)`` (the ``f`` of Wu et al. 2022,
+    eq 3).
 
     With ``fs=1`` the unit is cycles/sample and the values are ``k / n``:
-    ``shift=True`` gives the fftshift-centred order ``[-n//2, ..., (n-1)//2] / n`` (so ``[-1/2, 1/2)``
-    for even ``n``), matching :func:`energy_spectrum` with ``shift=True``; ``shift=False`` gives the
-    ``torch.fft.fftfreq`` order ``[0, 1, ..., -1] / n``. With a sample rate ``fs`` (e.g. Hz) the
-    values are multiplied by ``fs``.
+    ``shift=True`` gives the fftshift-centred order ``[-n//2, ..., (n-1)//2] / n`` (so
+    ``[-1/2, 1/2)`` for even ``n``), matching :func:`energy_spectrum` with ``shift=True``;
+    ``shift=False`` gives the ``torch.fft.fftfreq`` order ``[0, 1, ..., -1] / n``. With a sample
+    rate ``fs`` (e.g. Hz) the values are multiplied by ``fs``.
     """
     n = checks.integer(n, "n")
     fs = checks.positive(fs, "fs")
@@ -119,7 +120,8 @@ def frequency_axis(n: int, fs: float = 1.0, shift: bool = True) -> torch.Tensor:
 
 
 def radial_frequency(h: int, w: int, shift: bool = True, fs: float = 1.0) -> torch.Tensor:
-    """Radial frequency ``sqrt(fy^2 + fx^2)`` of each bin of an ``(h, w)`` 2-D DFT, float64 ``(h, w)``.
+    """Radial frequency ``sqrt(fy^2 + fx^2)`` of each bin of an ``(h, w)`` 2-D DFT, float64
+    ``(h, w)``.
 
     Per-axis normalised frequencies in cycles/sample (``fy = k/h``, ``fx = l/w``, as in the
     ``alpha / N1``, ``beta / N2`` of Wu et al. 2022, eq 39), so non-square inputs work; times
@@ -135,7 +137,8 @@ def radial_frequency(h: int, w: int, shift: bool = True, fs: float = 1.0) -> tor
 # Algorithm 1: the mean energy spectrum of a data set
 # --------------------------------------------------------------------------------------------
 def _full_from_half(half: torch.Tensor, last: int, ndim: int) -> torch.Tensor:
-    """Rebuild a full (unshifted) |DFT|^2 of a real signal from its ``rfft`` half (Hermitian symmetry).
+    """Rebuild a full (unshifted) |DFT|^2 of a real signal from its ``rfft`` half (Hermitian
+    symmetry).
 
     ``E[k] = E[-k mod N]`` in 1-D; ``E[k1, k2] = E[-k1 mod H, -k2 mod W]`` in 2-D.
     """
@@ -169,7 +172,8 @@ def _sum_squares(rows: torch.Tensor) -> torch.Tensor:
 
 
 class SpectrumMean:
-    """Streaming mean energy spectrum of a data set (Wu et al. 2022, Algorithm 1 lines 1-7; eqs 37-40).
+    """Streaming mean energy spectrum of a data set (Wu et al. 2022, Algorithm 1 lines 1-7;
+    eqs 37-40).
 
     Feed batches with :meth:`update`; nothing but one running sum is kept, so a data set larger than
     memory can be averaged. Each (sample, channel) energy spectrum ``|fft|^2`` (line 3) is divided
@@ -236,7 +240,8 @@ class SpectrumMean:
 
     @torch.no_grad()
     def update(self, batch) -> "SpectrumMean":
-        """Add a batch ``(B, C, N)`` (``ndim=1``) or ``(B, C, H, W)`` (``ndim=2``); returns ``self``.
+        """Add a batch ``(B, C, N)`` (``ndim=1``) or ``(B, C, H, W)`` (``ndim=2``); returns
+        ``self``.
 
         The channel count and the signal/image size must stay the same across updates (ValueError
         otherwise); the batch size may change. Implements Algorithm 1, lines 1-5, for the batch.
@@ -294,7 +299,8 @@ class SpectrumMean:
             X = torch.fft.fftn(xc, dim=dims) if complex_in else torch.fft.rfftn(xc, dim=dims)
             V = torch.view_as_real(X).reshape(m, -1)  # (m, bins*2): re, im interleaved
             del X
-            # Line 4's denominator sum_k |X_k|^2 by Parseval: size * sum_n |x_n|^2 (float64 accurate).
+            # Line 4's denominator sum_k |X_k|^2 by Parseval: size * sum_n |x_n|^2
+            # (float64 accurate).
             total = size * _sum_squares(xc.reshape(m, size))
             if not bool(torch.isfinite(total).all()):
                 raise ValueError("batch contains NaN or inf values")
@@ -305,9 +311,9 @@ class SpectrumMean:
                     if self.on_zero == "error":
                         i = start + int(zero.nonzero()[0])
                         raise ValueError(
-                            f"batch has an all-zero signal (sample {i // c}, channel {i % c}) whose "
-                            f"spectrum cannot be normalized; pass on_zero='skip' to leave such "
-                            f"spectra out"
+                            f"batch has an all-zero signal (sample {i // c}, channel {i % c}) "
+                            f"whose spectrum cannot be normalized; pass on_zero='skip' to leave "
+                            f"such spectra out"
                         )
                     keep = ~zero
                 weights = torch.where(
@@ -334,7 +340,8 @@ class SpectrumMean:
 
     @property
     def mean(self) -> torch.Tensor:
-        """The fftshift-centred mean spectrum (Algorithm 1, lines 6-7), float64 CPU ``(N,)`` or ``(H, W)``."""
+        """The fftshift-centred mean spectrum (Algorithm 1, lines 6-7), float64 CPU ``(N,)`` or
+        ``(H, W)``."""
         if self._sum is None or self.n_spectra == 0:
             raise RuntimeError(
                 "SpectrumMean.mean: no spectra accumulated yet; call update(batch) first"
@@ -393,13 +400,15 @@ def algorithm1_reference(images: np.ndarray) -> np.ndarray:
     """
     if not isinstance(images, np.ndarray):
         raise TypeError(
-            f"images must be a numpy array (N_s, C, H, W) or (N_s, C, N), got {type(images).__name__}"
+            "images must be a numpy array (N_s, C, H, W) or (N_s, C, N), "
+            f"got {type(images).__name__}"
         )
     if images.dtype.kind not in "iuf":
         raise TypeError(f"images must hold real numbers, got numpy dtype {images.dtype}")
     if images.ndim not in (3, 4) or images.shape[0] == 0 or images.shape[1] == 0:
         raise ValueError(
-            f"images must have shape (N_s, C, H, W) or (N_s, C, N) with N_s, C >= 1, got {images.shape}"
+            "images must have shape (N_s, C, H, W) or (N_s, C, N) with N_s, C >= 1, "
+            f"got {images.shape}"
         )
     n_s, c = images.shape[:2]
     transform = np.fft.fft2 if images.ndim == 4 else np.fft.fft
@@ -439,10 +448,10 @@ def energy_contours(spectrum, levels=(0.6, 0.8, 0.9)) -> dict[float, float]:
     """Energy thresholds for the 60/80/90 % contours (Wu et al. 2022, Algorithm 1, lines 8-12).
 
     The bins of the spectrum (1-D or 2-D, e.g. the mean of :class:`SpectrumMean`) are sorted in
-    decreasing order (line 8) and cumulatively summed, as fractions of the total (line 9). The paper's
-    ``min(abs(energySections - 0.9))`` (lines 10-12) is meant as an argmin; we use the convention
-    "smallest set of bins whose energy reaches the level": ``ndx`` is the first index with
-    ``cumsum >= level`` and the threshold is the value of that bin. Hence the region
+    decreasing order (line 8) and cumulatively summed, as fractions of the total (line 9). The
+    paper's ``min(abs(energySections - 0.9))`` (lines 10-12) is meant as an argmin; we use the
+    convention "smallest set of bins whose energy reaches the level": ``ndx`` is the first index
+    with ``cumsum >= level`` and the threshold is the value of that bin. Hence the region
     ``{spectrum >= threshold}`` holds at least ``level`` of the energy, while
     ``{spectrum > threshold}`` holds less than ``level`` -- no smaller set of bins reaches it.
     Drawing ``contour(spectrum, levels=[threshold])`` outlines that region.
@@ -572,7 +581,8 @@ def band_energy_fraction(spectrum, freqs, f_lo: float, f_hi: float) -> torch.Ten
     use it to measure the energy-spectrum shift of Wu et al. 2022 (eqs 3, 7, 12) in numbers.
 
     Args:
-        spectrum: ``(..., N)`` non-negative energy spectrum (or ``(..., H, W)`` with radial ``freqs``).
+        spectrum: ``(..., N)`` non-negative energy spectrum (or ``(..., H, W)`` with radial
+            ``freqs``).
         freqs: ``(N,)`` (or ``(H, W)``) frequencies of its bins, same order as ``spectrum``.
         f_lo, f_hi: band edges in the unit of ``freqs``, ``0 <= f_lo < f_hi``.
 

@@ -418,7 +418,8 @@ def _check_config(config) -> NetConfig:
 
 
 def checkpoint_path(config: NetConfig, cache=None) -> Path:
-    """``<cache>/models/<config.key()>.pt`` (``cache``: a folder; default ``runtime.cache_dir()``)."""
+    """``<cache>/models/<config.key()>.pt`` (``cache``: a folder; default
+    ``runtime.cache_dir()``)."""
     _check_config(config)
     folder = runtime.cache_dir(cache) / "models"
     folder.mkdir(parents=True, exist_ok=True)

@@ -39,7 +39,8 @@ scope's mutants with the same ``original -> mutant`` (``--list`` prints both), s
 not depend on line numbers; ``line`` (and ``col``) are accepted too, and ``--rekey`` rewrites such
 entries as scope/nth ones. Accepted mutants are not run, are listed separately and are left out of
 the score's denominator. An entry that matches no mutant is reported as stale (and
-``tests/test_mutation_tool.py`` fails on it). Mark a line ``# pragma: no mutate`` to exclude it altogether.
+``tests/test_mutation_tool.py`` fails on it). Mark a line ``# pragma: no mutate`` to exclude it
+altogether.
 
 Design
 ------

@@ -16,11 +16,15 @@ def data_required() -> bool:
 
 
 def require_dataset(name: str, relpath: str | None = None) -> Path:
-    """Return ``$CMT_DATA/<relpath or name>``, or skip (fail in CI) with the reason it is missing."""
+    """Return ``$CMT_DATA/<relpath or name>``, or skip (fail in CI) with the reason it is
+    missing."""
     base = os.environ.get("CMT_DATA")
     reason = None
     if not base:
-        reason = f"dataset {name!r}: CMT_DATA is not set (point it at a folder laid out like ../shared/data)"
+        reason = (
+            f"dataset {name!r}: CMT_DATA is not set "
+            "(point it at a folder laid out like ../shared/data)"
+        )
     else:
         path = Path(base) / (relpath or name)
         if path.exists():

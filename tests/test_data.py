@@ -1,8 +1,10 @@
-"""The data layer: loaders on the shared real data, the download path on a loopback server, bad input.
+"""The data layer: loaders on the shared real data, the download path on a loopback server, bad
+input.
 
-Loader tests read ``$CMT_DATA`` (``../shared/data``) and skip when a dataset is missing, except under
-``CMT_REQUIRE_DATA=1`` (CI), where they fail (``conftest.require_dataset``). Download tests never
-leave the machine: they talk to an ``http.server`` on 127.0.0.1. Every test gets its own empty cache.
+Loader tests read ``$CMT_DATA`` (``../shared/data``) and skip when a dataset is missing, except
+under ``CMT_REQUIRE_DATA=1`` (CI), where they fail (``conftest.require_dataset``). Download tests
+never leave the machine: they talk to an ``http.server`` on 127.0.0.1. Every test gets its own
+empty cache.
 """
 
 from __future__ import annotations
@@ -60,7 +62,8 @@ def shared(name: str) -> Path:
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    """Serves ``server.routes[path] = (body, mode)``; mode "truncate" announces 1000 bytes too many."""
+    """Serves ``server.routes[path] = (body, mode)``; mode "truncate" announces 1000 bytes too
+    many."""
 
     def do_GET(self):
         body, mode = self.server.routes.get(self.path, (None, None))
@@ -79,7 +82,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server():
-    """A loopback HTTP server; ``server.routes`` maps paths to (body, mode); ``server.url(path)``."""
+    """A loopback HTTP server; ``server.routes`` maps paths to (body, mode);
+    ``server.url(path)``."""
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     httpd.routes = {}
     httpd.url = lambda path: f"http://127.0.0.1:{httpd.server_address[1]}{path}"
@@ -226,7 +230,8 @@ def test_mnist_subset_is_seeded_and_stratified():
 
 
 def _mnist_test_files(folder: Path, root: Path, corrupt: bool = False) -> None:
-    """Decompressed t10k idx files (torchvision's cache layout), optionally with one label changed."""
+    """Decompressed t10k idx files (torchvision's cache layout), optionally with one label
+    changed."""
     import gzip
 
     folder.mkdir(parents=True)
@@ -252,7 +257,7 @@ def test_mnist_md5_of_decompressed_files_is_checked(tmp_path):
         data.load("mnist", "test", root=tmp_path / "bad")
     assert "t10k-labels-idx1-ubyte" in str(err.value)
     assert data.MNIST_MD5["t10k-labels-idx1-ubyte"] in str(err.value)
-    assert not data.MNIST_MD5["t10k-images-idx3-ubyte"] in str(err.value)  # the intact file passes
+    assert data.MNIST_MD5["t10k-images-idx3-ubyte"] not in str(err.value)  # the intact file passes
 
 
 def test_stratified_indices_rule():
@@ -589,7 +594,8 @@ def test_fsdd_archive_with_unsafe_member_is_refused(
 
 
 def test_mnist_canonical_download_through_torchvision(server, cache, empty_root, monkeypatch):
-    """The torchvision path: files land in <cache>/datasets/mnist/MNIST/raw, then load from there."""
+    """The torchvision path: files land in <cache>/datasets/mnist/MNIST/raw, then load from
+    there."""
     from torchvision.datasets import MNIST
 
     root = shared("mnist")
@@ -729,7 +735,8 @@ US8K_CLIPS = [  # (file name, fsID, fold, classID, rate, channels, frames)
 
 
 def _us8k_archive(tmp_path: Path) -> bytes:
-    """A tiny UrbanSound8K.tar.gz in the real layout: 6 WAVs (44.1 kHz stereo, 16 kHz mono), 3 folds."""
+    """A tiny UrbanSound8K.tar.gz in the real layout: 6 WAVs (44.1 kHz stereo, 16 kHz mono), 3
+    folds."""
     top = write_urbansound8k(tmp_path / "upstream" / "UrbanSound8K", US8K_CLIPS)
     (top / "UrbanSound8K_README.txt").write_text("readme\n")
     buffer = io.BytesIO()
@@ -897,7 +904,7 @@ def test_download_verifies_md5(server, tmp_path):
         data.download(server.url("/blob"), dest, None, md5="abc")
 
 
-# ------------------------------------------------------ constants, readers and rules (mutation kills)
+# ---------------------------------------------- constants, readers and rules (mutation kills)
 def test_canonical_counts_add_up_to_the_published_totals():
     """A mistyped per-class or per-fold count would refuse an intact full copy."""
     assert sum(data.URBANSOUND8K_FOLD_COUNTS.values()) == data.URBANSOUND8K_CLIPS == 8732

@@ -177,7 +177,8 @@ def parse(text: str) -> Node:
 
 
 def math_nodes(tree: Node) -> list[Node]:
-    """Sphinx's math: ``<span class="math ...">`` (inline) and ``<div class="math ...">`` (display)."""
+    """Sphinx's math: ``<span class="math ...">`` (inline) and ``<div class="math ...">``
+    (display)."""
     return [n for n in tree.iter() if n.tag in ("span", "div") and "math" in n.classes]
 
 
@@ -295,7 +296,10 @@ def _must_not_skip() -> bool:
 def chromium() -> str:
     exe = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium")
     if not exe:
-        reason = "headless Chromium not found (Debian: apt-get install chromium; scripts/test.sh does it as root)"
+        reason = (
+            "headless Chromium not found "
+            "(Debian: apt-get install chromium; scripts/test.sh does it as root)"
+        )
         if _must_not_skip():
             pytest.fail(f"{reason}; CMT_REQUIRE_DATA=1 / CI=true forbid skipping the browser test")
         pytest.skip(reason)
@@ -303,7 +307,8 @@ def chromium() -> str:
 
 
 def render(chromium: str, path: Path) -> tuple[str, str]:
-    """Open ``path`` from file:// in headless Chromium, no network; return (DOM after scripts, log)."""
+    """Open ``path`` from file:// in headless Chromium, no network; return (DOM after scripts,
+    log)."""
     with tempfile.TemporaryDirectory(prefix="cmt-chromium-") as profile:
         cmd = [
             chromium,

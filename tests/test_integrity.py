@@ -1,4 +1,5 @@
-"""Data integrity: a damaged copy of any dataset is refused with one clear error, an intact one passes.
+"""Data integrity: a damaged copy of any dataset is refused with one clear error, an intact one
+passes.
 
 Each test builds a copy of a shared dataset in a temporary data directory (symbolic links to the
 real files, so it is cheap), damages one file in one of four ways (truncated, deleted, altered
@@ -38,8 +39,8 @@ def cache(tmp_path, monkeypatch) -> Path:
 
 
 def linked_copy(name: str, dest: Path) -> tuple[Path, Path]:
-    """A data directory ``dest`` whose ``data_path`` of ``name`` mirrors the shared copy by symlinks;
-    returns (data directory, dataset folder)."""
+    """A data directory ``dest`` whose ``data_path`` of ``name`` mirrors the shared copy by
+    symlinks; returns (data directory, dataset folder)."""
     base = Path(require_dataset(name, data.SOURCES[name].data_path))
     folder = dest / data.SOURCES[name].data_path
     for top, _, names in os.walk(base):
@@ -258,7 +259,8 @@ def _tiny_tree(folder: Path, n: int = 7) -> integrity.Expected:
 
 
 def test_verify_with_defaults_checks_every_member_and_counts_the_problems(tmp_path):
-    """Without ``keep`` every member is checked; beyond five problems the message counts the rest."""
+    """Without ``keep`` every member is checked; beyond five problems the message counts the
+    rest."""
     copy = _tiny_tree(tmp_path / "t")
     assert integrity.verify("tiny", tmp_path / "t", [copy], patterns=["*.wav"]) == copy
     for k in range(7):

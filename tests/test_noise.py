@@ -61,7 +61,8 @@ def test_sas_is_deterministic_with_a_seeded_generator_and_has_heavy_tails():
     assert torch.equal(a, b) and a.shape == (3, 4) and a.dtype == torch.float64
     assert not torch.equal(a, N.sas((3, 4), 0.9, generator=gen(6)))
     assert N.sas(5, 1.2, dtype=torch.float32, generator=gen(0)).dtype == torch.float32
-    # tail index: P(|X| > x) ~ C x^-alpha, so the 1e-3 and 1e-4 tail quantiles differ by 10^(1/alpha)
+    # tail index: P(|X| > x) ~ C x^-alpha, so the 1e-3 and 1e-4 tail quantiles differ by
+    # 10^(1/alpha)
     x = N.sas(2_000_000, 1.5, generator=gen(7)).abs()
     q3, q4 = torch.quantile(x[:1_000_000], torch.tensor([1 - 1e-3, 1 - 1e-4], dtype=torch.float64))
     assert abs(math.log10(float(q4 / q3)) - 1 / 1.5) < 0.1
@@ -287,13 +288,15 @@ def test_shape_masks():
 def test_concentrated_noise_stamps_the_shape_and_keeps_the_covered_area():
     z = torch.zeros(1, 1, 9, 9, dtype=torch.float64)
     z[0, 0, 4, 4] = 3.0
-    # keep-probability 1/area: find a generator seed that keeps the single point, then check the stamp
+    # keep-probability 1/area: find a generator seed that keeps the single point, then check the
+    # stamp
     for seed in range(200):
         out = N.concentrated_noise(z, "triangle", 5, generator=gen(seed))
         if out.abs().sum() > 0:
             break
     assert torch.equal(out[0, 0, 2:7, 2:7], 3.0 * N.shape_mask("triangle", 5))
-    # on a dense field, the share of non-zero pixels stays about the same (1 - exp(-1) with overlaps)
+    # on a dense field, the share of non-zero pixels stays about the same (1 - exp(-1) with
+    # overlaps)
     dense = N.sas((4, 3, 64, 64), 0.9, generator=gen(1))
     sq = N.concentrated_noise(dense, "square", 5, generator=gen(2))
     covered = float((sq != 0).double().mean())
@@ -302,7 +305,8 @@ def test_concentrated_noise_stamps_the_shape_and_keeps_the_covered_area():
 
 # ------------------------------------------------------------------------------------------- BER
 def test_closed_forms():
-    # Gaussian: GSNR = A^2/sigma^2 = 2 Eb/N0, so BER = Q(sqrt(2 Eb/N0)); BPSK needs 9.59 dB Eb/N0 for 1e-5
+    # Gaussian: GSNR = A^2/sigma^2 = 2 Eb/N0, so BER = Q(sqrt(2 Eb/N0)); BPSK needs 9.59 dB Eb/N0
+    # for 1e-5
     assert abs(float(N.ber_gaussian(torch.tensor(9.5879 + 10 * math.log10(2)))) - 1e-5) < 2e-8
     # the GSNR of alpha = 2 noise of scale c (sigma^2 = 2 c^2) is A^2 / sigma^2
     assert abs(N.gsnr_db(1.0, 2.0, 0.5) - 10 * math.log10(1 / (2 * 0.25))) < 1e-12
@@ -329,7 +333,8 @@ def test_ber_montecarlo_agrees_with_closed_forms_within_binomial_bounds(alpha, c
 
 
 def test_ber_montecarlo_detects_a_wrong_model():
-    """The binomial bounds have power: the Cauchy curve lies outside the Gaussian closed form's bands."""
+    """The binomial bounds have power: the Cauchy curve lies outside the Gaussian closed form's
+    bands."""
     snr = torch.tensor([6.0, 9.0])
     curve = N.ber_montecarlo(snr, 1.0, 400_000, generator=gen(9), level=0.999)
     p = N.ber_gaussian(snr)

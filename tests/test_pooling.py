@@ -229,8 +229,8 @@ def test_shift_equivariance_exact_for_shifts_by_the_stride_with_circular_layers(
     # (only its merged Nyquist bin breaks it), max and average pooling are far from it
     assert errs["spectral"] < 0.2 < errs["blurpool"] < errs["max"]
     assert errs["avg"] > 0.5 and errs["max"] > 0.5
-    # a band-limited input (nothing at |k| >= 16 of 64): spectral pooling is exactly equivariant even
-    # for the one-sample shift, which moves its output by half a sample
+    # a band-limited input (nothing at |k| >= 16 of 64): spectral pooling is exactly equivariant
+    # even for the one-sample shift, which moves its output by half a sample
     X = torch.fft.fft(x)
     X[..., (torch.fft.fftfreq(64, 1 / 64).abs() >= 16)] = 0
     xb = torch.fft.ifft(X).real
@@ -327,7 +327,7 @@ def test_zero_insert_spectrum_is_repeated():
     assert z2.shape == (1, 8, 15)
 
 
-# ---------------------------------------------------------------------------------- determinism, bad inputs
+# -------------------------------------------------------------------- determinism, bad inputs
 def test_deterministic():
     x = _rand(2, 3, 32, seed=16)
     assert torch.equal(P.spectral_pool(x, 8), P.spectral_pool(x, 8))

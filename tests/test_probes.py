@@ -190,7 +190,8 @@ def test_bad_inputs_name_the_argument(call, exc, word):
 
 
 def test_activation_balance_matches_layer_differences_and_fit():
-    """activation_balance = LayerSpectra + layer_differences + acdiff/aadiff + fit_lambda (eqs 31-36)."""
+    """activation_balance = LayerSpectra + layer_differences + acdiff/aadiff + fit_lambda
+    (eqs 31-36)."""
     from helpers import layers
 
     torch.manual_seed(0)

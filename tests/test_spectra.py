@@ -97,7 +97,7 @@ def test_frequency_axis_even_and_odd():
     assert float(f.min()) >= -0.5 and float(f.max()) < 0.5
 
 
-# --------------------------------------------------------------------------------------- Algorithm 1
+# -------------------------------------------------------------------------------- Algorithm 1
 @pytest.mark.parametrize("chunk_bytes", [4 << 20, 700])  # one chunk per batch / several
 @pytest.mark.parametrize("shape", [(23, 3, 10, 9), (23, 2, 8, 16), (23, 1, 64), (23, 2, 33)])
 def test_spectrum_mean_streaming_equals_algorithm1(rng, shape, chunk_bytes):
@@ -216,7 +216,7 @@ def test_energy_contours_simple_case():
     }
 
 
-# --------------------------------------------------------------------------------------- radial profile
+# ----------------------------------------------------------------------------- radial profile
 def test_radial_profile_closed_form():
     h, w = 32, 48  # non-square
     r = P.radial_frequency(h, w)
@@ -336,7 +336,7 @@ def test_bad_input_names_the_argument(call, exc, name):
 
 def test_mean_before_update_is_an_error():
     with pytest.raises(RuntimeError, match="update"):
-        P.SpectrumMean(ndim=2).mean
+        _ = P.SpectrumMean(ndim=2).mean
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")

@@ -1,5 +1,6 @@
 """volterra: order-n Volterra convolution, kernel composition, closed-form (white-box) kernels,
-autograd and finite-difference proxy kernels, the hacking network (Li et al. 2021, arXiv:2110.09902)."""
+autograd and finite-difference proxy kernels, the hacking network (Li et al. 2021,
+arXiv:2110.09902)."""
 
 from __future__ import annotations
 
