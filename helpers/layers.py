@@ -2,14 +2,16 @@
 
 ==========================================================  ======================================
 eqs 13-14  conv = multi-carrier MIMO modulation              :func:`modulating_signals`,
-           ``y_q[n] = sum_p sum_k w_qp[k] x_p[n+k]``          :func:`conv1d_as_mimo`, :func:`conv2d_as_mimo`
+           ``y_q[n] = sum_p sum_k w_qp[k] x_p[n+k]``          :func:`conv1d_as_mimo`,
+                                                              :func:`conv2d_as_mimo`
 (DFT)      the MIMO channel matrix of a conv layer           :func:`conv_channel_matrix`
 Table 2    conv parameters <-> MIMO parameters               :func:`table2`, :func:`carrier_reading`
 eqs 21-23  ReLU = DSB-SC with carrier ``H(y)``                :func:`relu_as_dsb_sc`
 (eq 22)    ReLU of a cosine: the rectified-cosine spectrum   :func:`rectified_cosine_coefficients`,
                                                               :func:`rectified_cosine_spectrum_closed_form`
-eqs 31-34  CDIFF, ADIFF, ACDIFF, AADIFF                       :func:`cdiff`, :func:`adiff`, :func:`acdiff`,
-                                                              :func:`aadiff`, :func:`layer_differences`
+eqs 31-34  CDIFF, ADIFF, ACDIFF, AADIFF                       :func:`cdiff`, :func:`adiff`,
+                                                              :func:`acdiff`, :func:`aadiff`,
+                                                              :func:`layer_differences`
 eq 36      AADIFF = -lambda ACDIFF                            :func:`fit_lambda`
 ==========================================================  ======================================
 
@@ -85,8 +87,9 @@ def _conv_inputs(x, weight, bias, nd: int):
 
 
 def _unify(t: torch.Tensor, w: torch.Tensor, bias, n_out: int):
-    """Input and weight in their common dtype (on the input's device), and the bias ``(n_out,)`` cast
-    to it (``None`` stays ``None``); shared by the convolution and transposed-convolution identities."""
+    """Input and weight in their common dtype (on the input's device), and the bias ``(n_out,)``
+    cast to it (``None`` stays ``None``); shared by the convolution and transposed-convolution
+    identities."""
     dtype = torch.promote_types(t.dtype, w.dtype)
     t, w = t.to(dtype), w.to(dtype=dtype, device=t.device)
     b = None
@@ -100,7 +103,8 @@ def _unify(t: torch.Tensor, w: torch.Tensor, bias, n_out: int):
 
 
 def _pad(t: torch.Tensor, pads: tuple[int, ...], mode: str) -> torch.Tensor:
-    """Pad the last len(pads)//2 dims (F.pad order); circular padding may exceed the size by wrapping."""
+    """Pad the last len(pads)//2 dims (F.pad order); circular padding may exceed the size by
+    wrapping."""
     if not any(pads):
         return t
     if mode == "zeros":
@@ -122,10 +126,12 @@ def _pad(t: torch.Tensor, pads: tuple[int, ...], mode: str) -> torch.Tensor:
 def modulating_signals(
     x, kernel_size: int, stride: int = 1, padding: int = 0, padding_mode: str = "zeros"
 ) -> torch.Tensor:
-    """The modulating signals ``x_{p,k}[n] = x_p[n*stride + k]`` of a 1-D conv (paper 001, eqs 11, 13).
+    """The modulating signals ``x_{p,k}[n] = x_p[n*stride + k]`` of a 1-D conv (paper 001,
+    eqs 11, 13).
 
-    Section 3.1.1: "replace ``x_{p,k}[n]`` by ``x_p[n+k]``" -- the k-th modulating signal of transmit
-    antenna ``p`` is input channel ``p`` shifted by ``k`` samples (then decimated by ``stride``).
+    Section 3.1.1: "replace ``x_{p,k}[n]`` by ``x_p[n+k]``" -- the k-th modulating signal of
+    transmit antenna ``p`` is input channel ``p`` shifted by ``k`` samples (then decimated by
+    ``stride``).
 
     Args:
         x: ``(B, P, N)`` or ``(P, N)`` real signals (P input channels = transmit antennas).
@@ -160,12 +166,13 @@ def conv1d_as_mimo(
 ) -> torch.Tensor:
     """A 1-D conv layer computed as a multi-carrier MIMO modulator (paper 001, eqs 11, 13, 14).
 
-    ``y_q[n] = sum_{p=1}^{I} sum_{k=0}^{K-1} w_{q,p}[k] x_p[n*stride + k] (+ b_q)``: each input channel
-    ``p`` (transmit antenna) carries ``K`` modulating signals ``x_{p,k}`` (:func:`modulating_signals`),
-    each multiplied by its "carrier" value ``w_{q,p}[k]`` (the paper's ``h_{q,p} cos(2 pi f_{p,k} n)``),
-    and receive antenna ``q`` adds everything up (eq 11 with eq 13's substitutions). Written with
-    explicit loops over antennas and carriers -- never ``conv1d`` -- and equal to
-    ``torch.nn.functional.conv1d(x, weight, bias, stride, padding)`` to rounding.
+    ``y_q[n] = sum_{p=1}^{I} sum_{k=0}^{K-1} w_{q,p}[k] x_p[n*stride + k] (+ b_q)``: each input
+    channel ``p`` (transmit antenna) carries ``K`` modulating signals ``x_{p,k}``
+    (:func:`modulating_signals`), each multiplied by its "carrier" value ``w_{q,p}[k]`` (the paper's
+    ``h_{q,p} cos(2 pi f_{p,k} n)``), and receive antenna ``q`` adds everything up (eq 11 with
+    eq 13's substitutions). Written with explicit loops over antennas and carriers -- never
+    ``conv1d`` -- and equal to ``torch.nn.functional.conv1d(x, weight, bias, stride, padding)`` to
+    rounding.
 
     Args:
         x: ``(B, P, N)`` or ``(P, N)``.
@@ -194,9 +201,9 @@ def conv2d_as_mimo(
 ) -> torch.Tensor:
     """A 2-D conv layer as a multi-carrier MIMO modulator (paper 001, section 3.1.1, 2-D case).
 
-    ``y_q[u, v] = sum_p sum_{k1, k2} w_{q,p}[k1, k2] x_p[u*s1 + k1, v*s2 + k2] (+ b_q)``: the carriers
-    of antenna ``p`` are now indexed by the ``K1 x K2`` taps, the modulating signals are the shifted
-    copies ``x_p[u + k1, v + k2]``. Explicit loops, never ``conv2d``; equal to
+    ``y_q[u, v] = sum_p sum_{k1, k2} w_{q,p}[k1, k2] x_p[u*s1 + k1, v*s2 + k2] (+ b_q)``: the
+    carriers of antenna ``p`` are now indexed by the ``K1 x K2`` taps, the modulating signals are
+    the shifted copies ``x_p[u + k1, v + k2]``. Explicit loops, never ``conv2d``; equal to
     ``torch.nn.functional.conv2d(x, weight, bias, stride, padding)`` to rounding.
 
     Args:
@@ -234,11 +241,13 @@ def conv_channel_matrix(weight, n, padding=0) -> torch.Tensor:
     padding_mode="circular")`` with ``2 padding = K - 1``), the DFT turns the layer into one
     ``Q x P`` MIMO channel per frequency (no sum over frequencies, no leakage):
 
-        ``Y(f) = H(f) X(f)``,   ``H(f) = sum_k w[:, :, k] exp(+j 2 pi f (k - padding))``,  ``f = m / N``.
+        ``Y(f) = H(f) X(f)``,   ``H(f) = sum_k w[:, :, k] exp(+j 2 pi f (k - padding))``,
+        ``f = m / N``.
 
-    Sign: the ``+`` in the exponent is the cross-correlation of eq 13 (``x[n + k]``, a time advance);
-    a true convolution (``x[n - k]``) would give ``exp(-j 2 pi f k)``. ``|H_qp(f)|^2`` is the energy
-    gain from antenna ``p`` to antenna ``q`` at frequency ``f`` (the ``h_qp^2`` of eq 12).
+    Sign: the ``+`` in the exponent is the cross-correlation of eq 13 (``x[n + k]``, a time
+    advance); a true convolution (``x[n - k]``) would give ``exp(-j 2 pi f k)``. ``|H_qp(f)|^2`` is
+    the energy gain from antenna ``p`` to antenna ``q`` at frequency ``f`` (the ``h_qp^2``
+    of eq 12).
 
     Args:
         weight: ``(Q, P, K)`` for 1-D, or ``(Q, P, K1, K2)`` for 2-D.
@@ -277,8 +286,8 @@ def conv_channel_matrix(weight, n, padding=0) -> torch.Tensor:
 def carrier_reading(weight, n_fft: int = 256) -> dict[str, torch.Tensor]:
     """Each kernel ``w_qp`` read as a carrier ``h_qp cos(2 pi f_qp n)`` (paper 001, section 3.1.1).
 
-    The paper replaces ``h_qp cos(2 pi f_{p,k} n)`` by ``w_qp[k]``; a 3-tap kernel is far too short to
-    *be* a cosine, so we describe each kernel by what a carrier is described by:
+    The paper replaces ``h_qp cos(2 pi f_{p,k} n)`` by ``w_qp[k]``; a 3-tap kernel is far too short
+    to *be* a cosine, so we describe each kernel by what a carrier is described by:
 
     * ``f_dominant`` ``(Q, P)``: frequency in ``[0, 1/2]`` cycles/sample where ``|W_qp(f)|`` peaks
       (the kernel's zero-padded DFT on ``n_fft`` bins; 0 = low-pass, 1/2 = high-pass);
@@ -383,7 +392,8 @@ def relu_as_dsb_sc(y) -> tuple[torch.Tensor, torch.Tensor]:
     product is 0 there either way).
 
     Returns:
-        ``(carrier, product)``: ``H(y)`` (0/1, dtype of ``y``) and ``y * H(y)``, equal to ``relu(y)``.
+        ``(carrier, product)``: ``H(y)`` (0/1, dtype of ``y``) and ``y * H(y)``, equal to
+        ``relu(y)``.
     """
     t = checks.tensor(y, "y", allow_complex=False)
     carrier = (t > 0).to(t.dtype)
@@ -391,13 +401,15 @@ def relu_as_dsb_sc(y) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def rectified_cosine_coefficients(n_harmonics: int) -> torch.Tensor:
-    """Fourier-series coefficients of ``max(0, cos(theta)) = sum_k c_k cos(k theta)``, k = 0..n_harmonics.
+    """Fourier-series coefficients of ``max(0, cos(theta)) = sum_k c_k cos(k theta)``,
+    k = 0..n_harmonics.
 
-    ``c_0 = 1/pi`` (DC), ``c_1 = 1/2`` (the fundamental), ``c_k = 2 (-1)^(k/2 + 1) / (pi (k^2 - 1))`` for
-    even ``k >= 2`` (``2/(3 pi)``, ``-2/(15 pi)``, ``2/(35 pi)``, ...; magnitude ``2 / (pi (k^2 - 1))``),
-    and 0 for odd ``k >= 3``. From ``c_k = (2/pi) int_0^{pi/2} cos(theta) cos(k theta) d theta``.
-    This is ReLU (eq 22) applied to a pure carrier: the output has energy at DC and at even harmonics
-    that the input did not have -- the spectrum moves.
+    ``c_0 = 1/pi`` (DC), ``c_1 = 1/2`` (the fundamental),
+    ``c_k = 2 (-1)^(k/2 + 1) / (pi (k^2 - 1))`` for even ``k >= 2`` (``2/(3 pi)``, ``-2/(15 pi)``,
+    ``2/(35 pi)``, ...; magnitude ``2 / (pi (k^2 - 1))``), and 0 for odd ``k >= 3``. From
+    ``c_k = (2/pi) int_0^{pi/2} cos(theta) cos(k theta) d theta``. This is ReLU (eq 22) applied to a
+    pure carrier: the output has energy at DC and at even harmonics that the input did not have --
+    the spectrum moves.
     """
     (n_harmonics,) = checks.int_tuple(n_harmonics, "n_harmonics", 1, 0)
     k = torch.arange(n_harmonics + 1, dtype=torch.float64)
@@ -417,8 +429,8 @@ def rectified_cosine_spectrum_closed_form(
     """Energy spectrum ``|R(f)|^2`` of ``r[t] = amplitude * max(0, cos(2 pi f0 t))``, t = 0..n-1.
 
     From :func:`rectified_cosine_coefficients`: harmonic ``k`` of amplitude ``amplitude * c_k``
-    puts ``n c_k / 2`` on DFT bins ``+-k m0 (mod n)`` (``m0 = f0 n``; ``n c_k`` when that bin is DC or
-    Nyquist). Harmonics above Nyquist alias back onto the grid; we add them (as real amplitudes,
+    puts ``n c_k / 2`` on DFT bins ``+-k m0 (mod n)`` (``m0 = f0 n``; ``n c_k`` when that bin is DC
+    or Nyquist). Harmonics above Nyquist alias back onto the grid; we add them (as real amplitudes,
     all cosines have phase 0) up to ``n_harmonics``; the neglected tail is below
     ``amplitude * n * 2 / (pi n_harmonics)`` per bin.
 
@@ -489,13 +501,13 @@ def adiff(psi_y, psi_a) -> torch.Tensor:
 def to_grid(spectrum, n: int) -> torch.Tensor:
     """Move an fftshift-centred 1-D spectrum (or spectrum difference) of ``N`` bins onto ``n`` bins.
 
-    Layers after a pooling layer run at half the sample rate, so their spectra have fewer bins. To add
-    the differences of layers at different depths (eqs 33-34) we put them on one grid of normalised
-    frequency ``[-1/2, 1/2)`` (cycles per sample *of that layer*), conserving energy: the spectrum is
-    read as piecewise constant over its bins (bin ``j`` spans ``(j - N//2 +- 1/2) / N``, periodic in
-    ``f``), and each new bin receives the energy that falls inside it. Sums are preserved exactly, so
-    a spectrum normalised to 1 stays normalised and a difference of such spectra still sums to 0.
-    ``n == N`` returns the spectrum unchanged.
+    Layers after a pooling layer run at half the sample rate, so their spectra have fewer bins. To
+    add the differences of layers at different depths (eqs 33-34) we put them on one grid of
+    normalised frequency ``[-1/2, 1/2)`` (cycles per sample *of that layer*), conserving energy: the
+    spectrum is read as piecewise constant over its bins (bin ``j`` spans ``(j - N//2 +- 1/2) / N``,
+    periodic in ``f``), and each new bin receives the energy that falls inside it. Sums are
+    preserved exactly, so a spectrum normalised to 1 stays normalised and a difference of such
+    spectra still sums to 0. ``n == N`` returns the spectrum unchanged.
     """
     s = _spectrum(spectrum, "spectrum")
     if s.ndim != 1:
@@ -538,7 +550,8 @@ def _accumulate(diffs, n, name: str) -> torch.Tensor:
 
 
 def acdiff(cdiffs, n: int | None = None) -> torch.Tensor:
-    """``ACDIFF(f) = sum_{n=1}^{N_CL} CDIFF_n(f)`` (paper 001, eq 33), on a common grid of ``n`` bins.
+    """``ACDIFF(f) = sum_{n=1}^{N_CL} CDIFF_n(f)`` (paper 001, eq 33), on a common grid of ``n``
+    bins.
 
     ``cdiffs``: the CDIFF of every convolution layer (:func:`cdiff`), possibly of different lengths;
     each is moved to ``n`` bins by :func:`to_grid` (default: the fewest bins among them, i.e. the
@@ -548,7 +561,8 @@ def acdiff(cdiffs, n: int | None = None) -> torch.Tensor:
 
 
 def aadiff(adiffs, n: int | None = None) -> torch.Tensor:
-    """``AADIFF(f) = sum_{n=1}^{N_AL} ADIFF_n(f)`` (paper 001, eq 34), on a common grid (see :func:`acdiff`)."""
+    """``AADIFF(f) = sum_{n=1}^{N_AL} ADIFF_n(f)`` (paper 001, eq 34), on a common grid (see
+    :func:`acdiff`)."""
     return _accumulate(adiffs, n, "adiffs")
 
 
@@ -556,9 +570,9 @@ def layer_differences(results: Mapping, pairs) -> dict[str, list]:
     """CDIFF and ADIFF of every (convolution, activation) block from probed spectra.
 
     ``results`` maps layer names to ``(psi_in, psi_out)`` (what ``probes.LayerSpectra`` returns);
-    ``pairs`` lists ``(conv_name, act_name)`` per block (``probes.conv_act_pairs(model)``). For block
-    ``i``: ``psi^x`` = input of the convolution, ``psi^y`` = input of the activation (the conv output,
-    after batch-norm when the network has it: the paper's ``convolution_bn``, Fig. 18a),
+    ``pairs`` lists ``(conv_name, act_name)`` per block (``probes.conv_act_pairs(model)``). For
+    block ``i``: ``psi^x`` = input of the convolution, ``psi^y`` = input of the activation (the conv
+    output, after batch-norm when the network has it: the paper's ``convolution_bn``, Fig. 18a),
     ``psi^a`` = output of the activation; ``CDIFF_i = psi^y - psi^x`` (eq 31),
     ``ADIFF_i = psi^a - psi^y`` (eq 32).
 
@@ -588,20 +602,21 @@ def layer_differences(results: Mapping, pairs) -> dict[str, list]:
 
 
 LambdaFit = namedtuple("LambdaFit", ["lam", "pearson", "explained"])
-LambdaFit.__doc__ = """Result of :func:`fit_lambda`: ``lam`` (least-squares lambda of eq 36), ``pearson``
-(correlation of ACDIFF and AADIFF; about -1 when they mirror each other) and ``explained``
-(``1 - ||AADIFF + lam ACDIFF||^2 / ||AADIFF||^2``, the fraction of AADIFF the fit accounts for)."""
+LambdaFit.__doc__ = """Result of :func:`fit_lambda`: ``lam`` (least-squares lambda of eq 36),
+``pearson`` (correlation of ACDIFF and AADIFF; about -1 when they mirror each other) and
+``explained`` (``1 - ||AADIFF + lam ACDIFF||^2 / ||AADIFF||^2``, the fraction of AADIFF the fit
+accounts for)."""
 
 
 def fit_lambda(acdiff_f, aadiff_f) -> LambdaFit:
     """Fit ``AADIFF(f) ~ -lambda ACDIFF(f)`` by least squares (paper 001, eq 36).
 
-    Eq 36 writes ``FEATURE = INPUT + ACDIFF + AADIFF = INPUT + (1 - lambda) ACDIFF`` with "lambda the
-    correlation coefficient decided by the specific convolution layer". We estimate it as the
-    least-squares slope through the origin, ``lambda = -<ACDIFF, AADIFF> / <ACDIFF, ACDIFF>``, and report
-    the Pearson correlation of the two curves beside it (the paper's wording admits either; they agree
-    in sign, and ``lambda`` near 1 with Pearson near -1 is the paper's claim "opposite directions,
-    close amplitudes").
+    Eq 36 writes ``FEATURE = INPUT + ACDIFF + AADIFF = INPUT + (1 - lambda) ACDIFF`` with
+    "lambda the correlation coefficient decided by the specific convolution layer". We estimate it
+    as the least-squares slope through the origin,
+    ``lambda = -<ACDIFF, AADIFF> / <ACDIFF, ACDIFF>``, and report the Pearson correlation of the two
+    curves beside it (the paper's wording admits either; they agree in sign, and ``lambda`` near 1
+    with Pearson near -1 is the paper's claim "opposite directions, close amplitudes").
     """
     c = _spectrum(acdiff_f, "acdiff").reshape(-1)
     a = _spectrum(aadiff_f, "aadiff").reshape(-1)

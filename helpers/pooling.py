@@ -1,37 +1,44 @@
-"""Pooling and deconvolution read as modulation (paper 001: Wu et al. 2022, section 3.3 and section 4).
+"""Pooling and deconvolution read as modulation (paper 001: Wu et al. 2022, section 3.3 and
+section 4).
 
-==========================================================  ======================================
-eq 27      average pooling = conv with ``1_K / K``, then the   :func:`avg_pool_as_conv`
-           pooling stride (exact at padded / ceil-mode edges)
-(eq 27)    the box filter's response (Dirichlet kernel)        :func:`box_response`
-eqs 28-29  spectral pooling (Rippel et al. 2015): keep the     :func:`spectral_pool`, :class:`SpectralPool1d`,
-           centred band of the DFT                             :class:`SpectralPool2d`, :func:`crop_window`
-eq 30      spectral pooling = circular conv with ``h`` (the    :func:`spectral_pool_kernel`,
-           inverse DFT of the crop window), then decimation    :func:`spectral_pool_as_conv`
-Zhang 2019 anti-aliased pooling: blur, then subsample          :func:`binomial_kernel`, :class:`BlurPool1d`,
-                                                              :class:`BlurPool2d`, :class:`MaxBlurPool1d`,
-                                                              :class:`MaxBlurPool2d`
-Springenberg learned pooling: a conv with stride 2             :class:`StridedConvPool1d`
-Zhang 2019 shift-equivariance and label consistency            :func:`fourier_shift`, :func:`shift_equivariance`,
-                                                              :func:`shift_consistency`
-section 4  deconvolution = zero insertion + conv with the      :func:`zero_insert`,
-           flipped, in/out-swapped kernel                      :func:`transposed_conv_as_zero_insertion`
-==========================================================  ======================================
+========================================================  ==========================================
+eq 27      average pooling = conv with ``1_K / K``, then  :func:`avg_pool_as_conv`
+           the pooling stride (exact at padded /
+           ceil-mode edges)
+(eq 27)    the box filter's response (Dirichlet kernel)   :func:`box_response`
+eqs 28-29  spectral pooling (Rippel et al. 2015): keep    :func:`spectral_pool`,
+           the centred band of the DFT                    :class:`SpectralPool1d`,
+                                                          :class:`SpectralPool2d`,
+                                                          :func:`crop_window`
+eq 30      spectral pooling = circular conv with ``h``    :func:`spectral_pool_kernel`,
+           (the inverse DFT of the crop window), then     :func:`spectral_pool_as_conv`
+           decimation
+Zhang 2019 anti-aliased pooling: blur, then subsample     :func:`binomial_kernel`,
+                                                          :class:`BlurPool1d`, :class:`BlurPool2d`,
+                                                          :class:`MaxBlurPool1d`,
+                                                          :class:`MaxBlurPool2d`
+Springenberg learned pooling: a conv with stride 2        :class:`StridedConvPool1d`
+Zhang 2019 shift-equivariance and label consistency       :func:`fourier_shift`,
+                                                          :func:`shift_equivariance`,
+                                                          :func:`shift_consistency`
+section 4  deconvolution = zero insertion + conv with     :func:`zero_insert`,
+           the flipped, in/out-swapped kernel             :func:`transposed_conv_as_zero_insertion`
+========================================================  ==========================================
 
-Conventions. Signals are ``(B, C, N)`` and images ``(B, C, H, W)``; the last one (two) dimensions are
-time (space). Frequencies are in cycles/sample. DFTs are torch's (unnormalised forward transform,
-``1/N`` on the inverse). Decimation by ``D`` keeps the samples ``0, D, 2D, ...``.
+Conventions. Signals are ``(B, C, N)`` and images ``(B, C, H, W)``; the last one (two) dimensions
+are time (space). Frequencies are in cycles/sample. DFTs are torch's (unnormalised forward
+transform, ``1/N`` on the inverse). Decimation by ``D`` keeps the samples ``0, D, 2D, ...``.
 
-**Spectral pooling and the Hermitian corner bins.** Keeping the centred ``M`` of ``N`` DFT bins keeps
-the frequencies ``k = -floor(M/2) .. ceil(M/2) - 1``. For odd ``M`` that band is symmetric and a real
-input gives a real output. For even ``M`` the band has the single bin ``-M/2`` without its mirror
-``+M/2``; we take **both** input bins ``+-M/2`` with weight 1/2 and add them into the output's
-Nyquist bin, ``Y[M/2] = (X[M/2] + X[-M/2]) / 2 = Re X[M/2]`` for a real input. The crop window is
-then Hermitian (``H[k] = 1`` for ``|k| < M/2``, ``1/2`` at ``|k| = M/2``, 0 elsewhere), its inverse
-DFT ``h`` is real and even, and eqs 28-30 hold exactly (:func:`spectral_pool_as_conv`). Rippel et
-al. instead zero the imaginary part of the self-conjugate bins; for a real input the two rules give
-the same output. In 2-D the rule is applied along each axis, so each of the four corner bins
-``(+-M1/2, +-M2/2)`` has weight 1/4.
+**Spectral pooling and the Hermitian corner bins.** Keeping the centred ``M`` of ``N`` DFT bins
+keeps the frequencies ``k = -floor(M/2) .. ceil(M/2) - 1``. For odd ``M`` that band is symmetric and
+a real input gives a real output. For even ``M`` the band has the single bin ``-M/2`` without its
+mirror ``+M/2``; we take **both** input bins ``+-M/2`` with weight 1/2 and add them into the
+output's Nyquist bin, ``Y[M/2] = (X[M/2] + X[-M/2]) / 2 = Re X[M/2]`` for a real input. The crop
+window is then Hermitian (``H[k] = 1`` for ``|k| < M/2``, ``1/2`` at ``|k| = M/2``, 0 elsewhere),
+its inverse DFT ``h`` is real and even, and eqs 28-30 hold exactly (:func:`spectral_pool_as_conv`).
+Rippel et al. instead zero the imaginary part of the self-conjugate bins; for a real input the two
+rules give the same output. In 2-D the rule is applied along each axis, so each of the four corner
+bins ``(+-M1/2, +-M2/2)`` has weight 1/4.
 
 **Scaling.** With torch's transforms, ``ifft_M(crop(fft_N(x)))`` is ``N/M`` times the decimated,
 filtered signal. :func:`spectral_pool` divides by ``N/M`` (``rescale=True``, default), so that, like
@@ -99,7 +106,8 @@ def _signal_nd(x, name: str, nd: int) -> torch.Tensor:
 # eq 27: average pooling is a convolution with the ones kernel / K, then the stride
 # --------------------------------------------------------------------------------------------
 def _pool_out_size(n: int, k: int, s: int, p: int, ceil_mode: bool) -> int:
-    """PyTorch's pooling output size (a last window must start inside the input or its left padding)."""
+    """PyTorch's pooling output size (a last window must start inside the input or its left
+    padding)."""
     span = n + 2 * p - k
     out = (span + (s - 1 if ceil_mode else 0)) // s + 1
     if ceil_mode and (out - 1) * s >= n + p:
@@ -144,7 +152,8 @@ def avg_pool_as_conv(
     sizes = t.shape[2:]
     if any(n + 2 * pi < ki for n, pi, ki in zip(sizes, p, k)):
         raise ValueError(
-            f"kernel_size {k} is larger than the padded input {tuple(n + 2 * pi for n, pi in zip(sizes, p))}"
+            f"kernel_size {k} is larger than the padded input "
+            f"{tuple(n + 2 * pi for n, pi in zip(sizes, p))}"
         )
     outs = [_pool_out_size(n, ki, si, pi, ceil_mode) for n, ki, si, pi in zip(sizes, k, s, p)]
     # pad: p zeros on each side, and on the right as many more as the last (ceil-mode) window needs
@@ -176,9 +185,9 @@ def avg_pool_as_conv(
 def box_response(kernel_size, freqs) -> torch.Tensor:
     """Magnitude response of the box filter ``1_K / K`` of eq 27 (the Dirichlet kernel).
 
-    1-D: ``|H(f)| = |sin(pi K f) / (K sin(pi f))|`` with ``f`` in cycles/sample (``w = 2 pi f``), 1 at
-    ``f = 0`` (and at every integer ``f``). 2-D: the product of the two 1-D responses on the grid
-    ``freqs = (f1, f2)``; for 2x2 average pooling this is ``|cos(pi f1) cos(pi f2)|`` =
+    1-D: ``|H(f)| = |sin(pi K f) / (K sin(pi f))|`` with ``f`` in cycles/sample (``w = 2 pi f``),
+    1 at ``f = 0`` (and at every integer ``f``). 2-D: the product of the two 1-D responses on the
+    grid ``freqs = (f1, f2)``; for 2x2 average pooling this is ``|cos(pi f1) cos(pi f2)|`` =
     ``|cos(w1/2) cos(w2/2)|``.
 
     Args:
@@ -233,7 +242,8 @@ def crop_window(n: int, size: int) -> torch.Tensor:
 
 
 def _crop_axis(X: torch.Tensor, size: int, dim: int) -> torch.Tensor:
-    """Keep the centred ``size`` bins of the (unshifted) spectrum along ``dim``; merge the corner bins."""
+    """Keep the centred ``size`` bins of the (unshifted) spectrum along ``dim``; merge the corner
+    bins."""
     n = X.shape[dim]
     if size == n:
         return X
@@ -264,15 +274,15 @@ def spectral_pool(x, size, rescale: bool = True) -> torch.Tensor:
     """Spectral pooling (Rippel, Snoek & Adams 2015; paper 001 eqs 28-29): keep the centred band.
 
     ``x`` is transformed with the DFT over its last one (``(B, C, N)``) or two (``(B, C, H, W)``)
-    dimensions, the centred ``size`` bins (lowest frequencies) are kept -- the window ``H`` of eq 29,
-    with the Hermitian treatment of the even-size corner bins of the module docstring -- and the
-    inverse DFT of that smaller spectrum is the output, real for even and odd sizes.
+    dimensions, the centred ``size`` bins (lowest frequencies) are kept -- the window ``H`` of
+    eq 29, with the Hermitian treatment of the even-size corner bins of the module docstring -- and
+    the inverse DFT of that smaller spectrum is the output, real for even and odd sizes.
 
     Args:
         x: ``(B, C, N)`` or ``(B, C, H, W)`` real tensor (differentiable).
         size: output length ``M`` (int) or ``(M1, M2)``; each at most the input's size.
-        rescale: divide by ``N / M`` (per axis) so a constant stays constant (default); ``False`` gives
-            the raw ``ifft_M(crop(fft_N(x)))``.
+        rescale: divide by ``N / M`` (per axis) so a constant stays constant (default); ``False``
+            gives the raw ``ifft_M(crop(fft_N(x)))``.
 
     Returns:
         ``(B, C, M)`` or ``(B, C, M1, M2)``, the dtype of ``x``.
@@ -311,11 +321,11 @@ def spectral_pool_kernel(n, size) -> torch.Tensor:
 def spectral_pool_as_conv(x, size) -> torch.Tensor:
     """Eqs 28-30 in the time domain: circular convolution with ``h``, then decimation by ``N / M``.
 
-    ``(x (*) h)[n] = sum_k h[k] x[(n - k) mod N]`` is computed directly (a depthwise convolution on the
-    circularly padded input, no FFT), then every ``D = N / M``-th sample is kept. This equals
-    ``spectral_pool(x, size)`` (``rescale=True``) exactly, and ``spectral_pool(x, size, rescale=False)``
-    divided by ``D`` -- the scale factor of the unnormalised DFTs. ``N`` must be a multiple of ``M``
-    (per axis) for decimation to be defined.
+    ``(x (*) h)[n] = sum_k h[k] x[(n - k) mod N]`` is computed directly (a depthwise convolution on
+    the circularly padded input, no FFT), then every ``D = N / M``-th sample is kept. This equals
+    ``spectral_pool(x, size)`` (``rescale=True``) exactly, and
+    ``spectral_pool(x, size, rescale=False)`` divided by ``D`` -- the scale factor of the
+    unnormalised DFTs. ``N`` must be a multiple of ``M`` (per axis) for decimation to be defined.
     """
     t, nd = _signal(x)
     sz = _sizes(t, nd, size)
@@ -351,8 +361,8 @@ class _SpectralPool(nn.Module):
         super().__init__()
         if (size is None) == (factor is None):
             raise ValueError(
-                f"give exactly one of size (output size) and factor (reduction), got size={size!r}, "
-                f"factor={factor!r}"
+                f"give exactly one of size (output size) and factor (reduction), "
+                f"got size={size!r}, factor={factor!r}"
             )
         self.size = None if size is None else checks.int_tuple(size, "size", self.nd, 1)
         self.factor = None if factor is None else checks.int_tuple(factor, "factor", self.nd, 1)
@@ -377,7 +387,8 @@ class SpectralPool1d(_SpectralPool):
 
 
 class SpectralPool2d(_SpectralPool):
-    """:func:`spectral_pool` as a layer for ``(B, C, H, W)``: ``size=(M1, M2)`` or ``factor=(D1, D2)``."""
+    """:func:`spectral_pool` as a layer for ``(B, C, H, W)``: ``size=(M1, M2)`` or
+    ``factor=(D1, D2)``."""
 
     nd = 2
 
@@ -386,10 +397,12 @@ class SpectralPool2d(_SpectralPool):
 # anti-aliased pooling (Zhang 2019) and learned pooling (Springenberg et al. 2015)
 # --------------------------------------------------------------------------------------------
 def binomial_kernel(size: int) -> torch.Tensor:
-    """The binomial low-pass ``C(size-1, k) / 2^(size-1)`` (float64, sums to 1): Zhang's blur filters.
+    """The binomial low-pass ``C(size-1, k) / 2^(size-1)`` (float64, sums to 1): Zhang's blur
+    filters.
 
-    ``size = 2`` is the box ``[1, 1]/2`` (average pooling), 3 is ``[1, 2, 1]/4``, 5 ``[1, 4, 6, 4, 1]/16``;
-    its response is ``|cos(pi f)|^(size-1)``, zero at the Nyquist frequency ``f = 1/2``.
+    ``size = 2`` is the box ``[1, 1]/2`` (average pooling), 3 is ``[1, 2, 1]/4``,
+    5 ``[1, 4, 6, 4, 1]/16``; its response is ``|cos(pi f)|^(size-1)``, zero at the Nyquist
+    frequency ``f = 1/2``.
     """
     size = checks.integer(size, "size", 1)
     c = torch.tensor([math.comb(size - 1, k) for k in range(size)], dtype=torch.float64)
@@ -494,7 +507,8 @@ class StridedConvPool1d(nn.Conv1d):
 # shift-equivariance (Zhang 2019)
 # --------------------------------------------------------------------------------------------
 def fourier_shift(x, shift: float, dim: int = -1) -> torch.Tensor:
-    """Delay ``x`` by ``shift`` samples (any real number) circularly along ``dim``: the band-limited shift.
+    """Delay ``x`` by ``shift`` samples (any real number) circularly along ``dim``: the band-limited
+    shift.
 
     ``X[k] -> X[k] exp(-2 pi i k shift / N)``; for even ``N`` the Nyquist bin gets ``cos(pi shift)``
     (its real, Hermitian part) so a real input stays real. An integer shift equals ``torch.roll``.
@@ -515,14 +529,15 @@ def fourier_shift(x, shift: float, dim: int = -1) -> torch.Tensor:
 
 
 def shift_equivariance(layer, x, shift: int = 1, stride: int = 2) -> float:
-    """Relative equivariance error of a down-sampling layer under a circular input shift (Zhang 2019).
+    """Relative equivariance error of a down-sampling layer under a circular input shift
+    (Zhang 2019).
 
-    ``err = ||layer(roll(x, shift)) - S_{shift/stride} layer(x)|| / ||layer(x)||``, where ``roll`` is
-    a **circular** shift of the input along its last dimension and ``S_d`` the band-limited
-    (:func:`fourier_shift`) delay of the output by ``d = shift / stride`` of its samples. A layer that
-    commutes with shifts at every resolution (an ideal low-pass then decimation) scores 0; a shift by a
-    multiple of ``stride`` is an integer output shift. Evaluated without gradients, in the layer's
-    current mode.
+    ``err = ||layer(roll(x, shift)) - S_{shift/stride} layer(x)|| / ||layer(x)||``, where ``roll``
+    is a **circular** shift of the input along its last dimension and ``S_d`` the band-limited
+    (:func:`fourier_shift`) delay of the output by ``d = shift / stride`` of its samples. A layer
+    that commutes with shifts at every resolution (an ideal low-pass then decimation) scores 0; a
+    shift by a multiple of ``stride`` is an integer output shift. Evaluated without gradients, in
+    the layer's current mode.
 
     Args:
         layer: a callable (module or function) mapping ``(B, C, N)`` to ``(B, C, N / stride)``.
@@ -549,11 +564,12 @@ def shift_equivariance(layer, x, shift: int = 1, stride: int = 2) -> float:
 
 
 def shift_consistency(model, x, shift: int = 1) -> float:
-    """Zhang's classification consistency: the fraction of inputs whose predicted class does not change
-    when the input is shifted circularly (``torch.roll`` along the last dimension) by ``shift`` samples.
+    """Zhang's classification consistency: the fraction of inputs whose predicted class does not
+    change when the input is shifted circularly (``torch.roll`` along the last dimension) by
+    ``shift`` samples.
 
-    ``model`` maps ``x`` (``(B, ...)``) to logits ``(B, classes)``; it is run without gradients in its
-    current mode (call ``model.eval()`` first).
+    ``model`` maps ``x`` (``(B, ...)``) to logits ``(B, classes)``; it is run without gradients in
+    its current mode (call ``model.eval()`` first).
     """
     checks.function(model, "model", "callable (an nn.Module)")
     t = checks.tensor(x, "x", allow_complex=False)
@@ -570,12 +586,13 @@ def shift_consistency(model, x, shift: int = 1) -> float:
 # section 4: deconvolution (transposed convolution) = zero insertion + convolution
 # --------------------------------------------------------------------------------------------
 def zero_insert(x, factor, ndim: int = 1) -> torch.Tensor:
-    """Insert ``factor - 1`` zeros after every sample along the last ``ndim`` dimensions (expansion).
+    """Insert ``factor - 1`` zeros after every sample along the last ``ndim`` dimensions
+    (expansion).
 
     Length ``N -> N * factor``: ``z[n * factor] = x[n]``, zero elsewhere. Its DFT is the input's DFT
-    repeated ``factor`` times, ``Z[k] = X[k mod N]``: the spectral images of up-sampling, each with the
-    energy of the original band. (A transposed convolution uses the first ``(N - 1) * factor + 1``
-    samples.)
+    repeated ``factor`` times, ``Z[k] = X[k mod N]``: the spectral images of up-sampling, each with
+    the energy of the original band. (A transposed convolution uses the first
+    ``(N - 1) * factor + 1`` samples.)
     """
     t = checks.tensor(x, "x", allow_complex=False)
     ndim = checks.integer(ndim, "ndim", 1, 2, note=" (dimensions to expand)", type_error=ValueError)
@@ -594,16 +611,19 @@ def zero_insert(x, factor, ndim: int = 1) -> torch.Tensor:
 def transposed_conv_as_zero_insertion(
     x, weight, bias=None, stride=1, padding=0, output_padding=0
 ) -> torch.Tensor:
-    """A transposed convolution ("deconvolution", paper 001 section 4) as zero insertion + convolution.
+    """A transposed convolution ("deconvolution", paper 001 section 4) as zero insertion +
+    convolution.
 
     ``conv_transpose(x, w) = conv(pad(zero_insert(x, stride)), flip(w)^T)``: insert ``stride - 1``
-    zeros between samples (length ``(N - 1) stride + 1``), pad ``k - 1 - padding`` zeros on both sides
-    (plus ``output_padding`` on the right; a negative pad crops), and correlate with the kernel flipped
-    in time (space) and with in- and out-channels swapped, ``w'[q, p] = flip(w[p, q])``, stride 1.
+    zeros between samples (length ``(N - 1) stride + 1``), pad ``k - 1 - padding`` zeros on both
+    sides (plus ``output_padding`` on the right; a negative pad crops), and correlate with the
+    kernel flipped in time (space) and with in- and out-channels swapped,
+    ``w'[q, p] = flip(w[p, q])``, stride 1.
 
     Args:
         x: ``(B, C_in, N)`` or ``(B, C_in, H, W)``.
-        weight: ``(C_in, C_out, k)`` or ``(C_in, C_out, k1, k2)`` (PyTorch's transposed-conv layout).
+        weight: ``(C_in, C_out, k)`` or ``(C_in, C_out, k1, k2)`` (PyTorch's transposed-conv
+            layout).
         bias: ``(C_out,)`` or ``None``.
         stride, padding, output_padding: ints or tuples as in ``F.conv_transpose1d/2d``
             (``output_padding < stride``).
@@ -614,7 +634,8 @@ def transposed_conv_as_zero_insertion(
     w = checks.tensor(weight, "weight", allow_complex=False)
     if w.ndim not in (3, 4):
         raise ValueError(
-            f"weight must have shape (C_in, C_out, k) or (C_in, C_out, k1, k2), got shape {tuple(w.shape)}"
+            f"weight must have shape (C_in, C_out, k) or (C_in, C_out, k1, k2), "
+            f"got shape {tuple(w.shape)}"
         )
     nd = w.ndim - 2
     t = _signal_nd(x, "x", nd)

@@ -10,8 +10,8 @@ network's "proxy kernels". This module provides
   into an order-M series: kernels by "outer convolution");
 * :class:`VolterraSeries` with :func:`network_series`: the closed-form kernels of a stack of
   convolutions and smooth element-wise activations (Taylor series of the activation at the
-  layer's operating point), and :func:`sigmoid_two_layer_kernels` / :func:`sigmoid_three_layer_kernels`,
-  the paper's white-box formulas written out;
+  layer's operating point), and :func:`sigmoid_two_layer_kernels` /
+  :func:`sigmoid_three_layer_kernels`, the paper's white-box formulas written out;
 * :func:`proxy_kernels` (dense derivatives with ``torch.func``) and :func:`local_kernels` (the
   shift-invariant kernels of a convolutional network, cut to its receptive field), by automatic
   differentiation or by central finite differences (``method="fd"``), for comparison;
@@ -25,13 +25,16 @@ Conventions (stated once, used everywhere):
   ``x(t - tau_1) ... x(t - tau_n)``. In ``"valid"`` mode with stride ``S`` and zero padding ``P``
   (per spatial dimension) the output at ``t`` is (eq V1)
 
-  ``y[o, t] = sum_{c_i, tau_i} H_n[o, c_1, tau_1, ..., c_n, tau_n] prod_i x_P[c_i, S t + K - 1 - tau_i]``
+  ``y[o, t] = sum_{c_i, tau_i} H_n[o, c_1, tau_1, ..., c_n, tau_n]
+  prod_i x_P[c_i, S t + K - 1 - tau_i]``
 
-  where ``x_P`` is ``x`` zero-padded by ``P`` and ``K`` the kernel size; ``"full"`` is ``P = K - 1``.
-  PyTorch's ``Conv`` layers correlate (``w[j]`` multiplies ``x[S t - P + j]``), so a conv weight
-  is a Volterra order-1 kernel after a flip of its spatial axes; :func:`network_series` does that.
-* **Kernel layout**: order 0 ``(C_out,)``; order n ``(C_out,) + n * (C_in, *K)``, i.e. ``1 + n (1 + ndim)``
-  dimensions, where ``ndim`` is 1 (signals) or 2 (images); inputs are ``(B, C_in, *spatial)``.
+  where ``x_P`` is ``x`` zero-padded by ``P`` and ``K`` the kernel size; ``"full"`` is
+  ``P = K - 1``. PyTorch's ``Conv`` layers correlate (``w[j]`` multiplies ``x[S t - P + j]``), so
+  a conv weight is a Volterra order-1 kernel after a flip of its spatial axes;
+  :func:`network_series` does that.
+* **Kernel layout**: order 0 ``(C_out,)``; order n ``(C_out,) + n * (C_in, *K)``, i.e.
+  ``1 + n (1 + ndim)`` dimensions, where ``ndim`` is 1 (signals) or 2 (images); inputs are
+  ``(B, C_in, *spatial)``.
 * **Proxy kernels** (autograd): order 0 ``= f(0)``, order 1 ``=`` the Jacobian at 0, order 2 ``=``
   half the Hessian at 0 (symmetric; compare other order-2 kernels after :func:`symmetrize`).
 """
@@ -107,8 +110,8 @@ def _kernel_blocks(kernel: torch.Tensor, order: int, ndim: int, name: str = "ker
         b = tuple(kernel.shape[1 + i * (1 + ndim) : 1 + (i + 1) * (1 + ndim)])
         if b != block:
             raise ValueError(
-                f"{name}: every (C_in, *K) block of an order-{order} kernel must have the same shape, "
-                f"got {block} and {b} in shape {tuple(kernel.shape)}"
+                f"{name}: every (C_in, *K) block of an order-{order} kernel must have the same "
+                f"shape, got {block} and {b} in shape {tuple(kernel.shape)}"
             )
     return kernel.shape[0], block[0], block[1:]
 
@@ -127,7 +130,8 @@ def relative_error(a, b) -> float:
 
 # ---------------------------------------------------------------------- Volterra convolution
 def _patches(x: torch.Tensor, K: tuple, stride: tuple, padding: tuple) -> torch.Tensor:
-    """``(B, C, *L)`` -> ``(B, *T, C * prod K)``: flipped windows, ``p[.., c, tau] = x_P[c, S t + K - 1 - tau]``."""
+    """``(B, C, *L)`` -> ``(B, *T, C * prod K)``: flipped windows,
+    ``p[.., c, tau] = x_P[c, S t + K - 1 - tau]``."""
     ndim = len(K)
     pad = []
     for p in reversed(padding):
@@ -150,21 +154,25 @@ def _patches(x: torch.Tensor, K: tuple, stride: tuple, padding: tuple) -> torch.
 def volterra_conv(
     x, kernel, order: int, ndim: int = 1, mode: str = "valid", stride=1, padding=0
 ) -> torch.Tensor:
-    """Order-n Volterra convolution ``H_n * x^n`` (eq V1 of the module docstring; Li et al. 2021, eq 1).
+    """Order-n Volterra convolution ``H_n * x^n`` (eq V1 of the module docstring; Li et al. 2021,
+    eq 1).
 
-    ``y[b, o, t] = sum_{c_i, tau_i} H_n[o, c_1, tau_1, ..., c_n, tau_n] prod_{i=1..n} x_P[b, c_i, S t + K - 1 - tau_i]``
+    ``y[b, o, t] = sum_{c_i, tau_i} H_n[o, c_1, tau_1, ..., c_n, tau_n]
+    prod_{i=1..n} x_P[b, c_i, S t + K - 1 - tau_i]``
 
     Args:
         x: input ``(B, C_in, L)`` (``ndim=1``) or ``(B, C_in, H, W)`` (``ndim=2``).
         kernel: ``(C_out,)`` for order 0, else ``(C_out,) + order * (C_in, *K)``.
-        order: n >= 0. Order 0 returns ``H_0`` shaped ``(B, C_out, 1, ...)`` (broadcasts to any output).
+        order: n >= 0. Order 0 returns ``H_0`` shaped ``(B, C_out, 1, ...)`` (broadcasts to any
+            output).
         ndim: 1 or 2 spatial dimensions.
         mode: ``"valid"`` (only positions where the kernel fits inside the zero-padded input) or
             ``"full"`` (zero padding ``K - 1`` on every side, overriding ``padding``).
         stride, padding: int or one per spatial dimension (``S`` and ``P`` of eq V1).
 
     Returns:
-        ``(B, C_out, *T)`` with ``T = (L + 2P - K) // S + 1`` per dimension; dtype of ``x``/``kernel``.
+        ``(B, C_out, *T)`` with ``T = (L + 2P - K) // S + 1`` per dimension; dtype of
+        ``x``/``kernel``.
     """
     order = checks.integer(order, "order", 0)
     ndim = checks.ndim(ndim)
@@ -223,7 +231,8 @@ def _as_kernel_dict(kernels, name="kernels") -> dict:
 def volterra_series(
     x, kernels, ndim: int = 1, mode: str = "valid", stride=1, padding=0
 ) -> torch.Tensor:
-    """A finite Volterra series ``y = sum_n H_n * x^n`` (Li et al. 2021, eq 2), each term by :func:`volterra_conv`.
+    """A finite Volterra series ``y = sum_n H_n * x^n`` (Li et al. 2021, eq 2), each term by
+    :func:`volterra_conv`.
 
     ``kernels``: ``{order: kernel}`` or a list indexed by order (``None`` entries are skipped).
     All kernels of order >= 1 must share ``C_in`` and ``K`` (the output grid); an order-0 kernel
@@ -272,8 +281,9 @@ def compose_conv(h, g, stride=1, ndim: int = 1) -> torch.Tensor:
     the composite is the full convolution of ``h`` with ``g`` dilated by ``s``:
 
     ``H[c2, c0, m] = sum_{c1} sum_{s sigma + tau = m} g[c2, c1, sigma] h[c1, c0, tau]``,
-    of size ``K1 + s (K2 - 1)`` and stride ``s s_g`` (receptive fields 3, 7, 15, 31 for four kernels of
-    size 3 with strides 2, 2, 2, 1). Bias-free; for biases and activations use :func:`network_series`.
+    of size ``K1 + s (K2 - 1)`` and stride ``s s_g`` (receptive fields 3, 7, 15, 31 for four
+    kernels of size 3 with strides 2, 2, 2, 1). Bias-free; for biases and activations use
+    :func:`network_series`.
     """
     ndim = checks.ndim(ndim)
     h, g = _tensor(h, "h"), _tensor(g, "g")
@@ -290,13 +300,15 @@ def compose_conv(h, g, stride=1, ndim: int = 1) -> torch.Tensor:
 
 
 def outer_conv(G, factors, stride: int = 1) -> torch.Tensor:
-    """Outer convolution (single channel, 1-D): an order-M kernel ``G`` applied to factors of orders n_i.
+    """Outer convolution (single channel, 1-D): an order-M kernel ``G`` applied to factors of
+    orders n_i.
 
-    ``K[rho_1, ..., rho_M] = sum_{tau_1..tau_M} G[tau_1..tau_M] prod_i F_i[rho_i - s tau_i 1]``, where
-    ``rho_i`` is the block of ``n_i`` indices of factor ``F_i`` and ``s`` the stride of the inner
-    system. The result has order ``sum n_i``; an order-0 factor (a scalar) just multiplies. This is
-    how an order-M series applied to an order-N one gives order ``N M`` (Li et al. 2021, sec 3).
-    ``G``: shape ``(K_G,) * M``; ``factors``: M tensors of shapes ``(K_i,) * n_i``, all ``K_i`` equal.
+    ``K[rho_1, ..., rho_M] = sum_{tau_1..tau_M} G[tau_1..tau_M] prod_i F_i[rho_i - s tau_i 1]``,
+    where ``rho_i`` is the block of ``n_i`` indices of factor ``F_i`` and ``s`` the stride of the
+    inner system. The result has order ``sum n_i``; an order-0 factor (a scalar) just multiplies.
+    This is how an order-M series applied to an order-N one gives order ``N M`` (Li et al. 2021,
+    sec 3). ``G``: shape ``(K_G,) * M``; ``factors``: M tensors of shapes ``(K_i,) * n_i``, all
+    ``K_i`` equal.
     """
     G = _tensor(G, "G")
     checks.sequence(factors, "factors", "a list of tensors")
@@ -312,7 +324,8 @@ def outer_conv(G, factors, stride: int = 1) -> torch.Tensor:
     sizes = {n for f in factors for n in f.shape}
     if len(sizes) > 1:
         raise ValueError(
-            f"factors must share one kernel size on all axes, got shapes {[tuple(f.shape) for f in factors]}"
+            f"factors must share one kernel size on all axes, "
+            f"got shapes {[tuple(f.shape) for f in factors]}"
         )
     Kf = sizes.pop() if sizes else 1
     Kg = G.shape[0] if M else 1
@@ -337,7 +350,8 @@ def outer_conv(G, factors, stride: int = 1) -> torch.Tensor:
 
 
 def compose_series(outer: dict, inner: dict, max_order: int, stride: int = 1) -> dict:
-    """Kernels of ``outer(inner(x))`` for single-channel 1-D series (``{order: (K,) * order}``), up to ``max_order``.
+    """Kernels of ``outer(inner(x))`` for single-channel 1-D series (``{order: (K,) * order}``), up
+    to ``max_order``.
 
     ``K_k = sum_m sum_{n_1 + ... + n_m = k} outer_conv(G_m, [H_{n_1}, ..., H_{n_m}])``, including
     order-0 factors of ``inner`` (Li et al. 2021, sec 3, order-N into order-M gives order N M).
@@ -419,9 +433,12 @@ def identity_series(channels: int, ndim: int = 1, dtype=torch.float64) -> Volter
 def series_conv(series: VolterraSeries, weight, bias=None, stride=1, padding=0) -> VolterraSeries:
     """Apply a convolution (kernel in true-convolution orientation) after ``series``.
 
-    ``weight``: ``(C2, C1, *Kw)``. Order 0: ``H0'[c2] = sum_{c1} (sum_sigma w[c2, c1, sigma]) H0[c1] + b[c2]``.
-    Order n: ``H_n'[c2, (c0, rho_1), ..., (c0, rho_n)] = sum_{c1, sigma} w[c2, c1, sigma] H_n[c1, rho_1 - S sigma, ...]``
-    (every block shifted by the same ``S sigma``, ``S`` the series' stride), of size ``K + S (Kw - 1)``.
+    ``weight``: ``(C2, C1, *Kw)``. Order 0:
+    ``H0'[c2] = sum_{c1} (sum_sigma w[c2, c1, sigma]) H0[c1] + b[c2]``.
+    Order n: ``H_n'[c2, (c0, rho_1), ..., (c0, rho_n)] =
+    sum_{c1, sigma} w[c2, c1, sigma] H_n[c1, rho_1 - S sigma, ...]``
+    (every block shifted by the same ``S sigma``, ``S`` the series' stride), of size
+    ``K + S (Kw - 1)``.
     """
     checks.instance(series, "series", VolterraSeries, "a VolterraSeries")
     nd = series.ndim
@@ -464,7 +481,8 @@ def series_conv(series: VolterraSeries, weight, bias=None, stride=1, padding=0) 
 
 
 def activation_derivatives(fn: Callable, at, max_order: int) -> torch.Tensor:
-    """``fn^(j)(at) / j!`` for ``j = 0..max_order`` (rows) at every entry of ``at`` (columns), by nested ``torch.func.grad``."""
+    """``fn^(j)(at) / j!`` for ``j = 0..max_order`` (rows) at every entry of ``at`` (columns), by
+    nested ``torch.func.grad``."""
     checks.function(fn, "fn", "a callable element-wise activation")
     at = _tensor(at, "at")
     max_order = checks.integer(max_order, "max_order", 0)
@@ -477,7 +495,8 @@ def activation_derivatives(fn: Callable, at, max_order: int) -> torch.Tensor:
 
 
 def _series_product(A: dict, B: dict, max_order: int) -> dict:
-    """Point-wise product of two series (orders >= 1, same channels and grid): ``H = A_n1 (x) B_n2`` per channel."""
+    """Point-wise product of two series (orders >= 1, same channels and grid):
+    ``H = A_n1 (x) B_n2`` per channel."""
     out = {}
     for n1, a in A.items():
         for n2, b in B.items():
@@ -493,12 +512,14 @@ def _series_product(A: dict, B: dict, max_order: int) -> dict:
 
 
 def series_activation(series: VolterraSeries, fn: Callable, max_order: int) -> VolterraSeries:
-    """Apply an element-wise activation after ``series``, by its Taylor series at the operating point.
+    """Apply an element-wise activation after ``series``, by its Taylor series at the operating
+    point.
 
     With ``z = c + Z`` (``c = H_0`` per channel, ``Z`` the orders >= 1),
-    ``fn(z) = sum_j fn^(j)(c) / j! Z^j`` (Li et al. 2021, sec 4: sigmoid(z) = 1/2 + z/4 - z^3/48 + ...),
-    products of series taken order by order, truncated at ``max_order``. Exact when ``fn`` is a
-    polynomial of degree ``d`` and ``max_order`` covers every product.
+    ``fn(z) = sum_j fn^(j)(c) / j! Z^j`` (Li et al. 2021, sec 4:
+    sigmoid(z) = 1/2 + z/4 - z^3/48 + ...), products of series taken order by order, truncated at
+    ``max_order``. Exact when ``fn`` is a polynomial of degree ``d`` and ``max_order`` covers every
+    product.
     """
     checks.instance(series, "series", VolterraSeries, "a VolterraSeries")
     max_order = checks.integer(max_order, "max_order", 0)
@@ -521,7 +542,8 @@ def series_activation(series: VolterraSeries, fn: Callable, max_order: int) -> V
     return VolterraSeries(out, series.ndim, series.stride, series.padding)
 
 
-#: Element-wise activations :func:`network_series` knows (any module with ``elementwise = True`` works too).
+#: Element-wise activations :func:`network_series` knows (any module with ``elementwise = True``
+#: works too).
 ELEMENTWISE = (nn.Sigmoid, nn.Tanh, nn.Identity, nn.SiLU, nn.Softplus, nn.GELU, nn.ELU)
 
 
@@ -532,14 +554,16 @@ def network_series(
     ndim: int | None = None,
     dtype=torch.float64,
 ) -> VolterraSeries:
-    """Closed-form ("white-box") Volterra kernels of a stack of convolutions and element-wise activations.
+    """Closed-form ("white-box") Volterra kernels of a stack of convolutions and element-wise
+    activations.
 
     ``model``: an ``nn.Sequential`` (nested ones are flattened) of ``Conv1d``/``Conv2d`` (groups 1,
     dilation 1, zero padding) and element-wise activations (:data:`ELEMENTWISE`, or any module with
     an attribute ``elementwise = True``). Each convolution composes by :func:`series_conv`, each
     activation by its Taylor series at the layer's operating point (:func:`series_activation`),
     truncated at ``max_order``. For polynomial activations the series is exact once ``max_order``
-    reaches the network's degree; for sigmoid it is the small-input approximation of Li et al. (2021).
+    reaches the network's degree; for sigmoid it is the small-input approximation of Li et al.
+    (2021).
     """
     checks.instance(
         model, "model", nn.Module, "a torch.nn.Module (an nn.Sequential of convs and activations)"
@@ -589,7 +613,8 @@ def network_series(
 
 
 def sigmoid_taylor(z, order: int = 5) -> torch.Tensor:
-    """Maclaurin polynomial of the sigmoid: ``1/2 + z/4 - z^3/48 + z^5/480 - 17 z^7/80640`` up to ``order``."""
+    """Maclaurin polynomial of the sigmoid: ``1/2 + z/4 - z^3/48 + z^5/480 - 17 z^7/80640`` up to
+    ``order``."""
     z = _tensor(z, "z")
     order = checks.integer(order, "order", 0, 7, note=" (terms tabulated up to z^7)")
     coefs = {0: 0.5, 1: 0.25, 3: -1 / 48, 5: 1 / 480, 7: -17 / 80640}
@@ -618,13 +643,14 @@ def _kernel_vector(v, name):
 
 
 def sigmoid_two_layer_kernels(h, g) -> dict:
-    """Closed-form kernels of the two-layer net ``y = g * sigmoid(h * x)`` (1-D, single channel, no bias).
+    """Closed-form kernels of the two-layer net ``y = g * sigmoid(h * x)`` (1-D, single channel,
+    no bias).
 
     From ``sigmoid(z) = 1/2 + z/4 - z^3/48 + ...`` (Li et al. 2021, sec 4.1):
     ``H_0 = sum(g)/2``, ``H_1 = (1/4) g * h`` (full convolution), ``H_2 = 0``,
-    ``H_3 = -(1/48) outer_conv(g, [h (x) h (x) h])`` (g applied to the cubic term ``(h * x)^3``, whose
-    kernel is the outer product ``h (x) h (x) h``). Kernels in true-convolution orientation, shapes
-    ``()``, ``(K,)``, ``(K, K)``, ``(K, K, K)`` with ``K = len(h) + len(g) - 1``.
+    ``H_3 = -(1/48) outer_conv(g, [h (x) h (x) h])`` (g applied to the cubic term ``(h * x)^3``,
+    whose kernel is the outer product ``h (x) h (x) h``). Kernels in true-convolution orientation,
+    shapes ``()``, ``(K,)``, ``(K, K)``, ``(K, K, K)`` with ``K = len(h) + len(g) - 1``.
     """
     h, g = _kernel_vector(h, "h"), _kernel_vector(g, "g")
     K = len(h) + len(g) - 1
@@ -637,12 +663,14 @@ def sigmoid_two_layer_kernels(h, g) -> dict:
 
 
 def sigmoid_three_layer_kernels(h, g, f) -> dict:
-    """Closed-form kernels of ``y = f * sigmoid(g * sigmoid(h * x))`` up to order 2 (1-D, single channel, no bias).
+    """Closed-form kernels of ``y = f * sigmoid(g * sigmoid(h * x))`` up to order 2 (1-D, single
+    channel, no bias).
 
-    With ``c = sum(g)/2`` (the inner sigmoid layer's output at x = 0 summed by g) and ``u = (1/4) g * h``:
-    ``H_0 = sum(f) sigmoid(c)``, ``H_1 = sigmoid'(c) f * u``, ``H_2 = (sigmoid''(c)/2) outer_conv(f, [u (x) u])``,
-    where ``sigmoid' = s(1 - s)`` and ``sigmoid'' = s(1 - s)(1 - 2s)``, ``s = sigmoid(c)``
-    (Li et al. 2021, sec 4.1, the three-layer case).
+    With ``c = sum(g)/2`` (the inner sigmoid layer's output at x = 0 summed by g) and
+    ``u = (1/4) g * h``: ``H_0 = sum(f) sigmoid(c)``, ``H_1 = sigmoid'(c) f * u``,
+    ``H_2 = (sigmoid''(c)/2) outer_conv(f, [u (x) u])``, where ``sigmoid' = s(1 - s)`` and
+    ``sigmoid'' = s(1 - s)(1 - 2s)``, ``s = sigmoid(c)`` (Li et al. 2021, sec 4.1, the three-layer
+    case).
     """
     h, g, f = _kernel_vector(h, "h"), _kernel_vector(g, "g"), _kernel_vector(f, "f")
     c = g.sum() / 2
@@ -676,7 +704,8 @@ def receptive_field(kernel_sizes, strides, paddings=None) -> tuple[int, int, int
 
 
 def conv_geometry(model: nn.Module) -> tuple[int, int, int]:
-    """:func:`receptive_field` of the Conv layers of ``model`` in order (square kernels, first spatial axis)."""
+    """:func:`receptive_field` of the Conv layers of ``model`` in order (square kernels, first
+    spatial axis)."""
     convs = [m for m in model.modules() if isinstance(m, (nn.Conv1d, nn.Conv2d))]
     if not convs:
         raise ValueError("model must contain at least one Conv1d or Conv2d layer")
@@ -719,13 +748,14 @@ def local_kernels(
     eps: float | None = None,
     dtype=torch.float64,
 ) -> VolterraSeries:
-    """Shift-invariant Volterra kernels of a convolutional network ``f``, cut to its receptive field.
+    """Shift-invariant Volterra kernels of a convolutional network ``f``, cut to its receptive
+    field.
 
     ``f`` maps ``(B, in_channels, *N)`` to ``(B, C_out, *T)`` and is a stack of convolutions (total
-    receptive field ``kernel_size``, stride, padding: :func:`receptive_field`) and point-wise layers.
-    An input canvas of zeros is made large enough that one output position ``p`` sees no padding of
-    any layer; the input window ``[S p - P, S p - P + K)`` is the variable. The kernels are the
-    derivatives of ``f(.)[:, :, p]`` at 0 with respect to the window, flipped into the
+    receptive field ``kernel_size``, stride, padding: :func:`receptive_field`) and point-wise
+    layers. An input canvas of zeros is made large enough that one output position ``p`` sees no
+    padding of any layer; the input window ``[S p - P, S p - P + K)`` is the variable. The kernels
+    are the derivatives of ``f(.)[:, :, p]`` at 0 with respect to the window, flipped into the
     true-convolution orientation: order 0 ``f(0)``, order 1 the Jacobian, order 2 half the Hessian.
 
     ``method="autograd"``: ``torch.func`` (order 1: ``jacrev``; order 2: ``jacfwd(jacrev)``).
@@ -800,8 +830,8 @@ class HackingNetwork(nn.Module):
     """A truncated Volterra series as a network (Li et al. 2021, sec 4.2, the "hacking network").
 
     ``y = H_0 + H_1 * x + sum_{r=1..R} (A_r * x)(B_r * x)`` with ``*`` a convolution of kernel size
-    ``K``, stride ``S``, zero padding ``P`` (a PyTorch correlation; :meth:`kernels` returns them in the
-    module's true-convolution orientation). The order-2 term has rank ``R``
+    ``K``, stride ``S``, zero padding ``P`` (a PyTorch correlation; :meth:`kernels` returns them in
+    the module's true-convolution orientation). The order-2 term has rank ``R``
     (``H_2 = sum_r A_r (x) B_r``, symmetrised); ``rank=0`` gives the order-(0, 1) model.
     """
 
