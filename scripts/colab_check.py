@@ -30,13 +30,25 @@ STACK = ("torch", "torchvision", "torchaudio", "numpy", "matplotlib", "ipywidget
 def install_helpers() -> str:
     """``pip install --no-deps`` of this clone; returns where ``helpers`` is imported from."""
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall",
-         "--no-build-isolation", str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--force-reinstall",
+            "--no-build-isolation",
+            str(ROOT),
+        ],
         check=True,
     )
     where = subprocess.run(
         [sys.executable, "-c", "import helpers, helpers.nets; print(helpers.__file__)"],
-        cwd="/", capture_output=True, text=True, check=True,
+        cwd="/",
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     if Path(where).resolve().is_relative_to(ROOT):
         raise RuntimeError(f"helpers imports from the clone ({where}), not from the installed copy")
@@ -58,15 +70,21 @@ def main(argv=None) -> int:
         "helpers": where,
         "chapters": {},
     }
-    print(f"[colab-stack] python {report['python']}, " + ", ".join(
-        f"{k} {v}" for k, v in report["versions"].items()), flush=True)
+    print(
+        f"[colab-stack] python {report['python']}, "
+        + ", ".join(f"{k} {v}" for k, v in report["versions"].items()),
+        flush=True,
+    )
     failed = 0
     for stem in args.chapters or book.chapters(ROOT):
         try:
-            run = book.execute_chapter(stem, args.mode, args.out, root=ROOT,
-                                       helpers_from_clone=False)
-            report["chapters"][stem] = {"seconds": round(run.seconds, 1),
-                                        "peak_rss_mb": round(run.peak_rss_mb)}
+            run = book.execute_chapter(
+                stem, args.mode, args.out, root=ROOT, helpers_from_clone=False
+            )
+            report["chapters"][stem] = {
+                "seconds": round(run.seconds, 1),
+                "peak_rss_mb": round(run.peak_rss_mb),
+            }
             print(f"[colab-stack] {stem}: ok in {run.seconds:.0f} s", flush=True)
         except Exception as err:  # every chapter runs; the report names each failure
             failed += 1

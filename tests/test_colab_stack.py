@@ -23,7 +23,9 @@ from helpers import book
 
 ROOT = Path(__file__).resolve().parents[1]
 PINS = dict(
-    re.findall(r"^([A-Za-z0-9_.-]+)==([^\s#]+)", (ROOT / "requirements-colab.txt").read_text(), re.M)
+    re.findall(
+        r"^([A-Za-z0-9_.-]+)==([^\s#]+)", (ROOT / "requirements-colab.txt").read_text(), re.M
+    )
 )
 
 
@@ -40,8 +42,15 @@ def colab_python() -> str:
 def test_the_listing_names_its_source_and_the_published_versions():
     text = (ROOT / "requirements-colab.txt").read_text()
     assert "Source:" in text and re.search(r"\b20\d\d-\d\d\b", text)
-    for name in ("torch", "torchvision", "torchaudio", "numpy", "matplotlib", "ipywidgets",
-                 "ipykernel"):
+    for name in (
+        "torch",
+        "torchvision",
+        "torchaudio",
+        "numpy",
+        "matplotlib",
+        "ipywidgets",
+        "ipykernel",
+    ):
         assert name in PINS, f"requirements-colab.txt pins no {name}"
 
 
@@ -54,7 +63,10 @@ def test_every_chapter_runs_on_the_colab_stack(tmp_path):
     env.pop("PYTHONPATH", None)
     done = subprocess.run(
         [py, str(ROOT / "scripts" / "colab_check.py"), "--out", str(tmp_path)],
-        cwd=tmp_path, env=env, capture_output=True, text=True,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     sys.stdout.write(done.stdout[-6000:])
     report_file = tmp_path / "colab-stack.json"
@@ -64,6 +76,8 @@ def test_every_chapter_runs_on_the_colab_stack(tmp_path):
     assert not failed and done.returncode == 0, (failed, done.stderr[-6000:])
     assert report["python"].startswith("3.13"), report["python"]
     for name, version in report["versions"].items():
-        assert version == PINS[name], f"{name} {version} on the Colab stack, listing says {PINS[name]}"
+        assert version == PINS[name], (
+            f"{name} {version} on the Colab stack, listing says {PINS[name]}"
+        )
     assert set(report["chapters"]) == set(book.chapters(ROOT))
     assert str(ROOT) not in report["helpers"], "the chapters imported the clone's helpers"
