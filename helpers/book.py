@@ -116,13 +116,16 @@ def _kernel_env(root: Path, claims_dir: Path, helpers_from_clone: bool = True):
     chapters' claim ledgers go to ``claims_dir`` (``CMT_CLAIMS_DIR``), where :func:`stage` reads
     them.
     """
-    saved = {k: os.environ.get(k) for k in ("PYTHONPATH", "MPLBACKEND", "CMT_CLAIMS_DIR")}
+    saved = {
+        k: os.environ.get(k) for k in ("PYTHONPATH", "MPLBACKEND", "CMT_CLAIMS_DIR", "CMT_HEADLESS")
+    }
     parts = [str(root)] * helpers_from_clone + [
         p for p in (saved["PYTHONPATH"] or "").split(os.pathsep) if p
     ]
     os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(parts))
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     os.environ["CMT_CLAIMS_DIR"] = str(claims_dir)
+    os.environ["CMT_HEADLESS"] = "1"  # plotting.explorer: no frontend will draw widgets
     try:
         yield
     finally:
@@ -228,6 +231,10 @@ def stage(executed: Path, root: Path = ROOT) -> Path:
     dest.mkdir(parents=True)
     for name in ("_config.yml", "_toc.yml"):
         shutil.copy2(root / name, dest / name)
+    # launch buttons open the notebooks of the release this build belongs to, as the chapters'
+    # Colab cells install its helpers: a page already published never meets a moved branch
+    cfg = dest / "_config.yml"
+    cfg.write_text(re.sub(r"(?m)^(  branch:\s*)\S+", rf"\g<1>{release_tag(root)}", cfg.read_text()))
     shutil.copytree(root / "book", dest / "book", ignore=shutil.ignore_patterns("_vendor"))
     shutil.copytree(executed / "notebooks", dest / "notebooks")
     fill_scorecard(dest / "book" / "scorecard.md", executed / "claims", root)
@@ -382,14 +389,35 @@ def check_pair(md: Path) -> list[str]:
     return problems
 
 
+#: A chapter's Colab install: ``git+<repository url>@<release tag>``.
+INSTALL_URL = re.compile(r"git\+(https://[^\s\"'@]+)@([\w.+-]+)")
+
+
+def release_tag(root: Path = ROOT) -> str:
+    """``v<version>`` of ``pyproject.toml``: the tag the published pages and their Colab install
+    cells point at (a fixed release, never a moving branch)."""
+    import tomllib
+
+    return "v" + tomllib.loads((root / "pyproject.toml").read_text())["project"]["version"]
+
+
+def _rewrite_installs(root: Path, url: str | None = None, tag: str | None = None) -> list[Path]:
+    changed = []
+    for md in sorted((root / "notebooks").glob("[0-9][0-9]_*.md")):
+        t = md.read_text()
+        t2 = INSTALL_URL.sub(lambda m: f"git+{url or m.group(1)}@{tag or m.group(2)}", t)
+        if t2 != t:
+            md.write_text(t2)
+            changed.append(md)
+    return changed
+
+
 def set_repo(url: str, root: Path = ROOT) -> list[Path]:
     """Point the launch buttons (``_config.yml``) and every chapter's Colab install cell at ``url``.
 
     ``_config.yml`` -> ``repository: url:`` is the one repository setting; this keeps the chapters'
-    ``pip install git+<url>`` cells equal to it and re-syncs the ``.ipynb`` pairs.
+    ``pip install git+<url>@<tag>`` cells equal to it (the tag unchanged) and re-syncs the pairs.
     """
-    import re
-
     if not isinstance(url, str) or not re.fullmatch(
         r"https://[\w.-]+/[\w.-]+/[\w.-]+", url.rstrip("/")
     ):
@@ -401,13 +429,29 @@ def set_repo(url: str, root: Path = ROOT) -> list[Path]:
     if n != 1:
         raise ValueError(f"{cfg} has no 'repository: url:' setting to change")
     cfg.write_text(new)
-    changed = [cfg]
-    for md in sorted((root / "notebooks").glob("[0-9][0-9]_*.md")):
-        t = md.read_text()
-        t2 = re.sub(r"git\+https://[^\s\"']+", f"git+{url}", t)
-        if t2 != t:
-            md.write_text(t2)
-            changed.append(md)
+    changed = [cfg, *_rewrite_installs(root, url=url)]
+    sync(root)
+    return changed
+
+
+def set_release(version: str, root: Path = ROOT) -> list[Path]:
+    """Make ``version`` (e.g. ``"0.2.0"``) the book's release: ``pyproject.toml``,
+    ``helpers.__version__`` and every chapter's Colab install cell (``@v<version>``); re-syncs the
+    pairs. Tag the commit ``v<version>`` when it is published."""
+    if not isinstance(version, str) or not re.fullmatch(r"\d+\.\d+\.\d+", version):
+        raise ValueError(f"version must look like 1.2.3, got {version!r}")
+    changed = []
+    for path, pattern in (
+        (root / "pyproject.toml", r'(?m)^(version = ")[^"]+(")'),
+        (root / "helpers" / "__init__.py", r'(?m)^(__version__ = ")[^"]+(")'),
+    ):
+        text = path.read_text()
+        new, n = re.subn(pattern, rf"\g<1>{version}\g<2>", text, count=1)
+        if n != 1:
+            raise ValueError(f"{path} has no version line to change")
+        path.write_text(new)
+        changed.append(path)
+    changed += _rewrite_installs(root, tag=f"v{version}")
     sync(root)
     return changed
 
@@ -428,6 +472,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check", help="check that every pair is in sync and output-free")
     r = sub.add_parser("set-repo", help="point launch buttons and Colab install cells at a fork")
     r.add_argument("url", help="https://github.com/OWNER/REPO")
+    v = sub.add_parser("set-release", help="set the release: pyproject, helpers, Colab cells")
+    v.add_argument("version", help="e.g. 0.2.0 (the published commit is tagged v0.2.0)")
     m = sub.add_parser("manifest", help="record helpers/manifests/*.json from a data directory")
     m.add_argument("data_dir", help="a folder laid out like ../shared/data")
     args = parser.parse_args(argv)
@@ -446,6 +492,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.cmd == "set-repo":
         for p in set_repo(args.url):
+            print(f"updated {p.relative_to(ROOT)}")
+        return 0
+    if args.cmd == "set-release":
+        for p in set_release(args.version):
             print(f"updated {p.relative_to(ROOT)}")
         return 0
     if args.cmd == "sync":

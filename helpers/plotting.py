@@ -5,6 +5,9 @@
 * :func:`plot_spectrum2d` -- a centred 2-D energy spectrum with the 60/80/90 % energy contours of
   Wu et al. 2022, Algorithm 1 (lines 8-12; Fig. 20).
 * :func:`plot_waveform` -- a signal against time in seconds.
+* :func:`plot_stem` -- a sequence ``h[n]`` as stems (kernels, impulse responses).
+* :func:`explorer` -- sliders for a chapter's ``explore(...)`` function, drawn only where a kernel
+  is live (ipywidgets 7, Colab's, and 8); a batch run (papermill, the book's build) skips them.
 
 Every function draws on an ``ax`` the caller made (``fig, ax = plt.subplots()``), labels both axes
 with units and returns the artist it drew. Tensors and arrays are both accepted.
@@ -12,13 +15,28 @@ with units and returns the artist it drew. Tensors and arrays are both accepted.
 
 from __future__ import annotations
 
+import inspect
+import os
+
 import matplotlib as mpl
 import numpy as np
 
 from . import checks
 from .spectra import energy_contours, frequency_axis
 
-__all__ = ["use_style", "plot_spectrum", "plot_spectrum2d", "plot_waveform", "COLORS"]
+__all__ = [
+    "use_style",
+    "plot_spectrum",
+    "plot_spectrum2d",
+    "plot_waveform",
+    "plot_stem",
+    "explorer",
+    "HEADLESS_ENV",
+    "COLORS",
+]
+
+#: Set (to 1) by the book's runner in the chapters' kernels: no frontend will ever draw a widget.
+HEADLESS_ENV = "CMT_HEADLESS"
 
 #: Okabe-Ito palette (colour-blind safe), the book's colour cycle.
 COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
@@ -182,3 +200,76 @@ def plot_waveform(ax, x, fs, label=None, **kw):
     if label is not None:
         ax.legend()
     return line
+
+
+def plot_stem(ax, n, h, **kw):
+    """Plot ``h[n]`` as stems against the sample index ``n`` (``ax.stem``, which in matplotlib
+    3.10.0 refuses tensors: both are converted here).
+
+    Returns:
+        The ``StemContainer``.
+    """
+    _check_ax(ax)
+    x, y = _numpy(n, "n"), _numpy(h, "h")
+    if x.ndim != 1 or x.shape != y.shape:
+        raise ValueError(f"n and h must be 1-D of the same length, got {x.shape} and {y.shape}")
+    out = ax.stem(x, y, **kw)
+    ax.set_xlabel("sample $n$")
+    return out
+
+
+def explorer(fn, headless: bool | None = None, **controls):
+    """Sliders for ``fn`` (``ipywidgets.interactive``), displayed when a kernel is live.
+
+    ``controls`` maps each argument of ``fn`` to ``(min, max, step, label)``; the slider starts at
+    the argument's default in ``fn``'s signature (an ``IntSlider`` when min, max, step and the
+    default are ints, else a ``FloatSlider``), with ``continuous_update=False`` so a figure is
+    redrawn when the slider is released. Only API common to ipywidgets 7 and 8 is used.
+
+    In a batch run (``headless``; default: the environment variable :data:`HEADLESS_ENV`, which
+    the book's runner sets) nothing is built: no frontend would draw the sliders, and a widget's
+    output capture can stall a headless kernel client. The chapter draws the figure at the
+    default values in a cell of its own, so the page shows it either way. Returns the displayed
+    ``interactive`` widget, or ``None`` when headless.
+    """
+    checks.function(fn, "fn", "a function of the controlled arguments")
+    if not controls:
+        raise ValueError(
+            "controls must name at least one argument of fn, e.g. f1_hz=(0, 1000, 50, 'f1')"
+        )
+    params = inspect.signature(fn).parameters
+    specs = {}
+    for name, spec in controls.items():
+        if name not in params or params[name].default is inspect.Parameter.empty:
+            raise ValueError(f"{name} must be an argument of fn with a default value")
+        checks.sequence(spec, name, "a (min, max, step, label) tuple", length=4)
+        lo, hi, step = (checks.real(v, name) for v in spec[:3])
+        if not lo <= params[name].default <= hi or not step > 0:
+            raise ValueError(
+                f"{name} must satisfy min <= default <= max and step > 0, got {tuple(spec[:3])} "
+                f"with default {params[name].default!r}"
+            )
+        specs[name] = (spec, params[name].default)
+    if headless is None:
+        headless = os.environ.get(HEADLESS_ENV, "") not in ("", "0")
+    if checks.boolean(headless, "headless"):
+        print("(sliders: run this chapter in Colab or Jupyter to move them)")
+        return None
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    sliders = {}
+    for name, ((lo, hi, step, label), default) in specs.items():
+        ints = all(isinstance(v, int) and not isinstance(v, bool) for v in (lo, hi, step, default))
+        kind = widgets.IntSlider if ints else widgets.FloatSlider
+        sliders[name] = kind(
+            value=default,
+            min=lo,
+            max=hi,
+            step=step,
+            description=str(label),
+            continuous_update=False,
+        )
+    widget = widgets.interactive(fn, **sliders)
+    display(widget)
+    return widget

@@ -17,8 +17,10 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import shutil
 import subprocess
 import sys
+import tempfile
 import traceback
 from importlib import metadata
 from pathlib import Path
@@ -28,21 +30,28 @@ STACK = ("torch", "torchvision", "torchaudio", "numpy", "matplotlib", "ipywidget
 
 
 def install_helpers() -> str:
-    """``pip install --no-deps`` of this clone; returns where ``helpers`` is imported from."""
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-deps",
-            "--force-reinstall",
-            "--no-build-isolation",
-            str(ROOT),
-        ],
-        check=True,
-    )
+    """``pip install --no-deps`` of this clone's package (built from a copy, so no build folder is
+    left in the clone); returns where ``helpers`` is imported from."""
+    with tempfile.TemporaryDirectory(prefix="cmt-colab-src-") as tmp:
+        for name in ("pyproject.toml", "README.md"):
+            shutil.copy2(ROOT / name, Path(tmp) / name)
+        shutil.copytree(
+            ROOT / "helpers", Path(tmp) / "helpers", ignore=shutil.ignore_patterns("__pycache__")
+        )
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--no-deps",
+                "--force-reinstall",
+                "--no-build-isolation",
+                tmp,
+            ],
+            check=True,
+        )
     where = subprocess.run(
         [sys.executable, "-c", "import helpers, helpers.nets; print(helpers.__file__)"],
         cwd="/",
@@ -53,6 +62,18 @@ def install_helpers() -> str:
     if Path(where).resolve().is_relative_to(ROOT):
         raise RuntimeError(f"helpers imports from the clone ({where}), not from the installed copy")
     return where
+
+
+def check_widgets() -> None:
+    """The explorer's sliders build with this stack's ipywidgets (the chapters' batch runs skip
+    them: no frontend draws a widget there)."""
+    from helpers import plotting
+
+    def f(a=2, b=0.5):
+        return a * b
+
+    w = plotting.explorer(f, headless=False, a=(0, 4, 1, "a"), b=(0.0, 1.0, 0.1, "b"))
+    assert [type(c).__name__ for c in w.children[:2]] == ["IntSlider", "FloatSlider"], w.children
 
 
 def main(argv=None) -> int:

@@ -27,6 +27,8 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import yaml
 
+from helpers import book
+
 ROOT = Path(__file__).resolve().parents[1]
 CDN_HOSTS = ("cdn.jsdelivr", "unpkg.com", "cdnjs")
 REFERENCE_PAGES = (
@@ -271,7 +273,9 @@ def test_colab_button_opens_the_committed_notebook(built_book: Path, stem: str):
     owner_repo = urlsplit(repo["url"]).path.strip("/").removesuffix(".git")
     prefix = repo.get("path_to_book", "").strip("/")
     notebook = f"{prefix}/{stem}.ipynb" if prefix else f"{stem}.ipynb"
-    expected = f"{colab}/github/{owner_repo}/blob/{repo['branch']}/{notebook}"
+    # the release tag, not the moving branch of _config.yml: the notebook whose install cell
+    # installs the helpers of the same release (book.stage writes it into the staged config)
+    expected = f"{colab}/github/{owner_repo}/blob/{book.release_tag(ROOT)}/{notebook}"
     hrefs = {
         a.attrs.get("href", "")
         for a in parse(page(built_book, stem).read_text(encoding="utf-8")).find_all("a")

@@ -60,7 +60,18 @@ def test_chapter_template(md):
     tags = [t for c in nb["cells"] for t in c.get("metadata", {}).get("tags", [])]
     assert "parameters" in tags
     repo = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"].rstrip("/")
-    assert f"git+{repo}" in text, f"Colab set-up cell of {md.name} does not install from {repo}"
+    tag = book.release_tag(ROOT)
+    assert f"git+{repo}@{tag}" in text, (
+        f"Colab set-up cell of {md.name} does not install from {repo} at the release {tag}"
+    )
+    first = next(c for c in nb["cells"] if c["cell_type"] == "code")
+    src = "".join(first["source"])
+    assert "google.colab" in src and "--no-deps" in src and "find_spec" in src, (
+        f"the first code cell of {md.name} is not the Colab install cell"
+    )
+    assert not re.search(r"\b(torch|numpy|ipywidgets)\b(?!,| or)", src.split("import sys", 1)[1]), (
+        "the install cell imports or installs a heavy package"
+    )
     assert re.search(r"^\s*assert\b", text, re.M), f"{md.name} asserts nothing"
     assert text.count("{exercise}") >= 3, f"{md.name} has fewer than 3 exercises"
     assert "{cite" in text
@@ -129,11 +140,37 @@ def test_set_repo_rewrites_config_and_colab_cells(tmp_path):
     book.set_repo("https://github.com/someone/fork", root=tmp_path)
     cfg = yaml.safe_load((tmp_path / "_config.yml").read_text())
     assert cfg["repository"]["url"] == "https://github.com/someone/fork"
+    tag = book.release_tag(ROOT)
     for md in (tmp_path / "notebooks").glob("*.md"):
-        assert "git+https://github.com/someone/fork" in md.read_text()
+        assert f"git+https://github.com/someone/fork@{tag}" in md.read_text()
         assert book.check_pair(md) == []
     with pytest.raises(ValueError, match="url"):
         book.set_repo("not a url", root=tmp_path)
+
+
+def test_set_release_moves_version_and_every_install_cell_together(tmp_path):
+    import shutil
+
+    for name in ("pyproject.toml", "_config.yml"):
+        shutil.copy2(ROOT / name, tmp_path / name)
+    (tmp_path / "helpers").mkdir()
+    shutil.copy2(ROOT / "helpers" / "__init__.py", tmp_path / "helpers" / "__init__.py")
+    (tmp_path / "notebooks").mkdir()
+    for md in MDS:
+        shutil.copy2(md, tmp_path / "notebooks" / md.name)
+    book.set_release("9.8.7", root=tmp_path)
+    assert book.release_tag(tmp_path) == "v9.8.7"
+    assert '__version__ = "9.8.7"' in (tmp_path / "helpers" / "__init__.py").read_text()
+    for md in (tmp_path / "notebooks").glob("*.md"):
+        assert md.read_text().count("cnn-modulation-book@v9.8.7") == 1, md.name
+    with pytest.raises(ValueError, match="version"):
+        book.set_release("v1.0", root=tmp_path)
+
+
+def test_release_is_one_version():
+    import helpers
+
+    assert book.release_tag(ROOT) == f"v{helpers.__version__}"
 
 
 def test_stalled_cell_is_retried_once_then_reported(tmp_path):

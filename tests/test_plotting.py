@@ -91,3 +91,60 @@ def test_spectrum_plot_draws_through_the_plotting_helpers():
     assert a3.get_xlabel().startswith("horizontal frequency") and im.get_array().shape == (8, 8)
     plt.sca(a1)
     assert spectra.Spectrum.of(torch.randn(16)).plot() in a1.lines
+
+
+def test_plot_stem_takes_tensors_and_checks_shapes():
+    """matplotlib 3.10.0 ax.stem fails on tensors (np.min on a Tensor): the helper converts."""
+    fig, ax = plt.subplots()
+    n = torch.arange(-3, 4)
+    out = plotting.plot_stem(ax, n, torch.sinc(n.double() / 2.0))
+    np.testing.assert_allclose(out.markerline.get_ydata(), np.sinc(np.arange(-3, 4) / 2.0))
+    assert ax.get_xlabel() == "sample $n$"
+    with pytest.raises(ValueError, match="same length"):
+        plotting.plot_stem(ax, n, torch.ones(3))
+
+
+def _explore(f1_hz=500, gain=0.5):
+    calls.append((f1_hz, gain))
+
+
+calls: list = []
+
+
+def test_explorer_builds_sliders_from_the_defaults_or_nothing_when_headless(monkeypatch, capsys):
+    calls.clear()
+    w = plotting.explorer(
+        _explore, headless=False, f1_hz=(0, 1000, 50, "f1 (Hz)"), gain=(0, 1, 0.1, "gain")
+    )
+    f1, gain = w.children[:2]
+    assert type(f1).__name__ == "IntSlider" and (f1.value, f1.min, f1.max, f1.step) == (
+        500,
+        0,
+        1000,
+        50,
+    )
+    assert type(gain).__name__ == "FloatSlider" and gain.value == 0.5
+    assert not f1.continuous_update and f1.description == "f1 (Hz)"
+    assert calls and calls[-1] == (500, 0.5)  # drawn once at the defaults
+    monkeypatch.setenv(plotting.HEADLESS_ENV, "1")
+    calls.clear()
+    assert plotting.explorer(_explore, f1_hz=(0, 1000, 50, "f1")) is None and not calls
+    assert "Colab or Jupyter" in capsys.readouterr().out
+    monkeypatch.setenv(plotting.HEADLESS_ENV, "0")
+    assert plotting.explorer(_explore, f1_hz=(0, 1000, 50, "f1")) is not None
+
+
+@pytest.mark.parametrize(
+    "controls, match",
+    [
+        ({}, "at least one"),
+        ({"nope": (0, 1, 1, "x")}, "nope must be an argument"),
+        ({"f1_hz": (0, 100, 50, "f1")}, "min <= default <= max"),
+        ({"f1_hz": (0, 1000, 0, "f1")}, "step > 0"),
+    ],
+)
+def test_explorer_refuses_bad_controls(controls, match):
+    with pytest.raises(ValueError, match=match):
+        plotting.explorer(_explore, headless=True, **controls)
+    with pytest.raises(TypeError, match="f1_hz"):
+        plotting.explorer(_explore, headless=True, f1_hz=(0, 1000))
