@@ -472,6 +472,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check", help="check that every pair is in sync and output-free")
     r = sub.add_parser("set-repo", help="point launch buttons and Colab install cells at a fork")
     r.add_argument("url", help="https://github.com/OWNER/REPO")
+    h = sub.add_parser("render", help="build the HTML from chapters executed elsewhere")
+    h.add_argument("executed", help="a folder with notebooks/ and claims/ (scripts/gpu-check.sh)")
     v = sub.add_parser("set-release", help="set the release: pyproject, helpers, Colab cells")
     v.add_argument("version", help="e.g. 0.2.0 (the published commit is tagged v0.2.0)")
     m = sub.add_parser("manifest", help="record helpers/manifests/*.json from a data directory")
@@ -493,6 +495,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "set-repo":
         for p in set_repo(args.url):
             print(f"updated {p.relative_to(ROOT)}")
+        return 0
+    if args.cmd == "render":
+        executed = Path(args.executed).resolve()
+        if not (executed / "notebooks").is_dir():
+            print(
+                f"render: {executed} has no notebooks/ folder of executed chapters", file=sys.stderr
+            )
+            return 2
+        print(f"HTML: {render(stage(executed, ROOT), ROOT) / 'index.html'}")
         return 0
     if args.cmd == "set-release":
         for p in set_release(args.version):
