@@ -18,7 +18,10 @@ Where a dataset comes from, in this order (:func:`locate`):
    provide it. A loader never substitutes synthetic or other data.
 
 Quick mode (``runtime.resolve_mode(mode) == "quick"``) draws a default subset from the larger
-sets; an explicit ``subset`` always wins, ``full`` mode uses everything. Quick defaults (train /
+sets; an explicit ``subset`` always wins, ``full`` mode uses everything. A smoke run
+(``runtime.smoke_active()``, full mode with clamped budgets) reads what quick mode reads whatever
+the mode: the copies present (data directory or cache; it never downloads) with the quick-mode
+default subsets, and prints a line saying so. Quick defaults (train /
 test-or-val): mnist 10,000 / 2,000; cifar10 10,000 / 2,000; flowers 500 / 125 and imagenette
 800 / 300 (the size of the shared copies); fsdd, urbansound8k and cifar10-sample: none. Subsets are
 fixed, seeded and class-stratified: see :func:`stratified_indices`.
@@ -542,13 +545,28 @@ def load(
         )
     if src.check is not None:
         src.check(split, **options)
-    default = src.quick.get(split) if runtime.resolve_mode(mode) == "quick" else None
-    folder, origin = locate(name, root=root, download=download)
+    smoke = runtime.smoke_active()
+    quick = smoke or runtime.resolve_mode(mode) == "quick"
+    default = src.quick.get(split) if quick else None
+    try:
+        folder, origin = locate(name, root=root, download=download and not smoke)
+    except DatasetUnavailable as err:
+        if not smoke:
+            raise
+        raise DatasetUnavailable(
+            f"{err}\nThis is a smoke run: it reads only the copies present (the data directory or "
+            f"the cache) and downloads nothing."
+        ) from None
     verify(name, split, folder, origin)
     ds = src.read(folder, split, **options)
     ds.name, ds.split, ds.source = src.name, split, origin
     if subset is None and default is not None and default < len(ds):
         subset = default
+    if smoke:
+        runtime.smoke_note(
+            f"{name} {split} read from the copy present, {origin}, with the quick-mode subset, "
+            f"not the full dataset (nothing downloaded)"
+        )
     return _take_subset(ds, subset, seed) if subset is not None else ds
 
 
