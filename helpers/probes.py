@@ -22,6 +22,8 @@ on the same scale and CDIFF compares like with like).
 
 from __future__ import annotations
 
+import itertools
+
 from collections.abc import Iterable
 
 import torch
@@ -219,7 +221,8 @@ class LayerSpectra:
         gives a scalar whose gradient is taken with respect to the batch's inputs only, so the
         hooks see every layer's ``dL/dx`` and ``dL/dy`` and the parameters' ``.grad`` stay as
         they were. Works inside the ``with`` block; called outside it, it registers the hooks for
-        the run only.
+        the run only. A smoke run (``runtime.smoke_active()``) reads at most
+        ``runtime.SMOKE_BATCHES`` batches.
         """
         if isinstance(loader, (str, bytes)) or not isinstance(loader, Iterable):
             raise TypeError(
@@ -228,6 +231,8 @@ class LayerSpectra:
             )
         if max_batches is not None:
             max_batches = checks.integer(max_batches, "max_batches")
+        if runtime.smoke_active():  # a smoke run's probes read a few batches, like its training
+            loader = itertools.islice(loader, runtime.SMOKE_BATCHES)
         as_spectra = checks.boolean(as_spectra, "as_spectra")
         backward = self.direction == "backward"
         loss = checks.function(

@@ -11,8 +11,9 @@ variable ``CMT_MODE``, and the hardware (``full`` when CUDA is available, else `
 Smoke runs (``CMT_SMOKE=1``, or ``start(..., smoke=True)``; the CI's ``python -m helpers book
 --smoke``): the run mode is ``full``, so every ``Run.pick``, ``Run.seeds`` and mode-dependent
 config takes its full branch and the text produced is the full-mode text, but the budgets are
-clamped where they live, in the helpers: :func:`helpers.train.fit` / ``evaluate`` stop after
-:data:`SMOKE_BATCHES` batches and :data:`SMOKE_EPOCHS` epochs, smoke networks are cached apart
+clamped where they live, in the helpers: :func:`helpers.train.fit` / ``evaluate`` (and the
+probes of ``helpers.probes``) stop after :data:`SMOKE_BATCHES` batches and :data:`SMOKE_EPOCHS`
+epochs, :meth:`Run.seeds` keeps :data:`SMOKE_SEEDS` seeds, smoke networks are cached apart
 (``<cache>/smoke/models``), :func:`helpers.data.load` reads only the copies present (the data
 directory or the cache, with the quick-mode subsets; it downloads nothing), pretrained weights
 that are not cached already are replaced by a random initialisation, and every claim is "not
@@ -42,6 +43,9 @@ ENV_SMOKE = "CMT_SMOKE"
 #: Batches per epoch (and per evaluation) and epochs that a smoke run's training is clamped to.
 SMOKE_BATCHES = 2
 SMOKE_EPOCHS = 2
+#: Seeds (repeats of one measurement) a smoke run keeps of the full mode's: enough to run the
+#: code of every repeat after the first.
+SMOKE_SEEDS = 2
 SMOKE_BANNER = (
     "SMOKE RUN: full-mode code path, budgets clamped to a few batches, data present here; "
     "these numbers are not results"
@@ -185,9 +189,12 @@ class Run:
     def seeds(self, quick: int = 3, full: int = 5) -> list[int]:
         """The seeds of a claim measured over repeats: ``seed, seed + 1, ...``, as many as the mode
         asks (``quick`` / ``full``). The first is the chapter's own ``seed``, so seed 0's networks
-        are shared with every chapter that trains the same configuration."""
+        are shared with every chapter that trains the same configuration. A smoke run keeps the
+        first :data:`SMOKE_SEEDS` of the full mode's seeds (every repeat runs the same code)."""
         n = self.pick(quick, full)
         n = checks.integer(n, "the number of seeds", type_error=ValueError)
+        if self.smoke:
+            n = min(n, SMOKE_SEEDS)
         return [self.seed + k for k in range(n)]
 
     def banner(self) -> str:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import itertools
 import os
 import tempfile
 import time
@@ -182,10 +183,7 @@ def _function(value, name: str, what: str):
 
 def _batches(loader, limit: int | None):
     """The first ``limit`` batches of ``loader`` (all of them when ``limit`` is None)."""
-    for i, batch in enumerate(loader):
-        if limit is not None and i >= limit:
-            return
-        yield batch
+    return iter(loader) if limit is None else itertools.islice(loader, limit)
 
 
 def _smoke_limit() -> int | None:
@@ -385,7 +383,7 @@ def calibrate_bn(
     if max_batches is not None:
         max_batches = checks.integer(max_batches, "max_batches", 1)
     if runtime.smoke_active():
-        max_batches = min(max_batches or runtime.SMOKE_BATCHES, runtime.SMOKE_BATCHES)
+        loader = _batches(loader, runtime.SMOKE_BATCHES)
     bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     if not bns:
         return model.eval()
