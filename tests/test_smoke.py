@@ -249,6 +249,42 @@ def test_resnet18_without_cached_weights_is_random_in_smoke_only(
         nets.resnet18_imagenet(5)
 
 
+# ---------------------------------------------------------------------------------- the runner
+def test_runner_executes_a_smoke_run_in_full_mode(tmp_path, monkeypatch):
+    """``execute_chapter(..., smoke=True)``: the kernel runs with CMT_SMOKE=1 and mode full,
+    whatever mode was asked for; a smoke build renders no HTML."""
+    import nbformat
+
+    monkeypatch.setenv("CMT_SMOKE", "0")
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("mode = None", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(
+            "import os\nprint('mode=' + mode, 'smoke=' + os.environ['CMT_SMOKE'])"
+        ),
+    ]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, nbdir / "97_smoke.ipynb")
+    run = book.execute_chapter(
+        "notebooks/97_smoke", "quick", tmp_path / "out", tmp_path, smoke=True
+    )
+    out = "".join(
+        "".join(o.get("text", ""))
+        for c in json.loads(run.output.read_text())["cells"]
+        for o in c.get("outputs", [])
+    )
+    assert "mode=full smoke=1" in out and run.smoke and run.mode == "full"
+    assert "smoke" in book.format_table([run]) and os.environ["CMT_SMOKE"] == "0"
+    with pytest.raises(ValueError, match="HTML"):
+        book.build(smoke=True, root=tmp_path)
+
+
 # ------------------------------------------------------------------------------ the chapters
 def glued(executed: Path) -> dict[str, str]:
     """Every value a notebook glued (myst-nb's scrapbook outputs): name -> text/plain."""
