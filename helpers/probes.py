@@ -22,8 +22,6 @@ on the same scale and CDIFF compares like with like).
 
 from __future__ import annotations
 
-import itertools
-
 from collections.abc import Iterable
 
 import torch
@@ -222,7 +220,7 @@ class LayerSpectra:
         hooks see every layer's ``dL/dx`` and ``dL/dy`` and the parameters' ``.grad`` stay as
         they were. Works inside the ``with`` block; called outside it, it registers the hooks for
         the run only. A smoke run (``runtime.smoke_active()``) reads at most
-        ``runtime.SMOKE_BATCHES`` batches.
+        ``runtime.SMOKE_BATCHES`` batches of ``runtime.SMOKE_ITEMS`` items.
         """
         if isinstance(loader, (str, bytes)) or not isinstance(loader, Iterable):
             raise TypeError(
@@ -231,8 +229,7 @@ class LayerSpectra:
             )
         if max_batches is not None:
             max_batches = checks.integer(max_batches, "max_batches")
-        if runtime.smoke_active():  # a smoke run's probes read a few batches, like its training
-            loader = itertools.islice(loader, runtime.SMOKE_BATCHES)
+        loader = runtime.smoke_batches(loader)  # a smoke run: a few small batches, as in training
         as_spectra = checks.boolean(as_spectra, "as_spectra")
         backward = self.direction == "backward"
         loss = checks.function(

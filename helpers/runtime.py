@@ -12,13 +12,16 @@ Smoke runs (``CMT_SMOKE=1``, or ``start(..., smoke=True)``; the CI's ``python -m
 --smoke``): the run mode is ``full``, so every ``Run.pick``, ``Run.seeds`` and mode-dependent
 config takes its full branch and the text produced is the full-mode text, but the budgets are
 clamped where they live, in the helpers: :func:`helpers.train.fit` / ``evaluate`` (and the
-probes of ``helpers.probes``) stop after :data:`SMOKE_BATCHES` batches and :data:`SMOKE_EPOCHS`
-epochs, :meth:`Run.seeds` keeps :data:`SMOKE_SEEDS` seeds, smoke networks are cached apart
+probes of ``helpers.probes``) stop after :data:`SMOKE_BATCHES` batches of at most
+:data:`SMOKE_ITEMS` items (:func:`smoke_batches`) and :data:`SMOKE_EPOCHS` epochs,
+:meth:`Run.seeds` keeps :data:`SMOKE_SEEDS` seeds, smoke networks are cached apart
 (``<cache>/smoke/models``), :func:`helpers.data.load` reads only the copies present (the data
 directory or the cache, with the quick-mode subsets; it downloads nothing), pretrained weights
 that are not cached already are replaced by a random initialisation, and every claim is "not
 tested yet (smoke run)". The banner says so. A smoke run checks that the full-mode code path
-runs; its numbers are not results.
+runs; its numbers are not results. ``Run.pick(quick, full, smoke=...)`` gives the few
+full-mode sizes that are expensive in themselves (Monte Carlo bits, noise draws, grids) a smoke
+value; without one a smoke run takes the full value.
 
 Paths: ``CMT_DATA`` names a data directory laid out like ``../shared/data`` (read first, never
 written); ``CMT_CACHE`` the user cache for downloads and trained networks
@@ -43,6 +46,8 @@ ENV_SMOKE = "CMT_SMOKE"
 #: Batches per epoch (and per evaluation) and epochs that a smoke run's training is clamped to.
 SMOKE_BATCHES = 2
 SMOKE_EPOCHS = 2
+#: Items a smoke run keeps of each of those batches (the first ones).
+SMOKE_ITEMS = 8
 #: Seeds (repeats of one measurement) a smoke run keeps of the full mode's: enough to run the
 #: code of every repeat after the first.
 SMOKE_SEEDS = 2
@@ -79,6 +84,24 @@ def resolve_smoke(smoke: bool | None = None) -> bool:
 def smoke_active() -> bool:
     """Whether the process runs a smoke run (``$CMT_SMOKE``, which :func:`start` sets)."""
     return resolve_smoke(None)
+
+
+def _head(batch):
+    """The first :data:`SMOKE_ITEMS` items of a batch: a tensor, or a tuple/list of them."""
+    if isinstance(batch, (tuple, list)):
+        return type(batch)(_head(b) for b in batch)
+    return batch[:SMOKE_ITEMS] if hasattr(batch, "shape") and len(batch.shape) else batch
+
+
+def smoke_batches(loader):
+    """``loader`` itself in a real run; in a smoke run its first :data:`SMOKE_BATCHES` batches,
+    each cut to its first :data:`SMOKE_ITEMS` items (every tensor of a tuple batch alike): how the
+    training loop, the evaluation and the probes clamp their budget."""
+    if not smoke_active():
+        return loader
+    import itertools
+
+    return (_head(b) for b in itertools.islice(loader, SMOKE_BATCHES))
 
 
 def smoke_note(what: str) -> None:

@@ -16,7 +16,8 @@
 
 Smoke runs (``runtime.smoke_active()``, ``CMT_SMOKE=1``): :func:`fit` trains at most
 ``runtime.SMOKE_EPOCHS`` epochs of ``runtime.SMOKE_BATCHES`` batches, :func:`evaluate` and
-:func:`calibrate_bn` read ``runtime.SMOKE_BATCHES`` batches, and :func:`train_or_load` keeps its
+:func:`calibrate_bn` read ``runtime.SMOKE_BATCHES`` batches, each batch cut to
+``runtime.SMOKE_ITEMS`` items (``runtime.smoke_batches``), and :func:`train_or_load` keeps its
 networks in ``<cache>/smoke/models``, apart from real ones: a smoke network is never loaded by a
 real run, nor a real one by a smoke run.
 
@@ -30,7 +31,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import itertools
 import os
 import tempfile
 import time
@@ -181,16 +181,6 @@ def _function(value, name: str, what: str):
     return checks.function(value, name, what, optional=True)
 
 
-def _batches(loader, limit: int | None):
-    """The first ``limit`` batches of ``loader`` (all of them when ``limit`` is None)."""
-    return iter(loader) if limit is None else itertools.islice(loader, limit)
-
-
-def _smoke_limit() -> int | None:
-    """Batches a smoke run reads per pass (``None``: a real run, every batch)."""
-    return runtime.SMOKE_BATCHES if runtime.smoke_active() else None
-
-
 def fit(
     model: nn.Module,
     train_loader,
@@ -252,11 +242,12 @@ def fit(
     _function(on_epoch, "on_epoch", "callable: on_epoch(epoch, model, row)")
     _function(transform, "transform", "callable: transform(model, inputs, targets)")
     device = runtime.resolve_device(device)
-    limit = _smoke_limit()
-    if limit is not None and epochs > 0:
+    smoke = runtime.smoke_active()
+    if smoke and epochs > 0:
         clamped = min(epochs, runtime.SMOKE_EPOCHS)
         runtime.smoke_note(
-            f"training clamped to {clamped} of {epochs} epochs, {limit} batches each"
+            f"training clamped to {clamped} of {epochs} epochs, {runtime.SMOKE_BATCHES} batches "
+            f"of at most {runtime.SMOKE_ITEMS} items each"
         )
         epochs = clamped
     model.to(device)
@@ -268,7 +259,8 @@ def fit(
     sched = None
     if schedule == "onecycle" and epochs > 0:
         try:
-            steps = len(train_loader) if limit is None else min(len(train_loader), limit)
+            steps = len(train_loader)
+            steps = min(steps, runtime.SMOKE_BATCHES) if smoke else steps
         except TypeError:
             raise TypeError(
                 "schedule='onecycle' needs a train_loader with a len(); use schedule='constant'"
@@ -286,7 +278,7 @@ def fit(
     for epoch in range(1, epochs + 1):
         model.train()
         meter, total, loss_sum = make_metric(), 0, 0.0
-        batches = _batches(train_loader, limit)
+        batches = runtime.smoke_batches(train_loader)
         if progress:
             from tqdm.auto import tqdm
 
@@ -350,7 +342,7 @@ def evaluate(
     was_training = model.training
     model.to(device).eval()
     meter = (metric or Accuracy)()
-    for x, y in _batches(loader, _smoke_limit()):
+    for x, y in runtime.smoke_batches(loader):
         x, y = x.to(device), y.to(device)
         if transform is not None:
             with torch.enable_grad():
@@ -382,8 +374,7 @@ def calibrate_bn(
     _check_loader(loader, "loader")
     if max_batches is not None:
         max_batches = checks.integer(max_batches, "max_batches", 1)
-    if runtime.smoke_active():
-        loader = _batches(loader, runtime.SMOKE_BATCHES)
+    loader = runtime.smoke_batches(loader)
     bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     if not bns:
         return model.eval()

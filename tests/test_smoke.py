@@ -126,6 +126,19 @@ def test_fit_and_evaluate_read_everything_in_real_runs(real):
     assert test.served == test.n
 
 
+def test_smoke_batches_are_few_and_small(monkeypatch):
+    loader = [(torch.arange(20), torch.arange(20) % 3, "meta") for _ in range(5)]
+    monkeypatch.setenv("CMT_SMOKE", "0")
+    assert runtime.smoke_batches(loader) is loader, "a real run reads the loader as it is"
+    monkeypatch.setenv("CMT_SMOKE", "1")
+    got = list(runtime.smoke_batches(loader))
+    assert len(got) == runtime.SMOKE_BATCHES
+    x, y, meta = got[0]
+    assert torch.equal(x, torch.arange(runtime.SMOKE_ITEMS)) and len(y) == runtime.SMOKE_ITEMS
+    assert meta == "meta" and isinstance(got[0], tuple)
+    assert [len(b) for b in runtime.smoke_batches([torch.zeros(3, 2)] * 3)] == [3, 3]
+
+
 def _tiny_config(**changes):
     return nets.network_audio_1_config("quick", width=0.0625, crop=512, epochs=1, **changes)
 
