@@ -11,6 +11,10 @@
    ``_build/html``.
 
 No chapter runs twice: the HTML shows exactly the outputs that were validated.
+
+``python -m helpers book --smoke`` (or ``CMT_SMOKE=1``) executes every chapter as a smoke run:
+the full-mode code path with budgets clamped to a few batches on the data present (see
+``helpers.runtime``), no HTML; a check that full mode runs, not results.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ class ChapterRun:
     seconds: float
     peak_rss_mb: float
     output: Path
+    smoke: bool = False
 
 
 @dataclass
@@ -107,18 +112,17 @@ class _PeakRSS:
 
 
 @contextlib.contextmanager
-def _kernel_env(root: Path, claims_dir: Path, helpers_from_clone: bool = True):
+def _kernel_env(root: Path, claims_dir: Path, helpers_from_clone: bool = True, smoke: bool = False):
     """Environment for the chapter kernels, restored afterwards.
 
     ``helpers`` importable from the clone (the venv is shared between clones, the clone is not
     installed), and matplotlib's inline backend: a non-interactive backend such as Agg, inherited
     from a shell that set ``MPLBACKEND``, would leave every figure cell without output. The
     chapters' claim ledgers go to ``claims_dir`` (``CMT_CLAIMS_DIR``), where :func:`stage` reads
-    them.
+    them. ``smoke`` sets ``CMT_SMOKE`` (1 or 0) for them.
     """
-    saved = {
-        k: os.environ.get(k) for k in ("PYTHONPATH", "MPLBACKEND", "CMT_CLAIMS_DIR", "CMT_HEADLESS")
-    }
+    names = ("PYTHONPATH", "MPLBACKEND", "CMT_CLAIMS_DIR", "CMT_HEADLESS", "CMT_SMOKE")
+    saved = {k: os.environ.get(k) for k in names}
     parts = [str(root)] * helpers_from_clone + [
         p for p in (saved["PYTHONPATH"] or "").split(os.pathsep) if p
     ]
@@ -126,6 +130,7 @@ def _kernel_env(root: Path, claims_dir: Path, helpers_from_clone: bool = True):
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     os.environ["CMT_CLAIMS_DIR"] = str(claims_dir)
     os.environ["CMT_HEADLESS"] = "1"  # plotting.explorer: no frontend will draw widgets
+    os.environ["CMT_SMOKE"] = "1" if smoke else "0"
     try:
         yield
     finally:
@@ -137,8 +142,8 @@ def _kernel_env(root: Path, claims_dir: Path, helpers_from_clone: bool = True):
 
 
 #: Per-cell time limits (seconds). A quick-mode cell never needs minutes; in full mode a training
-#: cell may.
-CELL_TIMEOUT = {"quick": 420, "full": 3600}
+#: cell may; a smoke run's cell (budgets clamped) never does.
+CELL_TIMEOUT = {"quick": 420, "full": 3600, "smoke": 420}
 
 
 def _is_stall(err: BaseException) -> bool:
@@ -161,6 +166,7 @@ def execute_chapter(
     log=print,
     parameters: dict | None = None,
     helpers_from_clone: bool = True,
+    smoke: bool | None = None,
 ) -> ChapterRun:
     """Execute ``<stem>.ipynb`` with papermill (``-p mode <mode>`` and ``parameters``, e.g.
     ``{"seed": 1}``) into ``out_dir``; its claims ledger goes to ``out_dir/claims``.
@@ -170,18 +176,30 @@ def execute_chapter(
     kernel up to ``retries`` times, and the retry is logged; the reported seconds are the last
     run's. ``helpers_from_clone=False`` leaves ``root`` off the kernels' ``PYTHONPATH``, so they
     import the installed helpers (the Colab-stack check, ``scripts/colab_check.py``).
+
+    ``smoke`` (``None``: ``$CMT_SMOKE``) executes a smoke run: mode ``full`` whatever ``mode``
+    says, ``CMT_SMOKE=1`` in the kernel, budgets clamped by the helpers (``helpers.runtime``).
     """
     import papermill as pm
+
+    from helpers import runtime
+
+    smoke = runtime.resolve_smoke(smoke)
+    if smoke:
+        mode = "full"
 
     src = root / f"{stem}.ipynb"
     if not src.exists():
         raise FileNotFoundError(f"chapter {stem!r} is listed in _toc.yml but {src} does not exist")
     out = out_dir / f"{stem}.ipynb"
     out.parent.mkdir(parents=True, exist_ok=True)
-    timeout = timeout or CELL_TIMEOUT.get(mode, CELL_TIMEOUT["full"])
+    timeout = (
+        timeout or CELL_TIMEOUT["smoke" if smoke else mode if mode in CELL_TIMEOUT else "full"]
+    )
     for attempt in range(retries + 1):
         t0 = time.perf_counter()
-        with _kernel_env(root, out_dir / "claims", helpers_from_clone), _PeakRSS() as rss:
+        env = _kernel_env(root, out_dir / "claims", helpers_from_clone, smoke)
+        with env, _PeakRSS() as rss:
             try:
                 pm.execute_notebook(
                     str(src),
@@ -210,13 +228,17 @@ def execute_chapter(
                     f"retrying with a fresh kernel"
                 )
                 continue
-        return ChapterRun(stem, mode, time.perf_counter() - t0, rss.peak / 2**20, out)
+        return ChapterRun(stem, mode, time.perf_counter() - t0, rss.peak / 2**20, out, smoke)
     raise AssertionError("unreachable")
 
 
 def format_table(runs: list[ChapterRun]) -> str:
     lines = [f"{'chapter':<32} {'mode':<6} {'seconds':>8} {'peak RSS (MB)':>14}"]
-    lines += [f"{r.chapter:<32} {r.mode:<6} {r.seconds:8.1f} {r.peak_rss_mb:14.0f}" for r in runs]
+    lines += [
+        f"{r.chapter:<32} {'smoke' if r.smoke else r.mode:<6} {r.seconds:8.1f} "
+        f"{r.peak_rss_mb:14.0f}"
+        for r in runs
+    ]
     lines.append(f"{'total':<32} {'':<6} {sum(r.seconds for r in runs):8.1f}")
     return "\n".join(lines)
 
@@ -302,13 +324,19 @@ def build(
     only: list[str] | None = None,
     html: bool = True,
     log=None,
+    smoke: bool | None = None,
 ) -> BuildResult:
     """Execute the chapters (all in ``_toc.yml``, or those whose number is in ``only``) and
-    render."""
+    render. ``smoke`` (``None``: ``$CMT_SMOKE``): smoke runs of the chapters (mode ``full``,
+    budgets clamped; see :func:`execute_chapter`), never rendered: their numbers are not
+    results."""
     from helpers import runtime
 
     log = log or (lambda msg: print(msg, flush=True))
-    mode = runtime.resolve_mode(mode)
+    smoke = runtime.resolve_smoke(smoke)
+    mode = "full" if smoke else runtime.resolve_mode(mode)
+    if smoke and html:
+        raise ValueError("a smoke run (smoke=True, CMT_SMOKE=1) renders no HTML; pass html=False")
     stems = chapters(root)
     if only:
         wanted = {str(n).zfill(2) for n in only}
@@ -320,8 +348,8 @@ def build(
         shutil.rmtree(executed)
     result = BuildResult()
     for stem in stems:
-        log(f"executing {stem} ({mode}) ...")
-        run = execute_chapter(stem, mode, executed, root, log=log)
+        log(f"executing {stem} ({'smoke run, ' if smoke else ''}{mode}) ...")
+        run = execute_chapter(stem, mode, executed, root, log=log, smoke=smoke)
         log(f"  {run.seconds:.1f} s, peak RSS {run.peak_rss_mb:.0f} MB")
         result.runs.append(run)
     log(format_table(result.runs))
@@ -468,6 +496,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     b.add_argument("--only", nargs="+", metavar="NN", help="execute only these chapters (no HTML)")
     b.add_argument("--no-html", action="store_true", help="execute only")
+    b.add_argument(
+        "--smoke",
+        action="store_true",
+        help="smoke run: full-mode code path, budgets clamped to a few batches, data present "
+        "(implies --no-html; also CMT_SMOKE=1)",
+    )
     sub.add_parser("sync", help="write notebooks/*.md to their paired .ipynb")
     sub.add_parser("check", help="check that every pair is in sync and output-free")
     r = sub.add_parser("set-repo", help="point launch buttons and Colab install cells at a fork")
@@ -487,7 +521,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.cmd == "book":
         try:
-            build(args.mode, only=args.only, html=not (args.no_html or args.only))
+            from helpers import runtime
+
+            smoke = runtime.resolve_smoke(True if args.smoke else None)
+            html = not (args.no_html or args.only or smoke)
+            build(args.mode, only=args.only, html=html, smoke=smoke)
         except ChapterFailed as err:
             print(f"FAILED: {err}", file=sys.stderr)
             return 1

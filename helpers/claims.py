@@ -15,6 +15,9 @@ threshold), :class:`at_most` (a deterministic number, e.g. an identity's relativ
 tolerance its theory gives), :class:`all_of` (several conditions: all hold -> reproduced, some ->
 partly reproduced, none -> not reproduced). A claim recorded with ``tested=False`` (a network the
 chapter calls undertrained, a run below its stated budget) is "not tested yet" whatever it measured.
+In a smoke run (``run.smoke``, or ``runtime.smoke_active()``: the full-mode code path with budgets
+clamped to a few batches) every claim is "not tested yet (smoke run)": its numbers are recorded,
+never judged, and the ledger's mode reads "full (smoke run)".
 
 Each record is glued (``<id>_verdict``, ``<id>_measured``, ``<id>_reason`` with ``-`` replaced by
 ``_``) so the prose shows the verdict of the run, and written to ``$CMT_CLAIMS_DIR/<chapter>.json``
@@ -54,11 +57,14 @@ __all__ = [
     "read_chapter",
     "scorecard_table",
     "ENV_CLAIMS",
+    "SMOKE_REASON",
 ]
 
 VERDICTS = ("reproduced", "partly reproduced", "not reproduced", "not tested yet")
 """The scorecard legend's words, the only verdicts a claim can get."""
 ENV_CLAIMS = "CMT_CLAIMS_DIR"
+SMOKE_REASON = "smoke run"
+"""Why a smoke run's claims are not tested: ``"not tested yet (smoke run)"``."""
 
 
 # --------------------------------------------------------------------------------- measurements
@@ -325,6 +331,9 @@ class Ledger:
             raise ValueError(f"chapter must be a chapter number such as 3 or '03', got {chapter!r}")
         self.chapter = chapter
         self.mode = getattr(run, "mode", None) or runtime.resolve_mode(None)
+        self.smoke = bool(getattr(run, "smoke", False)) or runtime.smoke_active()
+        if self.smoke:
+            self.mode = f"{self.mode} (smoke run)"
         self.seed = getattr(run, "seed", 0)
         self.claims: dict[str, Claim] = {}
         self.path = claims_dir() / f"ch{chapter}.json"
@@ -368,6 +377,8 @@ class Ledger:
             verdict, reason = criterion.judge(measured)
         if verdict == "not tested yet":  # the criterion's own budget (e.g. min_n repeats)
             verdict = f"not tested yet ({untested_because})"
+        if self.smoke:  # numbers of a few batches of training: never a verdict
+            tested, untested_because = False, SMOKE_REASON
         if not tested:
             verdict, reason = (
                 f"not tested yet ({untested_because})",

@@ -18,7 +18,11 @@ Where a dataset comes from, in this order (:func:`locate`):
    provide it. A loader never substitutes synthetic or other data.
 
 Quick mode (``runtime.resolve_mode(mode) == "quick"``) draws a default subset from the larger
-sets; an explicit ``subset`` always wins, ``full`` mode uses everything. Quick defaults (train /
+sets; an explicit ``subset`` always wins, ``full`` mode uses everything. A smoke run
+(``runtime.smoke_active()``, full mode with clamped budgets) reads what quick mode reads whatever
+the mode: the copies present (data directory or cache; it never downloads) with the quick-mode
+default subsets (flowers: 50 / 25, a smoke size of its own, since chapter 8 runs ResNet-18 at
+160 px on them), and prints a line saying so. Quick defaults (train /
 test-or-val): mnist 10,000 / 2,000; cifar10 10,000 / 2,000; flowers 500 / 125 and imagenette
 800 / 300 (the size of the shared copies); fsdd, urbansound8k and cifar10-sample: none. Subsets are
 fixed, seeded and class-stratified: see :func:`stratified_indices`.
@@ -436,7 +440,9 @@ class Source:
 
     ``data_path``: folder under the data directory; ``cache_path``: folder under
     ``<cache>/datasets/<name>`` after ``fetch(source, workdir)`` has filled ``workdir`` (None: no
-    canonical download). ``read(folder, split, **options)`` builds the dataset; ``check(split,
+    canonical download). ``quick`` / ``smoke``: the default subset per split of a quick run / a
+    smoke run (``smoke`` empty: the quick one). ``read(folder, split, **options)`` builds the
+    dataset; ``check(split,
     **options)``, when set, validates the arguments before anything is located or downloaded.
 
     Verification (:func:`verify`): ``members`` are the file patterns the reader reads;
@@ -458,6 +464,7 @@ class Source:
     cache_path: str | None = None
     fetch: Callable | None = None
     quick: dict = field(default_factory=dict)
+    smoke: dict = field(default_factory=dict)
     options: tuple[str, ...] = ()
     sha256: str | None = None
     md5: str | None = None
@@ -542,13 +549,31 @@ def load(
         )
     if src.check is not None:
         src.check(split, **options)
-    default = src.quick.get(split) if runtime.resolve_mode(mode) == "quick" else None
-    folder, origin = locate(name, root=root, download=download)
+    smoke = runtime.smoke_active()
+    if smoke:
+        default = (src.smoke or src.quick).get(split)
+    else:
+        default = src.quick.get(split) if runtime.resolve_mode(mode) == "quick" else None
+    try:
+        folder, origin = locate(name, root=root, download=download and not smoke)
+    except DatasetUnavailable as err:
+        if not smoke:
+            raise
+        raise DatasetUnavailable(
+            f"{err}\nThis is a smoke run: it reads only the copies present (the data directory or "
+            f"the cache) and downloads nothing."
+        ) from None
     verify(name, split, folder, origin)
     ds = src.read(folder, split, **options)
     ds.name, ds.split, ds.source = src.name, split, origin
     if subset is None and default is not None and default < len(ds):
         subset = default
+    if smoke:
+        runtime.smoke_note(
+            f"{name} {split} read from the copy present, {origin}, with the "
+            f"{'smoke' if src.smoke else 'quick-mode'} subset, not the full dataset (nothing "
+            f"downloaded)"
+        )
     return _take_subset(ds, subset, seed) if subset is not None else ds
 
 
@@ -1421,6 +1446,7 @@ SOURCES: dict[str, Source] = {
             cache_path="flower_photos",
             fetch=_fetch_flowers,
             quick={"train": 500, "val": 125},
+            smoke={"train": 50, "val": 25},  # chapter 8's full mode: ResNet-18 at 160 px
             options=_IMAGE_OPTIONS,
             members=_IMAGES,
             split_of=_top_split(("train", "val")),

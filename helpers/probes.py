@@ -219,7 +219,8 @@ class LayerSpectra:
         gives a scalar whose gradient is taken with respect to the batch's inputs only, so the
         hooks see every layer's ``dL/dx`` and ``dL/dy`` and the parameters' ``.grad`` stay as
         they were. Works inside the ``with`` block; called outside it, it registers the hooks for
-        the run only.
+        the run only. A smoke run (``runtime.smoke_active()``) reads at most
+        ``runtime.SMOKE_BATCHES`` batches of ``runtime.SMOKE_ITEMS`` items.
         """
         if isinstance(loader, (str, bytes)) or not isinstance(loader, Iterable):
             raise TypeError(
@@ -228,6 +229,7 @@ class LayerSpectra:
             )
         if max_batches is not None:
             max_batches = checks.integer(max_batches, "max_batches")
+        loader = runtime.smoke_batches(loader)  # a smoke run: a few small batches, as in training
         as_spectra = checks.boolean(as_spectra, "as_spectra")
         backward = self.direction == "backward"
         loss = checks.function(

@@ -8,6 +8,21 @@ Two run modes (see ``book/how_to_run.md``):
 The mode is resolved, in order, from the argument (the papermill parameter), the environment
 variable ``CMT_MODE``, and the hardware (``full`` when CUDA is available, else ``quick``).
 
+Smoke runs (``CMT_SMOKE=1``, or ``start(..., smoke=True)``; the CI's ``python -m helpers book
+--smoke``): the run mode is ``full``, so every ``Run.pick``, ``Run.seeds`` and mode-dependent
+config takes its full branch and the text produced is the full-mode text, but the budgets are
+clamped where they live, in the helpers: :func:`helpers.train.fit` / ``evaluate`` (and the
+probes of ``helpers.probes``) stop after :data:`SMOKE_BATCHES` batches of at most
+:data:`SMOKE_ITEMS` items (:func:`smoke_batches`) and :data:`SMOKE_EPOCHS` epochs,
+:meth:`Run.seeds` keeps :data:`SMOKE_SEEDS` seeds, smoke networks are cached apart
+(``<cache>/smoke/models``), :func:`helpers.data.load` reads only the copies present (the data
+directory or the cache, with the quick-mode subsets; it downloads nothing), pretrained weights
+that are not cached already are replaced by a random initialisation, and every claim is "not
+tested yet (smoke run)". The banner says so. A smoke run checks that the full-mode code path
+runs; its numbers are not results. ``Run.pick(quick, full, smoke=...)`` gives the few
+full-mode sizes that are expensive in themselves (Monte Carlo bits, noise draws, grids) a smoke
+value; without one a smoke run takes the full value.
+
 Paths: ``CMT_DATA`` names a data directory laid out like ``../shared/data`` (read first, never
 written); ``CMT_CACHE`` the user cache for downloads and trained networks
 (default ``~/.cache/cmt-book``).
@@ -27,6 +42,20 @@ from . import checks
 
 MODES = ("quick", "full")
 ENV_MODE = "CMT_MODE"
+ENV_SMOKE = "CMT_SMOKE"
+#: Batches per epoch (and per evaluation) and epochs that a smoke run's training is clamped to.
+SMOKE_BATCHES = 2
+SMOKE_EPOCHS = 2
+#: Items a smoke run keeps of each of those batches (the first ones).
+SMOKE_ITEMS = 8
+#: Seeds (repeats of one measurement) a smoke run keeps of the full mode's: enough to run the
+#: code of every repeat after the first.
+SMOKE_SEEDS = 2
+SMOKE_BANNER = (
+    "SMOKE RUN: full-mode code path, budgets clamped to a few batches, data present here; "
+    "these numbers are not results"
+)
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 ENV_DATA = "CMT_DATA"
 ENV_CACHE = "CMT_CACHE"
 
@@ -39,10 +68,55 @@ def _cuda_available() -> bool:
     return bool(torch.cuda.is_available())
 
 
+def resolve_smoke(smoke: bool | None = None) -> bool:
+    """Whether this is a smoke run: the argument (``True``/``False``), else ``$CMT_SMOKE``
+    (``1``/``true``/``yes``/``on``; unset, empty, ``0``/``false``/``no``/``off``: not)."""
+    if smoke is not None:
+        return checks.boolean(smoke, "smoke")
+    value = os.environ.get(ENV_SMOKE, "").strip().lower()
+    if value not in _TRUE + _FALSE:
+        raise ValueError(
+            f"environment variable {ENV_SMOKE} must be 1 or 0 (true/false), got {value!r}"
+        )
+    return value in _TRUE
+
+
+def smoke_active() -> bool:
+    """Whether the process runs a smoke run (``$CMT_SMOKE``, which :func:`start` sets)."""
+    return resolve_smoke(None)
+
+
+def _head(batch):
+    """The first :data:`SMOKE_ITEMS` items of a batch: a tensor, or a tuple/list of them."""
+    if isinstance(batch, (tuple, list)):
+        return type(batch)(_head(b) for b in batch)
+    return batch[:SMOKE_ITEMS] if hasattr(batch, "shape") and len(batch.shape) else batch
+
+
+def smoke_batches(loader):
+    """``loader`` itself in a real run; in a smoke run its first :data:`SMOKE_BATCHES` batches,
+    each cut to its first :data:`SMOKE_ITEMS` items (every tensor of a tuple batch alike): how the
+    training loop, the evaluation and the probes clamp their budget."""
+    if not smoke_active():
+        return loader
+    import itertools
+
+    return (_head(b) for b in itertools.islice(loader, SMOKE_BATCHES))
+
+
+def smoke_note(what: str) -> None:
+    """Print ``"smoke run: <what>"``: what a smoke run does differently from a real one."""
+    print(f"smoke run: {what}", flush=True)
+
+
 def resolve_mode(mode: str | None = None) -> str:
-    """Return ``"quick"`` or ``"full"``: argument, then ``$CMT_MODE``, then the hardware."""
+    """Return ``"quick"`` or ``"full"``: argument, then ``$CMT_MODE``, then the hardware.
+
+    In a smoke run (:func:`smoke_active`) an absent argument gives ``"full"``."""
     source = "argument"
     if mode is None or mode == "":
+        if smoke_active():
+            return "full"
         mode = os.environ.get(ENV_MODE) or None
         source = f"environment variable {ENV_MODE}"
     if mode is None:
@@ -113,28 +187,45 @@ class Run:
     data_dir: Path | None
     cache_dir: Path
     datasets: list[str] = field(default_factory=list)
+    smoke: bool = False
 
     @property
     def quick(self) -> bool:
         return self.mode == "quick"
 
-    def pick(self, quick, full):
-        """Return ``quick`` in quick mode and ``full`` in full mode (sizes, epochs, ...)."""
+    def pick(self, quick, full, smoke=None):
+        """Return ``quick`` in quick mode and ``full`` in full mode (sizes, epochs, ...).
+
+        A smoke run (mode ``full``) takes ``full`` too, unless ``smoke`` is given: the size a smoke
+        run uses where the full-mode size is expensive in itself (Monte Carlo bit counts, noise
+        draws, grids), so that a smoke chapter stays within about two minutes on a CPU. Training
+        budgets need no ``smoke`` value: the helpers clamp them (see the module docstring)."""
+        if self.smoke and smoke is not None:
+            return smoke
         return quick if self.quick else full
+
+    def floor(self, value):
+        """An accuracy floor that a trained network must reach: ``value``, or 0 in a smoke run
+        (whose networks are trained for a few batches, so any accuracy passes)."""
+        return 0 * value if self.smoke else value
 
     def seeds(self, quick: int = 3, full: int = 5) -> list[int]:
         """The seeds of a claim measured over repeats: ``seed, seed + 1, ...``, as many as the mode
         asks (``quick`` / ``full``). The first is the chapter's own ``seed``, so seed 0's networks
-        are shared with every chapter that trains the same configuration."""
+        are shared with every chapter that trains the same configuration. A smoke run keeps the
+        first :data:`SMOKE_SEEDS` of the full mode's seeds (every repeat runs the same code)."""
         n = self.pick(quick, full)
         n = checks.integer(n, "the number of seeds", type_error=ValueError)
+        if self.smoke:
+            n = min(n, SMOKE_SEEDS)
         return [self.seed + k for k in range(n)]
 
     def banner(self) -> str:
         import torch
 
         data_dir = self.data_dir if self.data_dir else "(none; canonical downloads into the cache)"
-        lines = [
+        lines = [SMOKE_BANNER] if self.smoke else []
+        lines += [
             f"mode     : {self.mode}",
             f"device   : {self.device}"
             + (f" ({torch.cuda.get_device_name()})" if self.device.startswith("cuda") else ""),
@@ -145,6 +236,8 @@ class Run:
             f"cache    : {self.cache_dir}",
             f"datasets : {', '.join(self.datasets) if self.datasets else '(none)'}",
         ]
+        if self.smoke:
+            lines.append(SMOKE_BANNER)
         return "\n".join(lines)
 
 
@@ -155,17 +248,27 @@ def start(
     data: str | os.PathLike | None = None,
     datasets: list[str] | tuple[str, ...] = (),
     verbose: bool = True,
+    smoke: bool | None = None,
 ) -> Run:
-    """Resolve mode, device and paths, seed everything and print the chapter banner."""
+    """Resolve mode, device and paths, seed everything and print the chapter banner.
+
+    ``smoke`` (the notebook parameter; ``None``: ``$CMT_SMOKE``) makes this a smoke run: mode
+    ``full`` whatever ``mode`` says, budgets clamped by the helpers (see the module docstring).
+    An explicit ``smoke`` is written to ``$CMT_SMOKE`` so that every helper of the process sees it.
+    """
     if isinstance(datasets, str):
         raise TypeError("datasets must be a list of dataset names, not a single string")
+    if smoke is not None:
+        os.environ[ENV_SMOKE] = "1" if resolve_smoke(smoke) else "0"
+    smoke = resolve_smoke(None)
     run = Run(
-        mode=resolve_mode(mode),
+        mode="full" if smoke else resolve_mode(mode),
         device=resolve_device(device),
         seed=seed_everything(seed),
         data_dir=data_dir(data),
         cache_dir=cache_dir(),
         datasets=list(datasets),
+        smoke=smoke,
     )
     if verbose:
         print(run.banner())

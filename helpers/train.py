@@ -14,6 +14,13 @@
   (written to a temporary file and renamed), so a later chapter, or a re-run, loads it instead.
   Every chapter still runs on its own from an empty cache: it simply trains.
 
+Smoke runs (``runtime.smoke_active()``, ``CMT_SMOKE=1``): :func:`fit` trains at most
+``runtime.SMOKE_EPOCHS`` epochs of ``runtime.SMOKE_BATCHES`` batches, :func:`evaluate` and
+:func:`calibrate_bn` read ``runtime.SMOKE_BATCHES`` batches, each batch cut to
+``runtime.SMOKE_ITEMS`` items (``runtime.smoke_batches``), and :func:`train_or_load` keeps its
+networks in ``<cache>/smoke/models``, apart from real ones: a smoke network is never loaded by a
+real run, nor a real one by a smoke run.
+
 Determinism: with one seed, on one machine and the CPU, :func:`train_or_load` gives the same weights
 and the same metric (torch's global generator is seeded before the network is built, the data's
 shuffling and augmentation come from their own seeded generators, ``num_workers=0``).
@@ -235,6 +242,14 @@ def fit(
     _function(on_epoch, "on_epoch", "callable: on_epoch(epoch, model, row)")
     _function(transform, "transform", "callable: transform(model, inputs, targets)")
     device = runtime.resolve_device(device)
+    smoke = runtime.smoke_active()
+    if smoke and epochs > 0:
+        clamped = min(epochs, runtime.SMOKE_EPOCHS)
+        runtime.smoke_note(
+            f"training clamped to {clamped} of {epochs} epochs, {runtime.SMOKE_BATCHES} batches "
+            f"of at most {runtime.SMOKE_ITEMS} items each"
+        )
+        epochs = clamped
     model.to(device)
     params = [p for p in model.parameters() if p.requires_grad]
     if optimizer == "adam":
@@ -245,6 +260,7 @@ def fit(
     if schedule == "onecycle" and epochs > 0:
         try:
             steps = len(train_loader)
+            steps = min(steps, runtime.SMOKE_BATCHES) if smoke else steps
         except TypeError:
             raise TypeError(
                 "schedule='onecycle' needs a train_loader with a len(); use schedule='constant'"
@@ -262,11 +278,11 @@ def fit(
     for epoch in range(1, epochs + 1):
         model.train()
         meter, total, loss_sum = make_metric(), 0, 0.0
-        batches = train_loader
+        batches = runtime.smoke_batches(train_loader)
         if progress:
             from tqdm.auto import tqdm
 
-            batches = tqdm(train_loader, desc=f"epoch {epoch}/{epochs}", leave=False)
+            batches = tqdm(batches, desc=f"epoch {epoch}/{epochs}", leave=False)
         for x, y in batches:
             x, y = x.to(device), y.to(device)
             if transform is not None:
@@ -326,7 +342,7 @@ def evaluate(
     was_training = model.training
     model.to(device).eval()
     meter = (metric or Accuracy)()
-    for x, y in loader:
+    for x, y in runtime.smoke_batches(loader):
         x, y = x.to(device), y.to(device)
         if transform is not None:
             with torch.enable_grad():
@@ -358,6 +374,7 @@ def calibrate_bn(
     _check_loader(loader, "loader")
     if max_batches is not None:
         max_batches = checks.integer(max_batches, "max_batches", 1)
+    loader = runtime.smoke_batches(loader)
     bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     if not bns:
         return model.eval()
@@ -419,9 +436,11 @@ def _check_config(config) -> NetConfig:
 
 def checkpoint_path(config: NetConfig, cache=None) -> Path:
     """``<cache>/models/<config.key()>.pt`` (``cache``: a folder; default
-    ``runtime.cache_dir()``)."""
+    ``runtime.cache_dir()``); in a smoke run ``<cache>/smoke/models/<config.key()>.pt``, so that
+    smoke networks (a few batches of training) and real ones never meet."""
     _check_config(config)
-    folder = runtime.cache_dir(cache) / "models"
+    base = runtime.cache_dir(cache)
+    folder = (base / "smoke" if runtime.smoke_active() else base) / "models"
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{config.key()}.pt"
 

@@ -4,9 +4,11 @@ the registry names unknown archs and datasets; the audio family's crops and load
 from __future__ import annotations
 
 import hashlib
+import http.server
 import json
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -532,3 +534,87 @@ def test_mnist_loaders_are_the_chapters_standardised_subsets():
     assert torch.equal(te.dataset.tensors[1], test_ds.targets)
     again = next(iter(cfg.loaders()[0]))[0]
     assert torch.equal(again, x), "the shuffle is seeded by the config's seed"
+
+
+# ------------------------------------------------- ImageNet ResNet-18 weights, loopback download
+class _WeightsHandler(http.server.BaseHTTPRequestHandler):
+    """Serves ``server.routes[path] = body`` (404 otherwise); counts the requests."""
+
+    def do_GET(self):
+        self.server.requests.append(self.path)
+        body = self.server.routes.get(self.path)
+        if body is None:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def weights_server():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _WeightsHandler)
+    httpd.routes, httpd.requests = {}, []
+    httpd.url = lambda path: f"http://127.0.0.1:{httpd.server_address[1]}{path}"
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.daemon = True
+    thread.start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def _resnet18_weights() -> tuple[bytes, dict]:
+    import io
+
+    from torchvision.models import resnet18
+
+    torch.manual_seed(5)
+    state = resnet18(weights=None).state_dict()
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return buffer.getvalue(), state
+
+
+def test_resnet18_weights_download_is_hash_checked_then_cached(
+    weights_server, tmp_path, monkeypatch
+):
+    """The full-mode download of chapter 8's ImageNet weights, against a loopback server: torch's
+    hub checks the sha256 prefix in the file name, keeps the file in $TORCH_HOME, and a second
+    build (or a smoke run) reads it from there without a request; bad bytes are refused."""
+    from helpers.nets import image
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setenv("CMT_SMOKE", "0")
+    body, state = _resnet18_weights()
+    name = f"resnet18-{hashlib.sha256(body).hexdigest()[:8]}.pth"
+    weights_server.routes[f"/models/{name}"] = body
+    monkeypatch.setattr(
+        image, "resnet18_weights_url", lambda: weights_server.url(f"/models/{name}")
+    )
+    net = nets.resnet18_imagenet(5)
+    assert torch.equal(net.backbone.conv1.weight, state["conv1.weight"])
+    assert net.backbone.fc.out_features == 5 and len(weights_server.requests) == 1
+    assert image.resnet18_weights_file() == tmp_path / "torch" / "hub" / "checkpoints" / name
+    assert image.resnet18_weights_file().is_file()
+    nets.resnet18_imagenet(5)
+    monkeypatch.setenv("CMT_SMOKE", "1")
+    smoke_net = nets.resnet18_imagenet(5)  # cached weights: a smoke run uses them
+    assert torch.equal(smoke_net.backbone.conv1.weight, state["conv1.weight"])
+    assert len(weights_server.requests) == 1, "the cached file is read, not downloaded again"
+
+    monkeypatch.setenv("CMT_SMOKE", "0")
+    bad = f"resnet18-{'0' * 8}.pth"
+    weights_server.routes[f"/models/{bad}"] = body  # bytes that do not match the name's hash
+    monkeypatch.setattr(image, "resnet18_weights_url", lambda: weights_server.url(f"/models/{bad}"))
+    with pytest.raises(RuntimeError, match="ImageNet weights.*hash"):
+        nets.resnet18_imagenet(5)
+    assert not (tmp_path / "torch" / "hub" / "checkpoints" / bad).exists()
+    missing = weights_server.url("/models/resnet18-12345678.pth")
+    monkeypatch.setattr(image, "resnet18_weights_url", lambda: missing)
+    with pytest.raises(RuntimeError, match="could not be loaded"):
+        nets.resnet18_imagenet(5)

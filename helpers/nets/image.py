@@ -12,7 +12,9 @@
 from __future__ import annotations
 
 import dataclasses
+import urllib.parse
 from collections import OrderedDict
+from pathlib import Path, PurePosixPath
 
 import torch
 from torch import nn
@@ -27,6 +29,8 @@ __all__ = [
     "FlowersCNN",
     "flowers_cnn",
     "resnet18_imagenet",
+    "resnet18_weights_url",
+    "resnet18_weights_file",
     "IMAGE_ARCHS",
     "ImageConfig",
     "flowers_config",
@@ -93,27 +97,54 @@ def flowers_cnn(channels=(16, 32, 64, 128), n_classes: int = 5, dropout: float =
     return FlowersCNN(channels, n_classes, dropout=dropout)
 
 
+def resnet18_weights_url() -> str:
+    """Where torchvision's ImageNet ResNet-18 weights come from (``ResNet18_Weights.DEFAULT``); the
+    file name carries the prefix of its sha256, which the download checks."""
+    from torchvision.models import ResNet18_Weights
+
+    return ResNet18_Weights.DEFAULT.url
+
+
+def resnet18_weights_file() -> Path:
+    """Where torch's hub cache keeps those weights: ``$TORCH_HOME/hub/checkpoints/<file name>``."""
+    name = PurePosixPath(urllib.parse.urlsplit(resnet18_weights_url()).path).name
+    return Path(torch.hub.get_dir()) / "checkpoints" / name
+
+
 def resnet18_imagenet(n_classes: int = 5) -> nn.Module:
     """torchvision's ResNet-18 with ImageNet weights (``weights=DEFAULT``; He et al. 2016), a new
     head.
 
     The full-mode classifier of chapter 8, fine-tuned on tf_flowers: ``ImageNormalize`` then the
-    backbone with its last layer replaced by ``Linear(512, n_classes)``. The weights are downloaded
-    by torchvision into its cache on first use (Colab); offline, a ``RuntimeError`` says so.
+    backbone with its last layer replaced by ``Linear(512, n_classes)``. The weights
+    (:func:`resnet18_weights_url`) are downloaded by torch's hub into its cache on first use
+    (Colab) and checked against the sha256 prefix of their file name; offline, a ``RuntimeError``
+    says so. In a smoke run (``runtime.smoke_active()``) they are read only when already in the
+    hub cache (:func:`resnet18_weights_file`); otherwise the backbone keeps its random
+    initialisation (from torch's global generator), a printed note says so, and nothing is
+    downloaded. A real run never falls back to random weights.
     """
     n_classes = checks.integer(n_classes, "n_classes", 2)
-    from torchvision.models import ResNet18_Weights, resnet18
+    from torchvision.models import resnet18
 
-    try:
-        net = resnet18(weights=ResNet18_Weights.DEFAULT)
-    except Exception as err:  # noqa: BLE001 - any download/cache failure means the same thing here
-        raise RuntimeError(
-            "resnet18_imagenet needs torchvision's ImageNet weights (ResNet18_Weights.DEFAULT, "
-            f"{ResNet18_Weights.DEFAULT.url}); they could not be loaded ({type(err).__name__}: "
-            f"{err}). Run with internet access once (e.g. on Colab) or put the file in torch's hub "
-            "cache ($TORCH_HOME/hub/checkpoints), or use quick mode (a CNN trained from "
-            "scratch)."
-        ) from err
+    net = resnet18(weights=None)
+    url = resnet18_weights_url()
+    if runtime.smoke_active() and not resnet18_weights_file().is_file():
+        runtime.smoke_note(
+            f"the ImageNet weights of ResNet-18 ({url}) are not in torch's hub cache and a smoke "
+            "run downloads nothing: the backbone keeps its random initialisation"
+        )
+    else:
+        try:
+            state = torch.hub.load_state_dict_from_url(url, progress=False, check_hash=True)
+            net.load_state_dict(state)
+        except Exception as err:  # noqa: BLE001 - any download/cache failure means the same here
+            raise RuntimeError(
+                "resnet18_imagenet needs torchvision's ImageNet weights (ResNet18_Weights.DEFAULT, "
+                f"{url}); they could not be loaded ({type(err).__name__}: {err}). Run with "
+                "internet access once (e.g. on Colab) or put the file in torch's hub cache "
+                f"({resnet18_weights_file()}), or use quick mode (a CNN trained from scratch)."
+            ) from err
     net.fc = nn.Linear(net.fc.in_features, n_classes)
     return nn.Sequential(OrderedDict(normalize=ImageNormalize(), backbone=net))
 
