@@ -53,7 +53,9 @@ def test_the_workflows_lint_clean():
 def test_actionlint_can_fail(tmp_path):
     bad = tmp_path / ".github" / "workflows" / "bad.yml"
     bad.parent.mkdir(parents=True)
-    bad.write_text("on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n"
-                   "      - run: echo ${{ github.evnt.name }}\n")
+    bad.write_text(
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n"
+        "      - run: echo ${{ github.evnt.name }}\n"
+    )
     done = actionlint(str(bad))
     assert done.returncode == 1 and "evnt" in done.stdout, done.stdout
