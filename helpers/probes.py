@@ -372,7 +372,8 @@ class ClassSpectra:
 
     Attributes (after :meth:`run`):
         means: ``{label: (n_classes, H, W)}`` float64 class mean spectra, fftshift-centred.
-        samples: ``{label: (sums (N, H, W), counts (N,))}`` in the order the samples were seen.
+        samples: ``{label: (sums (N, H, W), counts (N,))}`` in the order the samples were seen
+            (``sums`` stored in float32).
         labels: int64 ``(N,)`` labels of those samples.
         shapes: ``{label: (C, H, W)}`` of each tap's tensor.
     """
@@ -426,7 +427,7 @@ class ClassSpectra:
             self._acc[label][k].update(t[y == k])
         if self.keep_samples:
             sums, counts = sample_spectra(t, 2, self.compute_dtype)
-            self._sums[label].append(sums)
+            self._sums[label].append(sums.to(torch.float32))  # half the memory; 1e-7 is plenty
             self._counts[label].append(counts)
 
     def __enter__(self) -> "ClassSpectra":
@@ -481,6 +482,25 @@ class ClassSpectra:
             if temporary:
                 self.__exit__()
         return self
+
+    def spread(self, n: int = 0, seed: int = 0, kind: str = "bootstrap") -> dict:
+        """``{label: (observed, resamples)}``: the spread between the class means of each tap
+        (:func:`helpers.spectra.js_spread` of :func:`helpers.spectra.class_mean_spectra` of
+        :attr:`samples`) and ``n`` resampled values (:func:`helpers.spectra.resampled_spreads`,
+        ``kind`` ``"bootstrap"`` or ``"partition"``; the same draws at every tap, so differences
+        between taps, or between two ClassSpectra of the same samples, are paired)."""
+        from .spectra import class_mean_spectra, js_spread, resampled_spreads
+
+        y, out = self.labels, {}
+        for label, (sums, counts) in self.samples.items():
+            observed = js_spread(class_mean_spectra(sums, counts, y, self.n_classes))
+            draws = (
+                resampled_spreads(sums, counts, y, self.n_classes, n, seed, kind)
+                if n
+                else torch.empty(0, dtype=torch.float64)
+            )
+            out[label] = (observed, draws)
+        return out
 
     @property
     def labels(self) -> torch.Tensor:
