@@ -411,3 +411,15 @@ def test_class_spectra_refuse_bad_input():
         probes.resnet_stages(nn.Sequential(nn.Conv2d(1, 1, 3)))
     with pytest.raises(RuntimeError, match="keep_samples"):
         _ = probes.ClassSpectra(model, {"a": ("conv1", "input")}, 3, keep_samples=False).samples
+
+
+def test_class_spectra_spread_is_paired_across_taps_and_matches_the_spectra_helpers():
+    model = _tiny_resnet()
+    g = torch.Generator().manual_seed(5)
+    x, y = torch.randn(12, 3, 32, 32, generator=g), torch.arange(12) % 3
+    cs = probes.ClassSpectra(model, probes.resnet_stages(model), 3).run([(x, y)])
+    out = cs.spread(20, seed=1)
+    sums, counts = cs.samples["stem"]
+    assert out["stem"][0] == spectra.js_spread(spectra.class_mean_spectra(sums, counts, y, 3))
+    assert torch.equal(out["stem"][1], spectra.resampled_spreads(sums, counts, y, 3, 20, 1))
+    assert out["input"][1].shape == (20,) and cs.spread()["input"][1].numel() == 0
