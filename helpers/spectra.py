@@ -1037,19 +1037,23 @@ def resampled_spreads(
     kind = checks.choice(kind, "kind", ("bootstrap", "partition"))
     g = torch.Generator().manual_seed(seed)
     members = [(labels == k).nonzero().reshape(-1) for k in range(n_classes)]
+    flat = sums.reshape(sums.shape[0], -1)
+    everyone = torch.arange(labels.numel())
     out = torch.empty(n, dtype=torch.float64)
     for r in range(n):
+        # weights[k, i]: how often sample i enters class k's resample (a bootstrap draws with
+        # replacement within each class; a partition gives every sample a random class)
+        weights = torch.zeros(n_classes, labels.numel(), dtype=torch.float64)
         if kind == "partition":
-            idx, lab = (
-                torch.arange(labels.numel()),
-                labels[torch.randperm(labels.numel(), generator=g)],
-            )
+            weights[labels[torch.randperm(labels.numel(), generator=g)], everyone] = 1.0
         else:
-            idx = torch.cat(
-                [m[torch.randint(m.numel(), (m.numel(),), generator=g)] for m in members]
-            )
-            lab = labels[idx]
-        out[r] = js_spread(class_mean_spectra(sums[idx], counts[idx], lab, n_classes))
+            for k, m in enumerate(members):
+                pick = m[torch.randint(m.numel(), (m.numel(),), generator=g)]
+                weights[k].index_add_(0, pick, torch.ones(m.numel(), dtype=torch.float64))
+        total, count = weights @ flat, weights @ counts
+        if bool((count <= 0).any()):
+            raise ValueError("a resampled class holds no spectrum (every sample of it is all zero)")
+        out[r] = js_spread(total / count[:, None])
     return out
 
 
