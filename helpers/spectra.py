@@ -926,13 +926,14 @@ def sample_spectra(batch, ndim: int = 2, compute_dtype: torch.dtype | None = Non
             f"compute_dtype must be None, torch.float32 or torch.float64, got {compute_dtype!r}"
         )
     dtype = compute_dtype or (torch.float64 if x.dtype == torch.float64 else torch.float32)
-    dims = tuple(range(-ndim, 0))
-    e = energy_spectrum(x.to(dtype), ndim=ndim, shift=True).to(torch.float64)
-    total = e.sum(dim=dims, keepdim=True)
+    b, c = x.shape[:2]
+    e = energy_spectrum(x.to(dtype), ndim=ndim, shift=True).reshape(b, c, -1)
+    total = e.sum(dim=-1, dtype=torch.float64)  # line 4's denominators, accumulated in float64
     keep = total > 0
-    e = torch.where(keep, e / torch.where(keep, total, torch.ones_like(total)), 0.0)
-    counts = keep.reshape(x.shape[0], x.shape[1]).sum(dim=1)
-    return e.sum(dim=1).cpu(), counts.cpu()
+    weights = torch.where(keep, 1.0 / torch.where(keep, total, 1.0), 0.0)
+    # lines 4 and the channel sum fused: sum_p E_p / total_p, one batched product
+    sums = torch.bmm(weights.to(e.dtype)[:, None, :], e)[:, 0].to(torch.float64)
+    return sums.reshape((b,) + tuple(x.shape[2:])).cpu(), keep.sum(dim=1).cpu()
 
 
 def _check_samples(sums, counts, labels, n_classes):
