@@ -1020,6 +1020,16 @@ def js_spread(spectra) -> float:
     return float(js.clamp(min=0.0).mean())
 
 
+def _js_spreads(p: torch.Tensor) -> torch.Tensor:
+    """:func:`js_spread` of each ``(K, F)`` slice of ``p`` ``(R, K, F)`` (non-negative, positive
+    totals), as a float64 ``(R,)`` tensor."""
+    p = p / p.sum(dim=-1, keepdim=True)
+    i, j = torch.triu_indices(p.shape[1], p.shape[1], offset=1)
+    m = (p[:, i] + p[:, j]) / 2
+    js = 0.5 * (_kl_terms(p[:, i], m).sum(dim=-1) + _kl_terms(p[:, j], m).sum(dim=-1))
+    return js.clamp(min=0.0).mean(dim=-1)
+
+
 def resampled_spreads(
     sums, counts, labels, n_classes: int, n: int, seed: int, kind: str = "bootstrap"
 ) -> torch.Tensor:
@@ -1037,24 +1047,28 @@ def resampled_spreads(
     seed = checks.integer(seed, "seed", minimum=0)
     kind = checks.choice(kind, "kind", ("bootstrap", "partition"))
     g = torch.Generator().manual_seed(seed)
-    members = [(labels == k).nonzero().reshape(-1) for k in range(n_classes)]
-    flat = sums.reshape(sums.shape[0], -1)
-    everyone = torch.arange(labels.numel())
-    out = torch.empty(n, dtype=torch.float64)
-    for r in range(n):
-        # weights[k, i]: how often sample i enters class k's resample (a bootstrap draws with
-        # replacement within each class; a partition gives every sample a random class)
-        weights = torch.zeros(n_classes, labels.numel(), dtype=torch.float64)
-        if kind == "partition":
-            weights[labels[torch.randperm(labels.numel(), generator=g)], everyone] = 1.0
-        else:
+    n_samples = labels.numel()
+    # weights[r, k, i]: how often sample i enters class k in resample r (a bootstrap draws with
+    # replacement within each class; a partition gives every sample a random class)
+    weights = torch.zeros(n, n_classes, n_samples, dtype=torch.float64)
+    if kind == "partition":
+        for r in range(n):
+            weights[r, labels[torch.randperm(n_samples, generator=g)], torch.arange(n_samples)] = 1
+    else:
+        members = [(labels == k).nonzero().reshape(-1) for k in range(n_classes)]
+        for r in range(n):
             for k, m in enumerate(members):
                 pick = m[torch.randint(m.numel(), (m.numel(),), generator=g)]
-                weights[k].index_add_(0, pick, torch.ones(m.numel(), dtype=torch.float64))
-        total, count = weights @ flat, weights @ counts
-        if bool((count <= 0).any()):
-            raise ValueError("a resampled class holds no spectrum (every sample of it is all zero)")
-        out[r] = js_spread(total / count[:, None])
+                weights[r, k].index_add_(0, pick, torch.ones(m.numel(), dtype=torch.float64))
+    count = weights @ counts
+    if bool((count <= 0).any()):
+        raise ValueError("a resampled class holds no spectrum (every sample of it is all zero)")
+    flat = sums.reshape(n_samples, -1)
+    out = torch.empty(n, dtype=torch.float64)
+    step = max(1, (32 << 20) // (8 * n_classes * flat.shape[1] * max(1, n_classes // 2)))
+    for start in range(0, n, step):  # chunks of resamples, ~32 MiB of pair terms each
+        means = (weights[start : start + step] @ flat) / count[start : start + step, :, None]
+        out[start : start + step] = _js_spreads(means)
     return out
 
 
