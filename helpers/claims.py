@@ -44,6 +44,7 @@ __all__ = [
     "value",
     "sample",
     "paired",
+    "bootstrap",
     "Criterion",
     "greater_than",
     "less_than",
@@ -74,7 +75,9 @@ class Measured:
     interval.
 
     ``n == 1`` is a deterministic number (its interval is the number itself). The interval of
-    ``n >= 2`` values is Student's t interval of the mean at ``level``.
+    ``n >= 2`` values is Student's t interval of the mean at ``level``; for resampled values
+    (:func:`bootstrap`: ``estimate`` set) it is the percentile interval of the resamples and the
+    centre is ``estimate``, the statistic on the data as observed.
     """
 
     what: str
@@ -82,6 +85,7 @@ class Measured:
     unit: str = ""
     level: float = 0.95
     fmt: str = ".3g"
+    estimate: float | None = None
 
     def __post_init__(self):
         if not isinstance(self.what, str) or not self.what:
@@ -91,6 +95,10 @@ class Measured:
         if not all(math.isfinite(v) for v in self.values):
             raise ValueError(f"{self.what}: values must be finite numbers, got {self.values}")
         checks.real(self.level, "level", above=0.0, below=1.0)
+        if self.estimate is not None:
+            checks.real(self.estimate, "estimate")
+            if len(self.values) < 2:
+                raise ValueError(f"{self.what}: a bootstrap needs at least 2 resamples")
 
     @property
     def n(self) -> int:
@@ -98,7 +106,8 @@ class Measured:
 
     @property
     def mean(self) -> float:
-        return float(np.mean(self.values))
+        """The mean of the values; for resamples, the ``estimate`` on the observed data."""
+        return float(np.mean(self.values)) if self.estimate is None else float(self.estimate)
 
     @property
     def sd(self) -> float:
@@ -109,6 +118,10 @@ class Measured:
     def interval(self) -> tuple[float, float]:
         if self.n == 1:
             return self.values[0], self.values[0]
+        if self.estimate is not None:
+            tail = (1 - self.level) / 2
+            lo, hi = np.quantile(np.asarray(self.values), [tail, 1 - tail])
+            return float(lo), float(hi)
         from scipy import stats
 
         half = float(stats.t.ppf(0.5 + self.level / 2, self.n - 1)) * self.sd / math.sqrt(self.n)
@@ -121,6 +134,11 @@ class Measured:
         if self.n == 1:
             return f"{self.what} {self.values[0]:{f}}{unit}"
         lo, hi = self.interval
+        if self.estimate is not None:
+            return (
+                f"{self.what} {self.mean:{f}}{unit} ({100 * self.level:.0f} % bootstrap interval "
+                f"{lo:{f}} to {hi:{f}}; {self.n} resamples)"
+            )
         return (
             f"{self.what} {self.mean:{f}}{unit} ({100 * self.level:.0f} % CI {lo:{f}} to "
             f"{hi:{f}}; n = {self.n})"
@@ -158,6 +176,16 @@ def paired(
             raise ValueError(f"{what}: a and b must pair up, got {a.size} and {b.size} values")
         a = a - b
     return Measured(what, tuple(float(v) for v in a), unit, level, fmt)
+
+
+def bootstrap(
+    resamples, estimate, what: str, unit: str = "", level: float = 0.95, fmt: str = ".3g"
+) -> Measured:
+    """A statistic on the observed data (``estimate``) with the percentile interval of its
+    resampled values (a bootstrap over images, say): for a statistic of one data set, where
+    there are no independent repeats to put a t interval on."""
+    estimate = checks.real(runtime.plain_number(estimate), "estimate")
+    return Measured(what, _floats(resamples, what), unit, level, fmt, estimate=estimate)
 
 
 # ------------------------------------------------------------------------------------ criteria

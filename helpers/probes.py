@@ -28,9 +28,17 @@ import torch
 from torch import nn
 
 from . import checks, runtime
-from .spectra import Spectrum, SpectrumMean
+from .spectra import Spectrum, SpectrumMean, sample_spectra
 
-__all__ = ["LayerSpectra", "layer_names", "conv_act_pairs", "activation_balance", "KINDS"]
+__all__ = [
+    "LayerSpectra",
+    "ClassSpectra",
+    "resnet_stages",
+    "layer_names",
+    "conv_act_pairs",
+    "activation_balance",
+    "KINDS",
+]
 
 _CONV = (nn.Conv1d, nn.Conv2d)
 _POOL = (nn.MaxPool1d, nn.MaxPool2d, nn.AvgPool1d, nn.AvgPool2d, nn.LPPool1d, nn.LPPool2d)
@@ -323,3 +331,194 @@ def activation_balance(
         "aadiff": aa,
         "fit": layers.fit_lambda(ac, aa),
     }
+
+
+# ------------------------------------------------------------------------------------------
+# per-class spectra of a network's stages (Wu et al. 2022, sec 5.1.1, eqs 37-40, Table 4)
+# ------------------------------------------------------------------------------------------
+def resnet_stages(model: nn.Module) -> dict[str, tuple[str, str]]:
+    """The stages of a torchvision ResNet as taps for :class:`ClassSpectra`:
+    ``{"input": ("conv1", "input"), "stem": ("maxpool", "output"), "layer1": ("layer1",
+    "output"), ..., "layer4": ("layer4", "output")}``. ``input`` is what the network is fed (after
+    its input normalisation), ``stem`` the output of conv1-bn1-relu-maxpool (1/4 of the input
+    size), ``layer4`` the last feature map before global average pooling (1/32 of the input size).
+    """
+    names = dict(model.named_modules())
+    wanted = ["conv1", "maxpool", "layer1", "layer2", "layer3", "layer4"]
+    missing = [n for n in wanted if n not in names]
+    if missing:
+        raise ValueError(f"model is not a torchvision ResNet: it has no layer(s) {missing}")
+    taps = {"input": ("conv1", "input"), "stem": ("maxpool", "output")}
+    taps.update({f"layer{i}": (f"layer{i}", "output") for i in range(1, 5)})
+    return taps
+
+
+class ClassSpectra:
+    """Context manager: per-class mean spectra of chosen layers, streamed (Algorithm 1 per class).
+
+    While labelled batches ``(x, y)`` flow through the model (:meth:`run`), each tap's tensor is
+    split by class and added to one :class:`helpers.spectra.SpectrumMean` per (tap, class)
+    (normalised per sample and channel, dead channels skipped: Algorithm 1, eqs 37-40), and -- with
+    ``keep_samples=True`` -- reduced to each sample's channel-summed spectrum
+    (:func:`helpers.spectra.sample_spectra`), which resampling needs (bootstrap, random
+    partitions). No feature map outlives its batch: what is kept is one ``(H, W)`` spectrum per
+    sample and tap, a factor ``C`` (the channel count) smaller than the features.
+
+    Args:
+        model: the network (put in eval mode by :meth:`run`, its mode restored afterwards).
+        taps: ``{label: (module name, "input" | "output")}``, e.g. :func:`resnet_stages`.
+        n_classes: number of classes (labels in ``[0, n_classes)``).
+        keep_samples: keep the per-sample spectra (:attr:`samples`).
+        compute_dtype: FFT precision (``None``: follow the activations, float32 for a float32
+            network).
+
+    Attributes (after :meth:`run`):
+        means: ``{label: (n_classes, H, W)}`` float64 class mean spectra, fftshift-centred.
+        samples: ``{label: (sums (N, H, W), counts (N,))}`` in the order the samples were seen
+            (``sums`` stored in float32).
+        labels: int64 ``(N,)`` labels of those samples.
+        shapes: ``{label: (C, H, W)}`` of each tap's tensor.
+    """
+
+    WHERE = ("input", "output")
+
+    def __init__(
+        self,
+        model: nn.Module,
+        taps: dict,
+        n_classes: int,
+        keep_samples: bool = True,
+        compute_dtype: torch.dtype | None = None,
+    ):
+        checks.instance(model, "model", nn.Module, "a torch.nn.Module")
+        checks.instance(taps, "taps", dict, "a dict {label: (module name, 'input' | 'output')}")
+        if not taps:
+            raise ValueError("taps must name at least one layer")
+        modules = dict(model.named_modules())
+        self.taps = {}
+        for label, tap in taps.items():
+            if not (isinstance(tap, (tuple, list)) and len(tap) == 2):
+                raise ValueError(f"taps[{label!r}] must be (module name, 'input' | 'output')")
+            name, where = tap
+            if name not in modules or name == "":
+                raise ValueError(f"taps[{label!r}] names {name!r}, which is not a layer of model")
+            self.taps[label] = (name, checks.choice(where, f"taps[{label!r}][1]", self.WHERE))
+        self.model, self._modules = model, modules
+        self.n_classes = checks.integer(n_classes, "n_classes", minimum=2)
+        self.keep_samples = checks.boolean(keep_samples, "keep_samples")
+        self.compute_dtype = compute_dtype
+        options = {} if compute_dtype is None else {"compute_dtype": compute_dtype}
+        self._acc = {
+            label: [SpectrumMean(2, True, "skip", **options) for _ in range(self.n_classes)]
+            for label in self.taps
+        }
+        self._sums = {label: [] for label in self.taps}
+        self._counts = {label: [] for label in self.taps}
+        self._labels: list[torch.Tensor] = []
+        self._current: torch.Tensor | None = None
+        self.shapes: dict[str, tuple[int, ...]] = {}
+        self._handles: list = []
+
+    def _record(self, label: str, t) -> None:
+        if not isinstance(t, torch.Tensor) or self._current is None:
+            return
+        t = t.detach()
+        self.shapes[label] = tuple(t.shape[1:])
+        y = self._current.to(t.device)
+        for k in y.unique().tolist():
+            self._acc[label][k].update(t[y == k])
+        if self.keep_samples:
+            sums, counts = sample_spectra(t, 2, self.compute_dtype)
+            self._sums[label].append(sums.to(torch.float32))  # half the memory; 1e-7 is plenty
+            self._counts[label].append(counts)
+
+    def __enter__(self) -> "ClassSpectra":
+        if self._handles:
+            raise RuntimeError("ClassSpectra is already active (hooks registered)")
+        for label, (name, where) in self.taps.items():
+            m = self._modules[name]
+            if where == "input":
+                hook = m.register_forward_pre_hook(
+                    lambda mod, args, label=label: self._record(label, args[0] if args else None)
+                )
+            else:
+                hook = m.register_forward_hook(
+                    lambda mod, args, out, label=label: self._record(label, out)
+                )
+            self._handles.append(hook)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for h in self._handles:
+            h.remove()
+        self._handles = []
+
+    @torch.no_grad()
+    def run(self, loader, device: str | None = None) -> "ClassSpectra":
+        """Feed ``loader``'s ``(inputs, labels, ...)`` batches through the model in eval mode;
+        returns ``self``. Called outside the ``with`` block it registers the hooks for the run."""
+        checks.iterable(loader, "loader", "an iterable of (inputs, labels) batches")
+        device = (
+            runtime.resolve_device(device)
+            if device is not None
+            else next((p.device for p in self.model.parameters()), torch.device("cpu"))
+        )
+        temporary = not self._handles
+        if temporary:
+            self.__enter__()
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            for batch in loader:
+                if not (isinstance(batch, (tuple, list)) and len(batch) >= 2):
+                    raise ValueError("loader must yield (inputs, labels) batches")
+                y = torch.as_tensor(batch[1]).reshape(-1).to(torch.long)
+                if bool(((y < 0) | (y >= self.n_classes)).any()):
+                    raise ValueError(f"labels must be in [0, {self.n_classes}), got {y.unique()}")
+                self._current = y
+                self._labels.append(y.cpu())
+                self.model(batch[0].to(device))
+        finally:
+            self._current = None
+            self.model.train(was_training)
+            if temporary:
+                self.__exit__()
+        return self
+
+    def spread(self, n: int = 0, seed: int = 0, kind: str = "bootstrap") -> dict:
+        """``{label: (observed, resamples)}``: the spread between the class means of each tap
+        (:func:`helpers.spectra.js_spread` of :func:`helpers.spectra.class_mean_spectra` of
+        :attr:`samples`) and ``n`` resampled values (:func:`helpers.spectra.resampled_spreads`,
+        ``kind`` ``"bootstrap"`` or ``"partition"``; the same draws at every tap, so differences
+        between taps, or between two ClassSpectra of the same samples, are paired)."""
+        from .spectra import class_mean_spectra, js_spread, resampled_spreads
+
+        y, out = self.labels, {}
+        for label, (sums, counts) in self.samples.items():
+            observed = js_spread(class_mean_spectra(sums, counts, y, self.n_classes))
+            draws = (
+                resampled_spreads(sums, counts, y, self.n_classes, n, seed, kind)
+                if n
+                else torch.empty(0, dtype=torch.float64)
+            )
+            out[label] = (observed, draws)
+        return out
+
+    @property
+    def labels(self) -> torch.Tensor:
+        return torch.cat(self._labels) if self._labels else torch.empty(0, dtype=torch.long)
+
+    @property
+    def means(self) -> dict[str, torch.Tensor]:
+        """``{label: (n_classes, H, W)}`` class mean spectra (each class's ``SpectrumMean``)."""
+        return {label: torch.stack([a.mean for a in accs]) for label, accs in self._acc.items()}
+
+    @property
+    def samples(self) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+        """``{label: (sums, counts)}`` per sample (see :func:`helpers.spectra.sample_spectra`)."""
+        if not self.keep_samples:
+            raise RuntimeError("ClassSpectra(keep_samples=False) keeps no per-sample spectra")
+        return {
+            label: (torch.cat(self._sums[label]), torch.cat(self._counts[label]))
+            for label in self.taps
+        }

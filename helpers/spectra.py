@@ -16,6 +16,13 @@ The book's one place for |DFT|^2 and what is built on it:
   summaries above as methods (``drop_dc``, ``normalized``, ``centroid``, ``band_share``,
   ``radial_profile``, ``plot``), in the spirit of ThinkDSP's ``Spectrum``.
 * :func:`relative_error` -- ``||a - b|| / ||b||``, for tensors or spectra on the same grid.
+* :func:`sample_spectra`, :func:`class_mean_spectra`, :func:`js_divergence`, :func:`js_spread`,
+  :func:`resampled_spreads` -- per-sample spectra, the class means of Algorithm 1 built from them,
+  and the spread between class means (mean pairwise Jensen-Shannon divergence) with its
+  resampling distributions (bootstrap over samples, random partitions).
+* :func:`power_law_fit` -- the 1/rho^2 law of natural images, ``log AE(rho) = mu log(1/rho^2) +
+  nu`` (Wu et al. 2022, eqs 41-42), on the radial profile.
+* :func:`phase_scramble` -- the same amplitude spectrum with random phases (a real image).
 
 Conventions. Tensors in, tensors out (NumPy arrays are converted with ``torch.as_tensor``).
 Frequencies are in cycles/sample, in [-1/2, 1/2), unless a sample rate ``fs`` is given.
@@ -46,6 +53,14 @@ __all__ = [
     "band_energy_fraction",
     "Spectrum",
     "relative_error",
+    "sample_spectra",
+    "class_mean_spectra",
+    "js_divergence",
+    "js_spread",
+    "resampled_spreads",
+    "PowerLawFit",
+    "power_law_fit",
+    "phase_scramble",
 ]
 
 
@@ -880,3 +895,308 @@ def relative_error(a, b) -> float:
     if not den > 0:
         raise ValueError("b is all zero: the relative error ||a - b|| / ||b|| is undefined")
     return float((a - b).norm() / den)
+
+
+# --------------------------------------------------------------------------------------------
+# per-sample spectra, class means and the spread between them (Wu et al. 2022, sec 5.1.1)
+# --------------------------------------------------------------------------------------------
+@torch.no_grad()
+def sample_spectra(batch, ndim: int = 2, compute_dtype: torch.dtype | None = None):
+    """Per-sample normalised energy spectra, summed over channels (Algorithm 1, lines 2-4).
+
+    For each sample ``i`` of a batch ``(B, C, H, W)`` (``ndim=2``) or ``(B, C, N)`` (``ndim=1``):
+    every channel's ``|fft|^2`` divided by its own sum (line 4), all-zero channels (dead ReLU
+    channels) left out, the rest added up. Returned as ``(sums, counts)``: ``sums`` float64 CPU
+    ``(B, H, W)`` fftshift-centred, ``counts`` int64 ``(B,)`` the number of channels in each sum.
+    ``sums[i] / counts[i]`` is sample ``i``'s channel-averaged spectrum (eq 39 / 40 normalised);
+    ``sums[S].sum(0) / counts[S].sum()`` over a set ``S`` of samples is exactly the
+    :class:`SpectrumMean` of those samples with ``on_zero="skip"`` (see
+    :func:`class_mean_spectra`). A sample with no non-zero channel has ``counts == 0``.
+
+    ``compute_dtype``: FFT precision, as in :class:`SpectrumMean` (``None`` follows the batch:
+    float32 batches are transformed in float32, the sums accumulated in float64).
+    """
+    ndim = checks.ndim(ndim)
+    x = checks.tensor(batch, "batch", allow_complex=False, min_ndim=ndim + 2)
+    if x.ndim != ndim + 2:
+        layout = "(B, C, N)" if ndim == 1 else "(B, C, H, W)"
+        raise ValueError(f"batch must have shape {layout} for ndim={ndim}, got {tuple(x.shape)}")
+    if compute_dtype not in (None, torch.float32, torch.float64):
+        raise ValueError(
+            f"compute_dtype must be None, torch.float32 or torch.float64, got {compute_dtype!r}"
+        )
+    dtype = compute_dtype or (torch.float64 if x.dtype == torch.float64 else torch.float32)
+    b, c = x.shape[:2]
+    e = energy_spectrum(x.to(dtype), ndim=ndim, shift=True).reshape(b, c, -1)
+    total = e.sum(dim=-1, dtype=torch.float64)  # line 4's denominators, accumulated in float64
+    keep = total > 0
+    weights = torch.where(keep, 1.0 / torch.where(keep, total, 1.0), 0.0)
+    # lines 4 and the channel sum fused: sum_p E_p / total_p, one batched product
+    sums = torch.bmm(weights.to(e.dtype)[:, None, :], e)[:, 0].to(torch.float64)
+    return sums.reshape((b,) + tuple(x.shape[2:])).cpu(), keep.sum(dim=1).cpu()
+
+
+def _check_samples(sums, counts, labels, n_classes):
+    sums = checks.tensor(sums, "sums", allow_complex=False, min_ndim=2).to(torch.float64)
+    counts = checks.tensor(counts, "counts", allow_complex=False, min_ndim=1).to(torch.float64)
+    labels = torch.as_tensor(checks.tensor(labels, "labels", allow_complex=False, min_ndim=1))
+    n_classes = checks.integer(n_classes, "n_classes", minimum=2)
+    n = sums.shape[0]
+    if counts.shape != (n,) or labels.shape != (n,):
+        raise ValueError(
+            f"sums, counts and labels must describe the same samples: sums {tuple(sums.shape)}, "
+            f"counts {tuple(counts.shape)}, labels {tuple(labels.shape)}"
+        )
+    if bool((labels != labels.round()).any()) or bool(((labels < 0) | (labels >= n_classes)).any()):
+        raise ValueError(f"labels must be integers in [0, {n_classes}), got {labels.unique()}")
+    return sums, counts, labels.to(torch.long), n_classes
+
+
+def class_mean_spectra(sums, counts, labels, n_classes: int) -> torch.Tensor:
+    """The mean spectrum of each class (Algorithm 1 lines 1-6 per class; eqs 37-38) from
+    :func:`sample_spectra`: ``(n_classes, ...)`` float64, class ``k`` =
+    ``sums[labels == k].sum(0) / counts[labels == k].sum()``. A class with no spectrum:
+    ValueError naming it."""
+    sums, counts, labels, n_classes = _check_samples(sums, counts, labels, n_classes)
+    total = torch.zeros((n_classes,) + tuple(sums.shape[1:]), dtype=torch.float64)
+    total.index_add_(0, labels, sums)
+    n = torch.zeros(n_classes, dtype=torch.float64).index_add_(0, labels, counts)
+    if bool((n <= 0).any()):
+        raise ValueError(
+            f"labels leave class(es) {(n <= 0).nonzero().reshape(-1).tolist()} without any "
+            f"spectrum; every class needs at least one sample with a non-zero channel"
+        )
+    return total / n.reshape((-1,) + (1,) * (sums.ndim - 1))
+
+
+def _distributions(p, name: str) -> torch.Tensor:
+    p = checks.tensor(p, name, allow_complex=False, min_ndim=1).to(torch.float64)
+    if bool((p < 0).any()):
+        raise ValueError(f"{name} must be non-negative (energy spectra), got negative values")
+    return p
+
+
+def _kl_terms(p: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+    """``p log(p / m)`` with ``0 log 0 = 0`` (``m >= p / 2 > 0`` wherever ``p > 0``)."""
+    return torch.where(p > 0, p * torch.log(p / torch.where(p > 0, m, 1.0)), 0.0)
+
+
+def js_divergence(p, q) -> float:
+    """Jensen-Shannon divergence (nats) between two spectra read as distributions over bins.
+
+    ``p`` and ``q`` (same shape, non-negative, any number of dims) are each divided by their sum;
+    ``JS = KL(p || m) / 2 + KL(q || m) / 2`` with ``m = (p + q) / 2``. Symmetric, 0 for equal
+    spectra, ``ln 2`` (its maximum) for spectra with disjoint supports. The book's distance
+    between class mean spectra (chapter 5).
+    """
+    p, q = _distributions(p, "p"), _distributions(q, "q")
+    if p.shape != q.shape:
+        raise ValueError(
+            f"p and q must have the same shape, got {tuple(p.shape)}, {tuple(q.shape)}"
+        )
+    return float(js_spread(torch.stack([p, q])))
+
+
+def js_spread(spectra) -> float:
+    """Spread of ``K >= 2`` spectra: the mean over the ``K (K - 1) / 2`` pairs of their
+    Jensen-Shannon divergence (nats, in ``[0, ln 2]``).
+
+    ``spectra``: ``(K, ...)``, e.g. the ten class mean spectra of :func:`class_mean_spectra`; each
+    is normalised to sum 1 over its bins first (a spectrum with no energy: ValueError). 0 when all
+    are equal, ``ln 2`` when every pair has disjoint supports. Used to put a number on "the network
+    normalises different classes to a similar distribution" (Wu et al. 2022, sec 5.1.1, Table 4).
+    """
+    s = _distributions(spectra, "spectra")
+    if s.ndim < 2 or s.shape[0] < 2:
+        raise ValueError(f"spectra must have shape (K, ...) with K >= 2, got {tuple(s.shape)}")
+    s = s.reshape(s.shape[0], -1)
+    total = s.sum(dim=1, keepdim=True)
+    if bool((total <= 0).any()):
+        raise ValueError("spectra holds an all-zero spectrum: it is no distribution")
+    p = s / total
+    i, j = torch.triu_indices(p.shape[0], p.shape[0], offset=1)
+    m = (p[i] + p[j]) / 2
+    js = 0.5 * (_kl_terms(p[i], m).sum(dim=1) + _kl_terms(p[j], m).sum(dim=1))
+    return float(js.clamp(min=0.0).mean())
+
+
+def _js_spreads(p: torch.Tensor) -> torch.Tensor:
+    """:func:`js_spread` of each ``(K, F)`` slice of ``p`` ``(R, K, F)`` (non-negative, positive
+    totals), as a float64 ``(R,)`` tensor."""
+    p = p / p.sum(dim=-1, keepdim=True)
+    i, j = torch.triu_indices(p.shape[1], p.shape[1], offset=1)
+    m = (p[:, i] + p[:, j]) / 2
+    js = 0.5 * (_kl_terms(p[:, i], m).sum(dim=-1) + _kl_terms(p[:, j], m).sum(dim=-1))
+    return js.clamp(min=0.0).mean(dim=-1)
+
+
+def resampled_spreads(
+    sums, counts, labels, n_classes: int, n: int, seed: int, kind: str = "bootstrap"
+) -> torch.Tensor:
+    """``n`` resampled values of :func:`js_spread` of the class means, float64 ``(n,)``.
+
+    ``kind="bootstrap"``: each class's samples are drawn with replacement, as many as it has
+    (the uncertainty of the spread from the finite set of images). ``kind="partition"``: the labels
+    are randomly permuted (class sizes kept), so each "class" is a random set of images: the spread
+    that averaging alone leaves (a control). The draws depend only on ``labels``, ``n``, ``seed``
+    and ``kind``: two calls on different spectra of the same samples (e.g. two layers) use the same
+    resamples, so their differences are paired.
+    """
+    sums, counts, labels, n_classes = _check_samples(sums, counts, labels, n_classes)
+    n = checks.integer(n, "n")
+    seed = checks.integer(seed, "seed", minimum=0)
+    kind = checks.choice(kind, "kind", ("bootstrap", "partition"))
+    g = torch.Generator().manual_seed(seed)
+    n_samples = labels.numel()
+    # weights[r, k, i]: how often sample i enters class k in resample r (a bootstrap draws with
+    # replacement within each class; a partition gives every sample a random class)
+    weights = torch.zeros(n, n_classes, n_samples, dtype=torch.float64)
+    if kind == "partition":
+        for r in range(n):
+            weights[r, labels[torch.randperm(n_samples, generator=g)], torch.arange(n_samples)] = 1
+    else:
+        members = [(labels == k).nonzero().reshape(-1) for k in range(n_classes)]
+        for r in range(n):
+            for k, m in enumerate(members):
+                pick = m[torch.randint(m.numel(), (m.numel(),), generator=g)]
+                weights[r, k].index_add_(0, pick, torch.ones(m.numel(), dtype=torch.float64))
+    count = weights @ counts
+    if bool((count <= 0).any()):
+        raise ValueError("a resampled class holds no spectrum (every sample of it is all zero)")
+    flat = sums.reshape(n_samples, -1)
+    out = torch.empty(n, dtype=torch.float64)
+    step = max(1, (32 << 20) // (8 * n_classes * flat.shape[1] * max(1, n_classes // 2)))
+    for start in range(0, n, step):  # chunks of resamples, ~32 MiB of pair terms each
+        means = (weights[start : start + step] @ flat) / count[start : start + step, :, None]
+        out[start : start + step] = _js_spreads(means)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# the 1/rho^2 law of natural images (Wu et al. 2022, eqs 41-42)
+# --------------------------------------------------------------------------------------------
+class PowerLawFit(tuple):
+    """``(mu, nu)`` of ``log AE(rho) = mu log(1/rho^2) + nu``, with the data of the fit:
+    ``radii`` and ``profile`` (the annuli used), ``band`` and ``binning``."""
+
+    __slots__ = ()
+    _fields = ("mu", "nu", "radii", "profile", "band", "binning")
+
+    def __new__(cls, mu, nu, radii, profile, band, binning):
+        return tuple.__new__(cls, (mu, nu, radii, profile, band, binning))
+
+    mu = property(lambda self: self[0])
+    nu = property(lambda self: self[1])
+    radii = property(lambda self: self[2])
+    profile = property(lambda self: self[3])
+    band = property(lambda self: self[4])
+    binning = property(lambda self: self[5])
+
+    def __repr__(self) -> str:
+        return (
+            f"PowerLawFit(mu={self.mu}, nu={self.nu}, band={self.band}, binning={self.binning!r})"
+        )
+
+
+def power_law_fit(spectrum2d, band=None, binning: str = "mean") -> PowerLawFit:
+    """Fit ``log AE(rho) = mu log(1/rho^2) + nu`` (Wu et al. 2022, eqs 41-42) by least squares.
+
+    ``AE(rho)`` is the radially averaged energy spectrum: :func:`radial_profile` of the
+    fftshift-centred ``(..., H, W)`` spectrum (its default annuli, ``dr = 1 / min(H, W)``; rho in
+    cycles/sample). Natural images give ``mu`` near 1 (``AE ~ 1/rho^2``).
+
+    Conventions (they change the number, so they are part of the result):
+
+    * ``binning="mean"`` (default): ``AE`` is the *mean* energy over each annulus, the spectral
+      density the law is about. ``"sum"``: the annulus *sum*, which grows with the annulus'
+      circumference (``~ rho``) and so lowers ``mu`` by about 1/2.
+    * ``band=(lo, hi)``: annuli with ``lo <= rho <= hi`` cycles/sample, ``0 < lo < hi <= 0.5``;
+      the DC annulus (``rho = 0``, where ``log(1/rho^2)`` is infinite) is always excluded. Default
+      ``(2 / min(H, W), 0.25)``: from the second annulus to half the Nyquist radius, leaving out the
+      top octave, where resampling filters and JPEG quantisation act.
+    * the abscissa of annulus ``k`` is its geometric-mean radius ``exp(mean log rho)`` over its
+      bins, not the nominal centre ``k dr``: on a square grid the rounded rings are lopsided at
+      small ``k`` (annulus 2 of a 64 x 64 grid averages rho = 2.15 / 64), and the nominal centres
+      bias ``mu`` by about -2 % for an exact ``1/rho^2`` field, the geometric means by +0.2 %.
+    * annuli with zero (or NaN) energy are left out; at least 3 annuli must remain.
+
+    Returns:
+        :class:`PowerLawFit` with ``mu``, ``nu`` float64 tensors of the leading shape ``(...)``,
+        ``radii`` (the abscissae above) and ``profile`` (``(..., n_annuli)``) of the fitted annuli.
+    """
+    s = checks.tensor(spectrum2d, "spectrum2d", allow_complex=False, min_ndim=2).to(torch.float64)
+    binning = checks.choice(binning, "binning", ("mean", "sum"))
+    h, w = s.shape[-2:]
+    if band is None:
+        band = (2.0 / min(h, w), 0.25)
+    band = tuple(checks.sequence(band, "band", "a pair (lo, hi) of radii in cycles/sample"))
+    if len(band) != 2:
+        raise ValueError(f"band must be a pair (lo, hi), got {band!r}")
+    lo, hi = (checks.real(b, "band") for b in band)
+    if not 0 < lo < hi <= 0.5:
+        raise ValueError(f"band must satisfy 0 < lo < hi <= 0.5 cycles/sample, got {(lo, hi)}")
+    centres, profile = radial_profile(s)
+    counts, radii = _annulus_geometry(h, w, centres.numel())
+    if binning == "sum":
+        profile = profile * counts
+    use = (centres >= lo - 1e-12) & (centres <= hi + 1e-12) & (centres > 0)
+    prof = profile[..., use]
+    good = torch.isfinite(prof) & (prof > 0)
+    if bool((good.sum(dim=-1) < 3).any()):
+        raise ValueError(
+            f"band {(lo, hi)} leaves fewer than 3 annuli with energy on a {h} x {w} grid "
+            f"(annulus width {float(centres[1]):.3g} cycles/sample); widen the band"
+        )
+    x = torch.log(1.0 / radii[use] ** 2).expand_as(prof)
+    y = torch.log(torch.where(good, prof, 1.0))
+    wts = good.to(torch.float64)
+    n = wts.sum(dim=-1, keepdim=True)
+    xm = (wts * x).sum(dim=-1, keepdim=True) / n
+    ym = (wts * y).sum(dim=-1, keepdim=True) / n
+    mu = (wts * (x - xm) * (y - ym)).sum(dim=-1) / (wts * (x - xm) ** 2).sum(dim=-1)
+    nu = ym.squeeze(-1) - mu * xm.squeeze(-1)
+    return PowerLawFit(mu, nu, radii[use], prof, (lo, hi), binning)
+
+
+def _annulus_geometry(h: int, w: int, nbins: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Bins per annulus of :func:`radial_profile` (the same rounding rule) and each annulus'
+    geometric-mean radius ``exp(mean log rho)`` over its bins (DC: 0), both float64 ``(nbins,)``."""
+    r = radial_frequency(h, w).reshape(-1)
+    k = torch.round(r / (0.5 / (nbins - 1))).to(torch.long)
+    keep = (k < nbins) & (r > 0)
+    counts = torch.bincount(k[k < nbins], minlength=nbins).to(torch.float64)
+    logs = torch.zeros(nbins, dtype=torch.float64).index_add_(0, k[keep], torch.log(r[keep]))
+    n = torch.bincount(k[keep], minlength=nbins).to(torch.float64)
+    radii = torch.where(n > 0, torch.exp(logs / torch.where(n > 0, n, 1.0)), 0.0)
+    return counts, radii
+
+
+# --------------------------------------------------------------------------------------------
+# phase scrambling: the same energy spectrum, no content
+# --------------------------------------------------------------------------------------------
+def phase_scramble(x, generator: torch.Generator | None = None, ndim: int = 2) -> torch.Tensor:
+    """Images with the amplitude spectrum of ``x`` and random phases (a real tensor).
+
+    ``X = fft(x)`` over the last ``ndim`` dims; the phase of the DFT of a real white-noise field is
+    added to the phase of ``X``; that phase is odd-symmetric (the noise is real), so the result
+    stays Hermitian and its inverse DFT is real (the imaginary rounding residue is dropped). The
+    added phase is set to 0 at DC, so each channel keeps its mean, and it is shared by the
+    channels (dim ``-ndim - 1``) of a sample, so the relations between colour channels stay.
+    Hence every (sample, channel) energy spectrum is unchanged (to floating-point rounding) while
+    the spatial structure -- edges, objects -- is gone. Shape and dtype of ``x`` are kept.
+
+    ``generator``: a seeded ``torch.Generator`` (``None``: torch's global generator).
+    """
+    ndim = checks.ndim(ndim)
+    x = checks.tensor(x, "x", allow_complex=False, min_ndim=ndim)
+    checks.instance(generator, "generator", torch.Generator, "a torch.Generator", optional=True)
+    dims = tuple(range(-ndim, 0))
+    shape = list(x.shape)
+    if x.ndim > ndim:
+        shape[-ndim - 1] = 1
+    noise = torch.randn(shape, generator=generator, dtype=torch.float64).to(x.device)
+    phase = torch.angle(torch.fft.fftn(noise, dim=dims))
+    phase[(Ellipsis,) + (0,) * ndim] = 0.0
+    X = torch.fft.fftn(x.to(torch.float64), dim=dims)
+    y = torch.fft.ifftn(X * torch.exp(1j * phase), dim=dims).real
+    return y.to(x.dtype)

@@ -34,6 +34,29 @@ def test_bench_spectra_agrees_with_algorithm1_loop():
     assert "ratio" in proc.stdout.lower()
 
 
+def test_bench_probes_class_spectra_agree_with_the_per_image_loop():
+    require_dataset("imagenette")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "bench_probes.py"),
+            "--n",
+            "20",
+            "--size",
+            "32",
+            "--repeat",
+            "1",
+            "--threads",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "ratio" in proc.stdout.lower()
+
+
 def test_bench_volterra_autograd_agrees_with_finite_differences():
     proc = subprocess.run(
         [

@@ -230,3 +230,18 @@ def test_scorecard_source_types_no_table_or_verdict():
     toc = (Path(__file__).resolve().parents[1] / "_toc.yml").read_text()
     published = {int(n) for n in re.findall(r"notebooks/(\d\d)_", toc)}
     assert chapters == published, (chapters, published)
+
+
+def test_bootstrap_uses_the_estimate_and_the_percentile_interval(claims_dir):
+    import numpy as np
+
+    draws = np.linspace(0.0, 1.0, 101)
+    m = claims.bootstrap(draws, 0.4, "spread", unit="nats")
+    assert m.mean == 0.4 and m.interval == pytest.approx((0.025, 0.975))
+    assert "bootstrap interval" in m.text() and "101 resamples" in m.text()
+    assert claims.greater_than(0.05).judge(m)[0] == "not reproduced"
+    assert claims.greater_than(0.0).judge(m)[0] == "reproduced"
+    with pytest.raises(ValueError, match="resamples"):
+        claims.bootstrap([0.3], 0.3, "spread")
+    with pytest.raises(TypeError, match="estimate"):
+        claims.bootstrap([0.3, 0.4], "x", "spread")

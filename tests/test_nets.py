@@ -618,3 +618,24 @@ def test_resnet18_weights_download_is_hash_checked_then_cached(
     monkeypatch.setattr(image, "resnet18_weights_url", lambda: missing)
     with pytest.raises(RuntimeError, match="could not be loaded"):
         nets.resnet18_imagenet(5)
+
+
+def test_imagenet_resnet_is_seeded_untrained_and_refuses_bad_input():
+    a = nets.imagenet_resnet(18, seed=3)
+    b = nets.imagenet_resnet(18, seed=3)
+    c = nets.imagenet_resnet(18, seed=4)
+    assert not a.training
+    sa, sb, sc = a.state_dict(), b.state_dict(), c.state_dict()
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+    assert not torch.equal(sa["conv1.weight"], sc["conv1.weight"])
+    with torch.no_grad():
+        assert a(torch.rand(1, 3, 32, 32)).shape == (1, 1000)
+    with pytest.raises(ValueError, match="depth"):
+        nets.imagenet_resnet(20)
+    with pytest.raises(TypeError, match="pretrained"):
+        nets.imagenet_resnet(18, pretrained="yes")
+    t = nets.imagenet_transform(16)
+    from PIL import Image
+
+    x = t(Image.new("RGB", (40, 30), (124, 116, 104)))  # about the ImageNet mean colour
+    assert x.shape == (3, 16, 16) and float(x.abs().max()) < 0.05

@@ -345,3 +345,81 @@ def test_backward_input_gradient_of_a_leaf_input_is_none():
 def test_new_options_name_the_argument(kw, exc, word):
     with pytest.raises(exc, match=rf"\b{word}\b"):
         probes.LayerSpectra(_tiny(), ["0"], **kw)
+
+
+# ------------------------------------------------------------- chapter 5: per-class stage spectra
+def _tiny_resnet():
+    from torchvision.models.resnet import BasicBlock, ResNet
+
+    torch.manual_seed(0)
+    return ResNet(BasicBlock, [1, 1, 1, 1], num_classes=3).eval()
+
+
+def test_class_spectra_equal_a_per_image_loop_and_keep_no_features():
+    model = _tiny_resnet()
+    g = torch.Generator().manual_seed(2)
+    batches = [
+        (torch.randn(5, 3, 32, 32, generator=g), torch.randint(0, 3, (5,), generator=g))
+        for _ in range(3)
+    ]
+    taps = probes.resnet_stages(model)
+    assert list(taps) == ["input", "stem", "layer1", "layer2", "layer3", "layer4"]
+    cs = probes.ClassSpectra(model, taps, 3).run(batches)
+    x = torch.cat([b[0] for b in batches])
+    y = torch.cat([b[1] for b in batches])
+    assert (
+        torch.equal(cs.labels, y)
+        and not model._forward_hooks
+        and not model.conv1._forward_pre_hooks
+    )
+    assert cs.shapes["stem"] == (64, 8, 8) and cs.shapes["layer4"] == (512, 1, 1)
+    with torch.no_grad():  # the literal computation: stage by stage, image by image
+        h = x
+        feats = {"input": x}
+        h = model.maxpool(model.relu(model.bn1(model.conv1(h))))
+        feats["stem"] = h
+        for i in range(1, 5):
+            h = getattr(model, f"layer{i}")(h)
+            feats[f"layer{i}"] = h
+    for label, f in feats.items():
+        for k in range(3):
+            ref = spectra.SpectrumMean(2, on_zero="skip").update(f[y == k].double()).mean
+            assert torch.allclose(cs.means[label][k], ref, rtol=1e-5, atol=1e-7), label
+        sums, counts = cs.samples[label]
+        assert sums.shape == (15,) + f.shape[2:]
+        means = spectra.class_mean_spectra(sums, counts, y, 3)
+        # float32 FFTs either way (rfft + Parseval there, fft here): the same to ~1e-7
+        assert float((means - cs.means[label]).abs().max() / means.max()) < 1e-6, label
+
+
+def test_class_spectra_refuse_bad_input():
+    model = _tiny_resnet()
+    with pytest.raises(ValueError, match="conv9"):
+        probes.ClassSpectra(model, {"a": ("conv9", "output")}, 3)
+    with pytest.raises(ValueError, match="taps"):
+        probes.ClassSpectra(model, {"a": ("conv1", "inside")}, 3)
+    with pytest.raises(TypeError, match="taps"):
+        probes.ClassSpectra(model, ["conv1"], 3)
+    with pytest.raises(ValueError, match="n_classes"):
+        probes.ClassSpectra(model, {"a": ("conv1", "input")}, 1)
+    cs = probes.ClassSpectra(model, {"a": ("conv1", "input")}, 3)
+    with pytest.raises(ValueError, match="labels"):
+        cs.run([(torch.randn(2, 3, 16, 16), torch.tensor([0, 3]))])
+    with pytest.raises(ValueError, match="labels"):
+        cs.run([torch.randn(2, 3, 16, 16)])
+    with pytest.raises(ValueError, match="ResNet"):
+        probes.resnet_stages(nn.Sequential(nn.Conv2d(1, 1, 3)))
+    with pytest.raises(RuntimeError, match="keep_samples"):
+        _ = probes.ClassSpectra(model, {"a": ("conv1", "input")}, 3, keep_samples=False).samples
+
+
+def test_class_spectra_spread_is_paired_across_taps_and_matches_the_spectra_helpers():
+    model = _tiny_resnet()
+    g = torch.Generator().manual_seed(5)
+    x, y = torch.randn(12, 3, 32, 32, generator=g), torch.arange(12) % 3
+    cs = probes.ClassSpectra(model, probes.resnet_stages(model), 3).run([(x, y)])
+    out = cs.spread(20, seed=1)
+    sums, counts = cs.samples["stem"]
+    assert out["stem"][0] == spectra.js_spread(spectra.class_mean_spectra(sums, counts, y, 3))
+    assert torch.equal(out["stem"][1], spectra.resampled_spreads(sums, counts, y, 3, 20, 1))
+    assert out["input"][1].shape == (20,) and cs.spread()["input"][1].numel() == 0

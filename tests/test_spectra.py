@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 
 import numpy as np
 import pytest
@@ -582,3 +583,196 @@ _S = P.Spectrum.of
 )
 def test_spectrum_errors_name_the_argument(call, exc, name):
     assert_raises_naming(call, exc, name)
+
+
+# ------------------------------------- chapter 5: per-sample spectra, spread, fit, scrambling
+def _power_law_field(n, mu, generator, dtype=torch.float64):
+    """A real n x n field whose energy spectrum is exactly rho^(-2 mu) (0 at DC): amplitude
+    rho^-mu with the (odd-symmetric) phases of the DFT of real white noise."""
+    r = P.radial_frequency(n, n, shift=False)
+    amplitude = torch.where(r > 0, r ** (-mu), 0.0)
+    noise = torch.randn(n, n, generator=generator, dtype=torch.float64)
+    phase = torch.angle(torch.fft.fft2(noise))
+    return torch.fft.ifft2(amplitude * torch.exp(1j * phase)).real.to(dtype)
+
+
+def test_sample_spectra_give_algorithm1_class_means(rng):
+    x = torch.as_tensor(rng.standard_normal((12, 3, 8, 6)))
+    x[2, 1] = 0.0  # a dead channel is skipped, as SpectrumMean(on_zero="skip") does
+    labels = torch.tensor([0, 1, 2] * 4)
+    sums, counts = P.sample_spectra(x)
+    assert sums.shape == (12, 8, 6) and counts.tolist()[:3] == [3, 3, 2]
+    means = P.class_mean_spectra(sums, counts, labels, 3)
+    for k in range(3):
+        ref = P.SpectrumMean(2, on_zero="skip").update(x[labels == k]).mean
+        assert torch.allclose(means[k], ref, rtol=1e-12, atol=1e-15)
+    keep = np.ones(12, bool)
+    keep[2] = False  # algorithm1_reference has no skip: compare class 2 without the dead sample
+    sel = keep & (labels.numpy() == 2)
+    s2, c2 = P.sample_spectra(x[sel])
+    assert np.allclose(s2.sum(0) / c2.sum(), P.algorithm1_reference(x[sel].numpy()), atol=1e-15)
+    with pytest.raises(ValueError, match="class"):
+        P.class_mean_spectra(sums, counts, torch.zeros(12), 3)
+
+
+def test_js_spread_equal_disjoint_symmetric_and_bounded(rng):
+    p = torch.as_tensor(rng.random((4, 5)))
+    assert P.js_spread(torch.stack([p] * 4)) == pytest.approx(0.0, abs=1e-15)
+    assert P.js_spread(torch.stack([p, 3 * p])) == pytest.approx(0.0, abs=1e-15)  # scale-free
+    disjoint = torch.eye(6).reshape(6, 2, 3)  # six spectra, one bin each
+    assert P.js_spread(disjoint) == pytest.approx(math.log(2), rel=1e-15)
+    q = torch.as_tensor(rng.random((4, 5)))
+    assert P.js_divergence(p, q) == pytest.approx(P.js_divergence(q, p), rel=1e-14)
+    assert 0 < P.js_divergence(p, q) < math.log(2)
+    # the mean over pairs: three spectra, two equal and one disjoint from both -> 2/3 ln 2
+    a, b = torch.tensor([1.0, 1, 0, 0]), torch.tensor([0.0, 0, 2, 5])
+    assert P.js_spread(torch.stack([a, a, b])) == pytest.approx(2 / 3 * math.log(2), rel=1e-14)
+    # against the definition, written out with scipy's entropy
+    from scipy.stats import entropy
+
+    pn, qn = (p / p.sum()).numpy().ravel(), (q / q.sum()).numpy().ravel()
+    m = (pn + qn) / 2
+    assert P.js_divergence(p, q) == pytest.approx(
+        0.5 * entropy(pn, m) + 0.5 * entropy(qn, m), rel=1e-12
+    )
+
+
+def test_resampled_spreads_are_seeded_paired_and_partition_keeps_sizes(rng):
+    x = torch.as_tensor(rng.standard_normal((40, 2, 8, 8)))
+    x[:20] += torch.linspace(0, 3, 8)  # class 0 has a strong low-frequency component
+    labels = torch.tensor([0] * 20 + [1] * 20)
+    sums, counts = P.sample_spectra(x)
+    observed = P.js_spread(P.class_mean_spectra(sums, counts, labels, 2))
+    boot = P.resampled_spreads(sums, counts, labels, 2, 50, seed=3)
+    part = P.resampled_spreads(sums, counts, labels, 2, 50, seed=3, kind="partition")
+    assert torch.equal(boot, P.resampled_spreads(sums, counts, labels, 2, 50, seed=3))
+    assert not torch.equal(boot, P.resampled_spreads(sums, counts, labels, 2, 50, seed=4))
+    assert boot.shape == (50,) and float(part.max()) < observed < float(boot.max())
+    # paired: the same resamples on spectra scaled per sample give the same spreads
+    boot2 = P.resampled_spreads(2 * sums, 2 * counts, labels, 2, 50, seed=3)
+    assert torch.allclose(boot, boot2, rtol=1e-12)
+
+
+@pytest.mark.parametrize("mu", [0.5, 1.0, 1.5])
+def test_power_law_fit_recovers_mu_of_synthetic_fields(mu):
+    g = torch.Generator().manual_seed(0)
+    x = torch.stack([_power_law_field(64, mu, g) for _ in range(3)])
+    fit = P.power_law_fit(P.energy_spectrum(x, ndim=2))
+    # Exact power-law energy: the only error is binning (Jensen: log of the annulus mean of
+    # rho^(-2 mu) against the mean of log rho^(-2 mu), ~ 2 mu^2 var(log rho) / 1, largest at
+    # the second annulus, var ~ (1/4)^2 / 3 / k^2) -- measured +0.002 mu, so 1 % is the bound.
+    assert fit.mu.shape == (3,) and torch.allclose(
+        fit.mu, torch.full((3,), mu, dtype=torch.float64), rtol=0.01
+    )
+    assert fit.binning == "mean" and fit.band == (2 / 64, 0.25) and float(fit.radii.min()) > 0
+    # annulus sums grow with the circumference (~ rho): mu drops by about one half
+    summed = P.power_law_fit(P.energy_spectrum(x, ndim=2), binning="sum")
+    assert torch.allclose(summed.mu, torch.full((3,), mu - 0.5, dtype=torch.float64), atol=0.03)
+    # the fitted offset: AE = c rho^(-2 mu) has nu = log c
+    fit3 = P.power_law_fit(3.0 * P.energy_spectrum(x[0], ndim=2))
+    assert float(fit3.nu - fit.nu[0]) == pytest.approx(math.log(3.0), rel=1e-10)
+
+
+def test_power_law_fit_of_averaged_random_fields():
+    """White noise shaped by rho^-1: each bin's energy fluctuates (exponential, chi^2_2 / 2); the
+    mean over 32 fields and the ~10-40 bins of each annulus leaves a few percent per annulus, so
+    mu within 0.05."""
+    g = torch.Generator().manual_seed(1)
+    r = P.radial_frequency(64, 64, shift=False)
+    noise = torch.fft.fft2(torch.randn(32, 64, 64, generator=g, dtype=torch.float64))
+    x = torch.fft.ifft2(noise * torch.where(r > 0, 1 / r, 0.0)).real
+    mean = P.SpectrumMean(2).update(x[:, None]).mean
+    assert float(P.power_law_fit(mean).mu) == pytest.approx(1.0, abs=0.05)
+
+
+@pytest.mark.parametrize(
+    "call, exc, name",
+    [
+        (lambda: P.power_law_fit(torch.rand(8, 8), band=(0.0, 0.3)), ValueError, "band"),
+        (lambda: P.power_law_fit(torch.rand(8, 8), band=(0.3, 0.2)), ValueError, "band"),
+        (lambda: P.power_law_fit(torch.rand(8, 8), band=(0.2, 0.6)), ValueError, "band"),
+        (lambda: P.power_law_fit(torch.rand(8, 8), band=(0.4, 0.45)), ValueError, "band"),
+        (lambda: P.power_law_fit(torch.rand(8, 8), band=0.3), TypeError, "band"),
+        (lambda: P.power_law_fit(torch.rand(8, 8), binning="median"), ValueError, "binning"),
+        (lambda: P.power_law_fit(torch.rand(8), band=None), ValueError, "spectrum2d"),
+        (lambda: P.js_spread(torch.rand(1, 4)), ValueError, "spectra"),
+        (lambda: P.js_spread(torch.rand(4)), ValueError, "spectra"),
+        (lambda: P.js_spread(-torch.rand(3, 4)), ValueError, "spectra"),
+        (lambda: P.js_spread(torch.zeros(3, 4)), ValueError, "spectra"),
+        (lambda: P.js_spread("abc"), TypeError, "spectra"),
+        (lambda: P.js_divergence(torch.rand(3), torch.rand(4)), ValueError, "p and q"),
+        (lambda: P.js_divergence(torch.rand(3), -torch.rand(3)), ValueError, "q"),
+        (lambda: P.sample_spectra(torch.rand(2, 8, 8)), ValueError, "batch"),
+        (lambda: P.sample_spectra(torch.rand(2, 1, 8, 8), ndim=3), ValueError, "ndim"),
+        (
+            lambda: P.sample_spectra(torch.rand(2, 1, 8), ndim=1, compute_dtype=torch.int32),
+            ValueError,
+            "compute_dtype",
+        ),
+        (
+            lambda: P.class_mean_spectra(
+                torch.rand(3, 4, 4), torch.ones(3), torch.tensor([0, 1, 5]), 2
+            ),
+            ValueError,
+            "labels",
+        ),
+        (
+            lambda: P.class_mean_spectra(
+                torch.rand(3, 4, 4), torch.ones(2), torch.tensor([0, 1, 1]), 2
+            ),
+            ValueError,
+            "counts",
+        ),
+        (
+            lambda: P.class_mean_spectra(torch.rand(3, 4, 4), torch.ones(3), torch.zeros(3), 1),
+            ValueError,
+            "n_classes",
+        ),
+        (
+            lambda: P.resampled_spreads(
+                torch.rand(2, 4, 4),
+                torch.ones(2),
+                torch.tensor([0, 1]),
+                2,
+                5,
+                seed=0,
+                kind="jackknife",
+            ),
+            ValueError,
+            "kind",
+        ),
+        (
+            lambda: P.resampled_spreads(
+                torch.rand(2, 4, 4), torch.ones(2), torch.tensor([0, 1]), 2, 0, seed=0
+            ),
+            ValueError,
+            "n",
+        ),
+        (lambda: P.phase_scramble(torch.rand(4, 4), generator=0), TypeError, "generator"),
+        (lambda: P.phase_scramble(torch.rand(4)), ValueError, "x"),
+        (lambda: P.phase_scramble(torch.rand(4, 4) + 0j), TypeError, "x"),
+    ],
+)
+def test_chapter5_helpers_name_the_bad_argument(call, exc, name):
+    with pytest.raises(exc, match=name):
+        call()
+
+
+def test_phase_scramble_keeps_the_energy_spectrum_and_the_mean(rng):
+    x = torch.as_tensor(rng.random((3, 3, 17, 16)))  # odd and even sizes, three channels
+    g = torch.Generator().manual_seed(0)
+    y = P.phase_scramble(x, g)
+    assert y.shape == x.shape and y.dtype == x.dtype and not y.is_complex()
+    e_x, e_y = P.energy_spectrum(x, ndim=2), P.energy_spectrum(y, ndim=2)
+    assert float(((e_y - e_x).abs() / e_x.max()).max()) < 1e-13  # float64 rounding of 2 FFTs
+    assert torch.allclose(y.mean(dim=(-2, -1)), x.mean(dim=(-2, -1)), atol=1e-14)
+    assert float((y - x).abs().max()) > 0.1  # the image itself changed
+    # the phase is shared by the channels: the cross-spectrum's phase is unchanged
+    X, Y = torch.fft.fft2(x), torch.fft.fft2(y)
+    assert torch.allclose(X[:, 0] * X[:, 1].conj(), Y[:, 0] * Y[:, 1].conj(), atol=1e-9)
+    # seeded; float32 in, float32 out; 1-D works
+    assert torch.equal(y, P.phase_scramble(x, torch.Generator().manual_seed(0)))
+    assert P.phase_scramble(x.float(), g).dtype == torch.float32
+    s = torch.as_tensor(rng.random(32))
+    e1 = P.energy_spectrum(P.phase_scramble(s, g, ndim=1))
+    assert float(((e1 - P.energy_spectrum(s)).abs() / P.energy_spectrum(s).max()).max()) < 1e-13

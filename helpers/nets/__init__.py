@@ -190,9 +190,10 @@ class NetConfig:
 
 
 # the families register themselves on import
-from . import audio, image, mnist  # noqa: E402
+from . import audio, image, imagenet, mnist  # noqa: E402
 from .audio import *  # noqa: E402,F401,F403
 from .image import *  # noqa: E402,F401,F403
+from .imagenet import *  # noqa: E402,F401,F403
 from .mnist import *  # noqa: E402,F401,F403
 
-__all__ += audio.__all__ + image.__all__ + mnist.__all__
+__all__ += audio.__all__ + image.__all__ + imagenet.__all__ + mnist.__all__
