@@ -105,10 +105,16 @@ def resnet18_weights_url() -> str:
     return ResNet18_Weights.DEFAULT.url
 
 
-def resnet18_weights_file() -> Path:
-    """Where torch's hub cache keeps those weights: ``$TORCH_HOME/hub/checkpoints/<file name>``."""
-    name = PurePosixPath(urllib.parse.urlsplit(resnet18_weights_url()).path).name
+def weights_file(url: str) -> Path:
+    """Where torch's hub cache keeps the weights of ``url``:
+    ``$TORCH_HOME/hub/checkpoints/<file name>``."""
+    name = PurePosixPath(urllib.parse.urlsplit(url).path).name
     return Path(torch.hub.get_dir()) / "checkpoints" / name
+
+
+def resnet18_weights_file() -> Path:
+    """Where torch's hub cache keeps those weights (:func:`weights_file`)."""
+    return weights_file(resnet18_weights_url())
 
 
 def resnet18_imagenet(n_classes: int = 5) -> nn.Module:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from torch import nn
 
 from .. import checks, runtime
-from .image import IMAGENET_MEAN, IMAGENET_STD
+from .image import IMAGENET_MEAN, IMAGENET_STD, weights_file
 
 __all__ = ["imagenet_resnet", "imagenet_transform", "RESNET_DEPTHS"]
 
@@ -33,7 +33,9 @@ def imagenet_resnet(
     normal convolutions, batch norm weight 1 and bias 0, running mean 0 and variance 1).
     ``pretrained=True``: ``ResNet<depth>_Weights.IMAGENET1K_V1``, which torchvision downloads into
     its hub cache with ``check_hash=True`` (the file name carries a sha256 prefix); offline and not
-    cached, a ``RuntimeError`` says what to do.
+    cached, a ``RuntimeError`` says what to do. In a smoke run the weights are read only when
+    already in the hub cache; otherwise the network keeps a random initialisation and a printed
+    note says so (a real run never falls back to random weights).
     """
     depth = checks.integer(depth, "depth")
     if depth not in RESNET_DEPTHS:
@@ -47,6 +49,12 @@ def imagenet_resnet(
             runtime.seed_everything(checks.integer(seed, "seed", minimum=0))
         return build(weights=None).eval()
     weights = getattr(models, f"ResNet{depth}_Weights").IMAGENET1K_V1
+    if runtime.smoke_active() and not weights_file(weights.url).is_file():
+        runtime.smoke_note(
+            f"the ImageNet weights of ResNet-{depth} ({weights.url}) are not in torch's hub cache "
+            "and a smoke run downloads nothing: the network keeps its random initialisation"
+        )
+        return build(weights=None).eval()
     try:
         return build(weights=weights).eval()
     except Exception as err:  # noqa: BLE001 - any download/cache failure means the same thing here
