@@ -22,6 +22,7 @@ on the same scale and CDIFF compares like with like).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 
 import torch
@@ -82,6 +83,29 @@ def conv_act_pairs(model: nn.Module) -> list[tuple[str, str]]:
             f"model has {len(convs)} convolutions but {len(acts)} activations; pair them by hand"
         )
     return list(zip(convs, acts))
+
+
+@contextlib.contextmanager
+def _probing(probe, device):
+    """The scaffolding of a probe's ``run``: the device (given, else the model's), the hooks
+    registered for the run when the caller has not entered the probe, eval mode; both restored
+    afterwards. Yields the device."""
+    device = (
+        runtime.resolve_device(device)
+        if device is not None
+        else next((p.device for p in probe.model.parameters()), torch.device("cpu"))
+    )
+    temporary = not probe._handles
+    if temporary:
+        probe.__enter__()
+    was_training = probe.model.training
+    probe.model.eval()
+    try:
+        yield device
+    finally:
+        probe.model.train(was_training)
+        if temporary:
+            probe.__exit__(None, None, None)
 
 
 class LayerSpectra:
@@ -243,34 +267,19 @@ class LayerSpectra:
         loss = checks.function(
             loss, "loss", "a callable loss(outputs, labels) -> scalar", optional=not backward
         )
-        device = (
-            runtime.resolve_device(device)
-            if device is not None
-            else next((p.device for p in self.model.parameters()), torch.device("cpu"))
-        )
-        temporary = not self._handles
-        if temporary:
-            self.__enter__()
-        was_training = self.model.training
-        self.model.eval()
-        try:
-            with torch.set_grad_enabled(backward):
-                for i, batch in enumerate(loader):
-                    if max_batches is not None and i >= max_batches:
-                        break
-                    pair = isinstance(batch, (tuple, list))
-                    x = (batch[0] if pair else batch).to(device)
-                    if not backward:
-                        self.model(x)
-                        continue
-                    x = x.detach().requires_grad_(True)
-                    labels = batch[1] if pair and len(batch) > 1 else None
-                    labels = labels.to(device) if isinstance(labels, torch.Tensor) else labels
-                    torch.autograd.grad(loss(self.model(x), labels), x)
-        finally:
-            self.model.train(was_training)
-            if temporary:
-                self.remove()
+        with _probing(self, device) as device, torch.set_grad_enabled(backward):
+            for i, batch in enumerate(loader):
+                if max_batches is not None and i >= max_batches:
+                    break
+                pair = isinstance(batch, (tuple, list))
+                x = (batch[0] if pair else batch).to(device)
+                if not backward:
+                    self.model(x)
+                    continue
+                x = x.detach().requires_grad_(True)
+                labels = batch[1] if pair and len(batch) > 1 else None
+                labels = labels.to(device) if isinstance(labels, torch.Tensor) else labels
+                torch.autograd.grad(loss(self.model(x), labels), x)
         return self.spectra if as_spectra else self.results
 
     def _means(self, spectrum: bool) -> dict:
@@ -458,31 +467,21 @@ class ClassSpectra:
         """Feed ``loader``'s ``(inputs, labels, ...)`` batches through the model in eval mode;
         returns ``self``. Called outside the ``with`` block it registers the hooks for the run."""
         checks.iterable(loader, "loader", "an iterable of (inputs, labels) batches")
-        device = (
-            runtime.resolve_device(device)
-            if device is not None
-            else next((p.device for p in self.model.parameters()), torch.device("cpu"))
-        )
-        temporary = not self._handles
-        if temporary:
-            self.__enter__()
-        was_training = self.model.training
-        self.model.eval()
-        try:
-            for batch in loader:
-                if not (isinstance(batch, (tuple, list)) and len(batch) >= 2):
-                    raise ValueError("loader must yield (inputs, labels) batches")
-                y = torch.as_tensor(batch[1]).reshape(-1).to(torch.long)
-                if bool(((y < 0) | (y >= self.n_classes)).any()):
-                    raise ValueError(f"labels must be in [0, {self.n_classes}), got {y.unique()}")
-                self._current = y
-                self._labels.append(y.cpu())
-                self.model(batch[0].to(device))
-        finally:
-            self._current = None
-            self.model.train(was_training)
-            if temporary:
-                self.__exit__()
+        with _probing(self, device) as device:
+            try:
+                for batch in loader:
+                    if not (isinstance(batch, (tuple, list)) and len(batch) >= 2):
+                        raise ValueError("loader must yield (inputs, labels) batches")
+                    y = torch.as_tensor(batch[1]).reshape(-1).to(torch.long)
+                    if bool(((y < 0) | (y >= self.n_classes)).any()):
+                        raise ValueError(
+                            f"labels must be in [0, {self.n_classes}), got {y.unique()}"
+                        )
+                    self._current = y
+                    self._labels.append(y.cpu())
+                    self.model(batch[0].to(device))
+            finally:
+                self._current = None
         return self
 
     def spread(self, n: int = 0, seed: int = 0, kind: str = "bootstrap") -> dict:
