@@ -35,6 +35,11 @@ __all__ = [
     "LayerSpectra",
     "ClassSpectra",
     "resnet_stages",
+    "feature_stages",
+    "output_stage",
+    "first_conv",
+    "kernel_spectrum",
+    "SpectrumTrajectory",
     "layer_names",
     "conv_act_pairs",
     "activation_balance",
@@ -424,6 +429,7 @@ class ClassSpectra:
         self._sums = {label: [] for label in self.taps}
         self._counts = {label: [] for label in self.taps}
         self._labels: list[torch.Tensor] = []
+        self._outputs: list[torch.Tensor] = []
         self._current: torch.Tensor | None = None
         self.shapes: dict[str, tuple[int, ...]] = {}
         self._handles: list = []
@@ -463,10 +469,15 @@ class ClassSpectra:
         self._handles = []
 
     @torch.no_grad()
-    def run(self, loader, device: str | None = None) -> "ClassSpectra":
+    def run(self, loader, device: str | None = None, outputs: bool = False) -> "ClassSpectra":
         """Feed ``loader``'s ``(inputs, labels, ...)`` batches through the model in eval mode;
-        returns ``self``. Called outside the ``with`` block it registers the hooks for the run."""
+        returns ``self``. Called outside the ``with`` block it registers the hooks for the run.
+        ``outputs=True`` also keeps the model's outputs, in order (:attr:`outputs`, float32 on
+        the CPU): the class scores of the same pass, e.g. for the accuracy on the probed images.
+        A smoke run reads at most ``runtime.SMOKE_BATCHES`` batches."""
         checks.iterable(loader, "loader", "an iterable of (inputs, labels) batches")
+        outputs = checks.boolean(outputs, "outputs")
+        loader = runtime.smoke_batches(loader)
         with _probing(self, device) as device:
             try:
                 for batch in loader:
@@ -479,10 +490,30 @@ class ClassSpectra:
                         )
                     self._current = y
                     self._labels.append(y.cpu())
-                    self.model(batch[0].to(device))
+                    out = self.model(batch[0].to(device))
+                    if outputs:
+                        self._outputs.append(out.detach().float().cpu())
             finally:
                 self._current = None
         return self
+
+    @property
+    def outputs(self) -> torch.Tensor:
+        """The model's outputs of every :meth:`run` with ``outputs=True``, concatenated."""
+        if not self._outputs:
+            raise RuntimeError("no outputs kept: call run(loader, outputs=True)")
+        return torch.cat(self._outputs)
+
+    def counts(self, label: str) -> torch.Tensor:
+        """Spectra averaged per class at ``label`` (``(n_classes,)``, int64: images x live
+        channels)."""
+        return torch.tensor([a.n_spectra for a in self._acc[label]], dtype=torch.long)
+
+    def mean(self, label: str) -> torch.Tensor:
+        """The mean over all classes at ``label``, ``(H, W)``: Algorithm 1 over every probed
+        image (the class means weighted by their spectrum counts)."""
+        n = self.counts(label).to(torch.float64)
+        return (self.means[label] * n[:, None, None]).sum(0) / n.sum()
 
     def spread(self, n: int = 0, seed: int = 0, kind: str = "bootstrap") -> dict:
         """``{label: (observed, resamples)}``: the spread between the class means of each tap
@@ -521,3 +552,242 @@ class ClassSpectra:
             label: (torch.cat(self._sums[label]), torch.cat(self._counts[label]))
             for label in self.taps
         }
+
+
+def feature_stages(model: nn.Module) -> dict[str, tuple[str, str]]:
+    """Taps for :class:`ClassSpectra` at the stages of one of chapter 6's CNNs, input first and
+    the last feature map before the classifier last.
+
+    * a torchvision ResNet or ResNeXt: :func:`resnet_stages` (``input``, ``stem``,
+      ``layer1``-``layer4``);
+    * ``nets.AlexNetBN``: ``input``, ``relu1``-``relu5`` (the outputs of its five conv-bn-ReLU
+      blocks, before any pooling) and ``pool5``;
+    * a torchvision VGG: ``input`` and the outputs ``pool1``-``pool5`` of its five max-poolings.
+
+    Any other model: ``ValueError``.
+    """
+    checks.instance(model, "model", nn.Module, "a torch.nn.Module")
+    names = dict(model.named_modules())
+    if all(n in names for n in ("conv1", "maxpool", "layer4")):
+        return resnet_stages(model)
+    if "features.relu1" in names and "features.pool5" in names:
+        taps = {"input": ("features.conv1", "input")}
+        taps.update({f"relu{i}": (f"features.relu{i}", "output") for i in range(1, 6)})
+        taps["pool5"] = ("features.pool5", "output")
+        return taps
+    feats = getattr(model, "features", None)
+    if isinstance(feats, nn.Sequential) and "classifier" in names:
+        pools = [f"features.{i}" for i, m in enumerate(feats) if isinstance(m, nn.MaxPool2d)]
+        if pools and isinstance(feats[0], nn.Conv2d):
+            taps = {"input": ("features.0", "input")}
+            taps.update({f"pool{i}": (name, "output") for i, name in enumerate(pools, 1)})
+            return taps
+    raise ValueError(
+        f"feature_stages knows torchvision ResNets/ResNeXts, VGGs and nets.AlexNetBN; "
+        f"got a {type(model).__name__}"
+    )
+
+
+def output_stage(shapes: dict, min_side: int = 6) -> str:
+    """The deepest stage (the last key of ``shapes``, ``{label: (C, H, W)}`` in network order,
+    after the first) whose feature map is at least ``min_side`` bins a side: where chapter 6
+    fits the power law of the "output feature". 6 is the side of AlexNet's last map at 224 px and
+    the least that leaves three annuli besides DC for the fit."""
+    checks.instance(shapes, "shapes", dict, "a dict {stage: (C, H, W)} in network order")
+    min_side = checks.integer(min_side, "min_side", 2)
+    deep = [k for k, shape in list(shapes.items())[1:] if min(shape[-2:]) >= min_side]
+    if not deep:
+        raise ValueError(f"no stage after the first has a map of at least {min_side} x {min_side}")
+    return deep[-1]
+
+
+def first_conv(model: nn.Module) -> str:
+    """The name of the first ``nn.Conv2d`` of ``model`` in module order (its first layer)."""
+    checks.instance(model, "model", nn.Module, "a torch.nn.Module")
+    for name, m in model.named_modules():
+        if isinstance(m, nn.Conv2d):
+            return name
+    raise ValueError(f"{type(model).__name__} has no nn.Conv2d")
+
+
+def kernel_spectrum(weight, size: int = 32) -> torch.Tensor:
+    """The mean normalised energy spectrum of a conv layer's kernels, their "carriers"
+    (chapter 2): each ``(out, in)`` kernel of ``weight`` ``(O, I, k, k)`` zero-padded to ``size x
+    size``, its energy spectrum normalised to sum 1, averaged over all ``O x I`` kernels;
+    float64 ``(size, size)``, fftshift-centred (DC at ``size // 2``). All-zero kernels are left
+    out."""
+    w = checks.tensor(weight, "weight", allow_complex=False, min_ndim=4)
+    if w.ndim != 4:
+        raise ValueError(f"weight must be (out, in, k, k), got shape {tuple(w.shape)}")
+    size = checks.integer(size, "size", max(w.shape[-2:]))
+    w = w.detach().to("cpu", torch.float64).reshape(-1, *w.shape[-2:])
+    w = w[w.abs().sum(dim=(-2, -1)) > 0]
+    if len(w) == 0:
+        raise ValueError("weight has no non-zero kernel")
+    padded = torch.zeros(len(w), size, size, dtype=torch.float64)
+    padded[:, : w.shape[-2], : w.shape[-1]] = w
+    from .spectra import energy_spectrum
+
+    return energy_spectrum(padded, ndim=2, normalize=True).mean(0)
+
+
+class SpectrumTrajectory:
+    """An ``on_epoch`` recorder for ``helpers.train.fit``: the spectra of a fixed probe set at
+    every epoch (fig 21 of Wu et al. 2022), and of the first layer's kernels.
+
+    At each call ``(epoch, model, row)`` -- epoch 0 is the untrained network -- the probe images
+    go through the model once (a :class:`ClassSpectra` over ``taps``): per stage, the class mean
+    spectra are kept (float32; the ``input`` stage once, it does not change), with the counts of
+    spectra behind them, the probe accuracy of the same pass, and :func:`kernel_spectrum` of the
+    first conv layer (``kernel``: its name, default :func:`first_conv`). Nothing else of the
+    forward pass is kept. ``helpers.train.train_or_load(config, on_epoch=recorder)`` saves
+    :meth:`state_dict` with the network under :attr:`key` and restores it when the network is
+    loaded, so a cached network comes with its trajectory.
+
+    Args:
+        images, labels: the probe set (inputs as the network takes them, labels ``(N,)``).
+        taps: ``{stage: (module name, "input" | "output")}`` (e.g. :func:`feature_stages`).
+        n_classes: number of classes.
+        kernel: name of the layer whose kernels are recorded (``None``: the model's first conv).
+        kernel_size: grid of :func:`kernel_spectrum`.
+        batch_size: probe batch size.
+    """
+
+    VERSION = 1
+
+    def __init__(
+        self,
+        images,
+        labels,
+        taps: dict,
+        n_classes: int,
+        kernel: str | None = None,
+        kernel_size: int = 32,
+        batch_size: int = 100,
+    ):
+        self.images = checks.tensor(images, "images", allow_complex=False, min_ndim=4)
+        self.labels = checks.tensor(labels, "labels").reshape(-1).to(torch.long)
+        if len(self.labels) != len(self.images):
+            raise ValueError(
+                f"images and labels must pair up, got {len(self.images)} and {len(self.labels)}"
+            )
+        checks.instance(taps, "taps", dict, "a dict {stage: (module name, 'input' | 'output')}")
+        if not taps:
+            raise ValueError("taps must name at least one stage")
+        self.taps = {str(k): (str(v[0]), str(v[1])) for k, v in taps.items()}
+        self.n_classes = checks.integer(n_classes, "n_classes", 2)
+        if kernel is not None:
+            checks.instance(kernel, "kernel", str, "a module name")
+        self.kernel = kernel
+        self.kernel_size = checks.integer(kernel_size, "kernel_size", 4)
+        self.batch_size = checks.integer(batch_size, "batch_size", 1)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget what was recorded."""
+        self.epochs: list[int] = []
+        self.accuracy: list[float] = []
+        self.rows: list[dict] = []
+        self.class_means: dict[str, list[torch.Tensor]] = {k: [] for k in self.taps}
+        self.class_counts: dict[str, list[torch.Tensor]] = {k: [] for k in self.taps}
+        self.kernels: list[torch.Tensor] = []
+        self.shapes: dict = {}
+
+    @property
+    def key(self) -> str:
+        """sha256 of everything that determines the record but the network: the probe images and
+        labels, taps, kernel layer and grid, and :attr:`VERSION`."""
+        import hashlib
+        import json
+
+        h = hashlib.sha256()
+        h.update(self.images.detach().cpu().contiguous().numpy().tobytes())
+        h.update(self.labels.cpu().numpy().tobytes())
+        meta = [self.taps, self.n_classes, self.kernel, self.kernel_size, self.VERSION]
+        h.update(json.dumps(meta, sort_keys=True).encode())
+        return h.hexdigest()
+
+    def __call__(self, epoch: int, model: nn.Module, row: dict | None) -> None:
+        epoch = checks.integer(epoch, "epoch", 0)
+        if self.epochs and epoch <= self.epochs[-1]:
+            raise ValueError(f"epoch {epoch} recorded after epoch {self.epochs[-1]}")
+        device = next((p.device for p in model.parameters()), torch.device("cpu"))
+        batches = [
+            (self.images[i : i + self.batch_size], self.labels[i : i + self.batch_size])
+            for i in range(0, len(self.labels), self.batch_size)
+        ]
+        cs = ClassSpectra(model, self.taps, self.n_classes, keep_samples=False)
+        cs.run(batches, device=str(device), outputs=True)
+        self.shapes = dict(cs.shapes)
+        means = cs.means
+        for label in self.taps:
+            if label == "input" and self.class_means[label]:
+                continue
+            self.class_means[label].append(means[label].to(torch.float32))
+            self.class_counts[label].append(cs.counts(label))
+        seen = cs.labels
+        self.accuracy.append(float((cs.outputs.argmax(1) == seen).double().mean()))
+        layer = dict(model.named_modules())[self.kernel or first_conv(model)]
+        self.kernels.append(kernel_spectrum(layer.weight, self.kernel_size))
+        self.epochs.append(epoch)
+        self.rows.append(dict(row) if row else {})
+
+    # ------------------------------------------------------------------ results
+    def _stage(self, stage: str) -> str:
+        checks.choice(stage, "stage", self.taps)
+        if not self.class_means[stage]:
+            raise RuntimeError("nothing recorded yet: pass the recorder to fit(on_epoch=...)")
+        return stage
+
+    def stage_means(self, stage: str) -> torch.Tensor:
+        """``(epochs, H, W)`` float64: Algorithm 1 over all probe images at each epoch (the class
+        means weighted by their counts); the ``input`` stage has one epoch."""
+        stage = self._stage(stage)
+        m = torch.stack(self.class_means[stage]).double()
+        n = torch.stack(self.class_counts[stage]).double()
+        return (m * n[..., None, None]).sum(1) / n.sum(1)[:, None, None]
+
+    def fit(self, stage: str, band=None, binning: str = "mean"):
+        """``spectra.power_law_fit`` of :meth:`stage_means` at every epoch: ``mu``, ``nu`` of
+        shape ``(epochs,)``. ``band``: default the whole grid but DC, ``(1 / side, 0.5)``, since
+        the feature maps are small (a 7 x 7 map has three annuli besides DC)."""
+        from .spectra import power_law_fit
+
+        means = self.stage_means(stage)
+        if band is None:
+            band = (1.0 / min(means.shape[-2:]), 0.5)
+        return power_law_fit(means, band=band, binning=binning)
+
+    @property
+    def kernel_spectra(self) -> torch.Tensor:
+        """``(epochs, kernel_size, kernel_size)`` float64 :func:`kernel_spectrum` per epoch."""
+        if not self.kernels:
+            raise RuntimeError("nothing recorded yet: pass the recorder to fit(on_epoch=...)")
+        return torch.stack(self.kernels)
+
+    def state_dict(self) -> dict:
+        """What :meth:`load_state_dict` restores (tensors and plain values only)."""
+        return {
+            "key": self.key,
+            "epochs": list(self.epochs),
+            "accuracy": list(self.accuracy),
+            "rows": [dict(r) for r in self.rows],
+            "class_means": {k: list(v) for k, v in self.class_means.items()},
+            "class_counts": {k: list(v) for k, v in self.class_counts.items()},
+            "kernels": list(self.kernels),
+            "shapes": {k: list(v) for k, v in self.shapes.items()},
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore a :meth:`state_dict`; ``ValueError`` when it was recorded with another probe
+        set, taps or kernel (its key differs)."""
+        checks.instance(state, "state", dict, "a SpectrumTrajectory.state_dict()")
+        if state.get("key") != self.key:
+            raise ValueError("state was recorded with another probe set, taps or kernel")
+        self.epochs = list(state["epochs"])
+        self.accuracy = list(state["accuracy"])
+        self.rows = [dict(r) for r in state["rows"]]
+        self.class_means = {k: list(v) for k, v in state["class_means"].items()}
+        self.class_counts = {k: list(v) for k, v in state["class_counts"].items()}
+        self.kernels = list(state["kernels"])
+        self.shapes = {k: tuple(v) for k, v in state["shapes"].items()}

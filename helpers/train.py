@@ -480,6 +480,7 @@ def train_or_load(
     progress: bool = False,
     root=None,
     mode: str | None = None,
+    on_epoch=None,
 ):
     """Load the network described by ``config`` from the cache, or train it and cache it.
 
@@ -498,6 +499,11 @@ def train_or_load(
         retrain: ignore an existing checkpoint (and overwrite it).
         progress: tqdm bars while training.
         root, mode: the data directory and run mode for ``config.loaders``.
+        on_epoch: a recorder passed to :func:`fit` (e.g. ``probes.SpectrumTrajectory``): callable
+            as ``on_epoch(epoch, model, row)``, with a ``key`` (str) and ``state_dict()`` /
+            ``load_state_dict(state)``. Its state is saved in the checkpoint under its key and
+            restored on loading; a checkpoint without that key is trained again (the record
+            cannot be made without the training; the new checkpoint keeps only the new record).
 
     Returns:
         ``(model, record)``: the network in eval mode on ``device``, and a :class:`TrainRecord`
@@ -512,15 +518,27 @@ def train_or_load(
     make_loaders = _function(make_loaders, "make_loaders", "callable: make_loaders(config)")
     build_fn = build_fn or (lambda c: c.build())
     make_loaders = make_loaders or (lambda c: c.loaders(root=root, mode=mode))
+    if on_epoch is not None:
+        for attr in ("key", "state_dict", "load_state_dict"):
+            if not hasattr(on_epoch, attr) or not callable(on_epoch):
+                raise TypeError(
+                    "on_epoch must be a recorder: callable on_epoch(epoch, model, row) with key, "
+                    f"state_dict() and load_state_dict() (e.g. probes.SpectrumTrajectory), got "
+                    f"{type(on_epoch).__name__}"
+                )
     device = runtime.resolve_device(device)
     path = checkpoint_path(config, cache)
     say = log or (lambda *_: None)
+    records: dict = {}
 
     if path.exists() and not retrain:
         try:
             ckpt = torch.load(path, map_location="cpu", weights_only=True)
             if ckpt.get("config") != config.to_dict():
                 raise ValueError("checkpoint config differs from the requested one")
+            records = dict(ckpt.get("records", {}))
+            if on_epoch is not None and on_epoch.key not in records:
+                raise LookupError("the checkpoint has no record of this on_epoch recorder")
             model = build_fn(config)
             model.load_state_dict(ckpt["state_dict"])
             model.to(device).eval()
@@ -532,14 +550,19 @@ def train_or_load(
                 path,
                 loaded=True,
             )
+            if on_epoch is not None:
+                on_epoch.load_state_dict(records[on_epoch.key])
             say(f"loaded {path.name[:12]}... {record.summary()}")
             return model, record
         except Exception as err:  # corrupt or stale file: train again and replace it
+            records = {}  # records of the old training do not describe the new one
             say(
                 f"cached checkpoint {path} is unusable ({type(err).__name__}: {err}); "
                 "training again"
             )
 
+    if on_epoch is not None and hasattr(on_epoch, "reset"):
+        on_epoch.reset()
     runtime.seed_everything(config.seed)
     model = build_fn(config)
     if not isinstance(model, nn.Module):
@@ -561,10 +584,13 @@ def train_or_load(
             schedule=config.schedule,
             loss=loss,
             metric=metric,
+            on_epoch=on_epoch,
         )
     seconds = time.perf_counter() - t0
     accuracy = evaluate(model, test_loader, device, metric=metric)
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    if on_epoch is not None:
+        records[on_epoch.key] = on_epoch.state_dict()
     _save_atomic(
         {
             "state_dict": state,
@@ -572,6 +598,7 @@ def train_or_load(
             "accuracy": accuracy,
             "seconds": seconds,
             "history": history,
+            "records": records,
         },
         path,
     )

@@ -34,6 +34,7 @@ __all__ = [
     "IMAGE_ARCHS",
     "ImageConfig",
     "flowers_config",
+    "image_tensors",
     "flowers_tensors",
     "AugmentedImages",
     "flowers_loaders",
@@ -159,6 +160,42 @@ def resnet18_imagenet(n_classes: int = 5) -> nn.Module:
 _IMAGE_CACHE: dict = {}
 
 
+def image_tensors(
+    dataset: str,
+    split: str,
+    image_size: int,
+    mode: str | None = None,
+    subset: int | None = None,
+    root=None,
+    seed: int = 0,
+):
+    """An image dataset of ``helpers.data`` (``"flowers"``, ``"imagenette"``) decoded once per
+    process: ``(images uint8 (N, 3, S, S), labels int64 (N,), description)``.
+
+    Each image (``helpers.data.load(dataset, split, mode, subset, root, seed)``) is resized so that
+    its shorter side is ``image_size`` (bilinear, antialiased), centre-cropped to a square and kept
+    on its 8-bit grid, which is what a network sees of an 8-bit image (a quarter of the memory of
+    float32: the full Imagenette at 224 px is 1.4 GB). The tensors are shared between calls: do not
+    modify them in place.
+    """
+    image_size = checks.integer(image_size, "image_size", 8)
+    from torchvision import transforms
+
+    ds = data.load(dataset, split=split, mode=mode, subset=subset, root=root, seed=seed)
+    key = (dataset, ds.source, split, tuple(p for p, _ in ds.samples), image_size)
+    if key not in _IMAGE_CACHE:
+        ds.transform = transforms.Compose(
+            [
+                transforms.Resize(image_size, antialias=True),
+                transforms.CenterCrop(image_size),
+                transforms.PILToTensor(),
+            ]
+        )
+        images = torch.stack([ds[i][0] for i in range(len(ds))])
+        _IMAGE_CACHE[key] = (images, ds.targets.clone(), data.describe(ds))
+    return _IMAGE_CACHE[key]
+
+
 def flowers_tensors(
     split: str = "val",
     image_size: int = 64,
@@ -170,36 +207,22 @@ def flowers_tensors(
     """tf_flowers as tensors: ``(images float32 (N, 3, S, S) in [0, 1] on the 8-bit grid, labels
     int64 (N,))``.
 
-    Each photo (``helpers.data.load("flowers", split, mode, subset, root)``: the data directory's
-    100 + 25 photos per class, or the canonical 3,670 with the book's fixed 80/20 split) is resized
-    so that its shorter side is ``image_size`` (bilinear, antialiased), centre-cropped to a square
-    and rounded to 8 bits (``k / 255``), which is what a network sees of an 8-bit image. Decoded
-    once per process and kept in memory.
+    The photos of :func:`image_tensors` (``helpers.data.load("flowers", ...)``: the data
+    directory's 100 + 25 photos per class, or the canonical 3,670 with the book's fixed 80/20
+    split), as ``k / 255``.
     """
-    image_size = checks.integer(image_size, "image_size", 8)
-    from torchvision import transforms
-
-    ds = data.load("flowers", split=split, mode=mode, subset=subset, root=root, seed=seed)
-    key = (ds.source, split, tuple(p for p, _ in ds.samples), image_size)
-    if key not in _IMAGE_CACHE:
-        tf = transforms.Compose(
-            [
-                transforms.Resize(image_size, antialias=True),
-                transforms.CenterCrop(image_size),
-                transforms.PILToTensor(),
-            ]
-        )
-        ds.transform = tf
-        images = torch.stack([ds[i][0] for i in range(len(ds))]).float().div_(255.0)
-        _IMAGE_CACHE[key] = (images, ds.targets.clone(), data.describe(ds))
-    images, labels, _ = _IMAGE_CACHE[key]
-    return images.clone(), labels.clone()
+    images, labels, _ = image_tensors("flowers", split, image_size, mode, subset, root, seed)
+    return images.float().div_(255.0), labels.clone()
 
 
 class AugmentedImages(torch.utils.data.Dataset):
     """Tensor images with seeded augmentation: random horizontal flip and a random shift of up to
     ``shift`` pixels (reflection padding, then a crop back to size). ``augment=False``: as
-    stored."""
+    stored.
+
+    ``images``: float in [0, 1], or uint8 (read as ``k / 255`` item by item, so a large dataset is
+    kept at a quarter of the memory). ``mean``, ``std``: per-channel normalisation applied to each
+    item after the augmentation (``None``: none; the images stay in [0, 1])."""
 
     def __init__(
         self,
@@ -208,16 +231,28 @@ class AugmentedImages(torch.utils.data.Dataset):
         augment: bool = True,
         shift: int = 4,
         generator: torch.Generator | None = None,
+        mean=None,
+        std=None,
     ):
         self.images, self.labels = images, labels
         self.augment, self.shift = bool(augment), checks.integer(shift, "shift", 0)
         self.generator = generator if generator is not None else torch.Generator().manual_seed(0)
+        if (mean is None) != (std is None):
+            raise ValueError("mean and std must be given together (or neither)")
+        self.norm = None
+        if mean is not None:
+            self.norm = (
+                torch.tensor(mean, dtype=torch.float32).view(-1, 1, 1),
+                torch.tensor(std, dtype=torch.float32).view(-1, 1, 1),
+            )
 
     def __len__(self) -> int:
         return len(self.labels)
 
     def __getitem__(self, i: int):
         x = self.images[i]
+        if x.dtype == torch.uint8:
+            x = x.float().div_(255.0)
         if self.augment:
             if bool(torch.rand((), generator=self.generator) < 0.5):
                 x = x.flip(-1)
@@ -228,6 +263,8 @@ class AugmentedImages(torch.utils.data.Dataset):
                 h, w = x.shape[-2:]
                 x = torch.nn.functional.pad(x[None], (s, s, s, s), mode="reflect")
                 x = x[0, :, dy : dy + h, dx : dx + w]
+        if self.norm is not None:
+            x = (x - self.norm[0]) / self.norm[1]
         return x, int(self.labels[i])
 
 
