@@ -474,10 +474,10 @@ class ClassSpectra:
         returns ``self``. Called outside the ``with`` block it registers the hooks for the run.
         ``outputs=True`` also keeps the model's outputs, in order (:attr:`outputs`, float32 on
         the CPU): the class scores of the same pass, e.g. for the accuracy on the probed images.
-        A smoke run reads at most ``runtime.SMOKE_BATCHES`` batches."""
+        Every batch is read, also in a smoke run (a class missing from a clamped run would have
+        no mean): a smoke run keeps its probes small through its data."""
         checks.iterable(loader, "loader", "an iterable of (inputs, labels) batches")
         outputs = checks.boolean(outputs, "outputs")
-        loader = runtime.smoke_batches(loader)
         with _probing(self, device) as device:
             try:
                 for batch in loader:

@@ -61,6 +61,8 @@ __all__ = [
     "PowerLawFit",
     "power_law_fit",
     "phase_scramble",
+    "power_law_field",
+    "mean_pairwise_distance",
 ]
 
 
@@ -1156,6 +1158,34 @@ def power_law_fit(spectrum2d, band=None, binning: str = "mean") -> PowerLawFit:
     mu = (wts * (x - xm) * (y - ym)).sum(dim=-1) / (wts * (x - xm) ** 2).sum(dim=-1)
     nu = ym.squeeze(-1) - mu * xm.squeeze(-1)
     return PowerLawFit(mu, nu, radii[use], prof, (lo, hi), binning)
+
+
+def mean_pairwise_distance(points) -> float:
+    """The mean Euclidean distance over all pairs of the rows of ``points`` ``(K, D)`` (K >= 2):
+    how far apart K networks' ``(mu, nu)`` lie (chapter 6). 0 when all rows are equal."""
+    p = checks.tensor(points, "points", allow_complex=False, min_ndim=2).to(torch.float64)
+    if p.ndim != 2 or p.shape[0] < 2:
+        raise ValueError(f"points must be (K, D) with K >= 2, got shape {tuple(p.shape)}")
+    d = torch.cdist(p, p)
+    k = p.shape[0]
+    return float(d.sum() / (k * (k - 1)))
+
+
+def power_law_field(
+    n: int, mu: float, generator: torch.Generator | None = None, dtype=torch.float64
+) -> torch.Tensor:
+    """A real ``n x n`` field whose energy spectrum is exactly ``rho^(-2 mu)`` (0 at DC): the
+    amplitude ``rho^-mu`` with the (odd-symmetric) phases of the DFT of real white noise, so
+    ``AE(rho) ~ 1/rho^(2 mu)`` and :func:`power_law_fit` should return ``mu``. The test field of
+    the fit (eqs 41-42); ``generator`` seeds the phases."""
+    n = checks.integer(n, "n", 4)
+    mu = checks.real(mu, "mu")
+    checks.instance(generator, "generator", torch.Generator, "a torch.Generator", optional=True)
+    r = radial_frequency(n, n, shift=False)
+    amplitude = torch.where(r > 0, r ** (-mu), 0.0)
+    noise = torch.randn(n, n, generator=generator, dtype=torch.float64)
+    phase = torch.angle(torch.fft.fft2(noise))
+    return torch.fft.ifft2(amplitude * torch.exp(1j * phase)).real.to(dtype)
 
 
 def _annulus_geometry(h: int, w: int, nbins: int) -> tuple[torch.Tensor, torch.Tensor]:

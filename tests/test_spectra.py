@@ -586,16 +586,6 @@ def test_spectrum_errors_name_the_argument(call, exc, name):
 
 
 # ------------------------------------- chapter 5: per-sample spectra, spread, fit, scrambling
-def _power_law_field(n, mu, generator, dtype=torch.float64):
-    """A real n x n field whose energy spectrum is exactly rho^(-2 mu) (0 at DC): amplitude
-    rho^-mu with the (odd-symmetric) phases of the DFT of real white noise."""
-    r = P.radial_frequency(n, n, shift=False)
-    amplitude = torch.where(r > 0, r ** (-mu), 0.0)
-    noise = torch.randn(n, n, generator=generator, dtype=torch.float64)
-    phase = torch.angle(torch.fft.fft2(noise))
-    return torch.fft.ifft2(amplitude * torch.exp(1j * phase)).real.to(dtype)
-
-
 def test_sample_spectra_give_algorithm1_class_means(rng):
     x = torch.as_tensor(rng.standard_normal((12, 3, 8, 6)))
     x[2, 1] = 0.0  # a dead channel is skipped, as SpectrumMean(on_zero="skip") does
@@ -656,7 +646,7 @@ def test_resampled_spreads_are_seeded_paired_and_partition_keeps_sizes(rng):
 @pytest.mark.parametrize("mu", [0.5, 1.0, 1.5])
 def test_power_law_fit_recovers_mu_of_synthetic_fields(mu):
     g = torch.Generator().manual_seed(0)
-    x = torch.stack([_power_law_field(64, mu, g) for _ in range(3)])
+    x = torch.stack([P.power_law_field(64, mu, g) for _ in range(3)])
     fit = P.power_law_fit(P.energy_spectrum(x, ndim=2))
     # Exact power-law energy: the only error is binning (Jensen: log of the annulus mean of
     # rho^(-2 mu) against the mean of log rho^(-2 mu), ~ 2 mu^2 var(log rho) / 1, largest at

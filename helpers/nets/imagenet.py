@@ -26,6 +26,7 @@ from .image import IMAGENET_MEAN, IMAGENET_STD, weights_file
 __all__ = [
     "imagenet_resnet",
     "imagenet_transform",
+    "imagenet_categories",
     "RESNET_DEPTHS",
     "AlexNetBN",
     "alexnet_bn",
@@ -35,6 +36,7 @@ __all__ = [
     "imagenette_tensors",
     "imagenette_loaders",
     "shuffled_labels",
+    "imagenet_normalize",
     "FIVE_CNN_BUDGETS",
     "five_cnn_config",
 ]
@@ -82,6 +84,14 @@ def imagenet_resnet(
             f"({weights.url}); they could not be loaded ({type(err).__name__}: {err}). Run once "
             "with internet access (e.g. on Colab) or put the file in $TORCH_HOME/hub/checkpoints."
         ) from err
+
+
+def imagenet_categories() -> list[str]:
+    """The 1,000 ImageNet class names in the order of torchvision's classifier outputs (from the
+    weights' metadata; nothing is downloaded)."""
+    from torchvision.models import ResNet152_Weights
+
+    return list(ResNet152_Weights.IMAGENET1K_V1.meta["categories"])
 
 
 def imagenet_transform(size: int = 224):
@@ -183,6 +193,22 @@ def imagenette_tensors(split: str, image_size: int, mode=None, subset=None, root
     from .image import image_tensors
 
     return image_tensors("imagenette", split, image_size, mode, subset, root, seed)
+
+
+def imagenet_normalize(images) -> torch.Tensor:
+    """uint8 images ``(N, 3, H, W)`` (or float in [0, 1]) as a network of this module takes
+    them: ``k / 255``, then the ImageNet means and standard deviations per channel (float32)."""
+    if isinstance(images, torch.Tensor) and images.dtype == torch.uint8:
+        x = images.float().div(255.0)
+    else:
+        x = checks.tensor(images, "images", allow_complex=False, min_ndim=4).float()
+    if x.ndim < 4 or x.shape[-3] != 3:
+        raise ValueError(
+            f"images must be (N, 3, H, W) with 3 colour channels, got shape {tuple(x.shape)}"
+        )
+    mean = torch.tensor(IMAGENET_MEAN).view(3, 1, 1)
+    std = torch.tensor(IMAGENET_STD).view(3, 1, 1)
+    return (x - mean) / std
 
 
 def shuffled_labels(labels: torch.Tensor, seed: int) -> torch.Tensor:
