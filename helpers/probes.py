@@ -666,7 +666,7 @@ class SpectrumTrajectory:
         batch_size: int = 100,
     ):
         self.images = checks.tensor(images, "images", allow_complex=False, min_ndim=4)
-        self.labels = checks.tensor(labels, "labels").reshape(-1).to(torch.long)
+        self.labels = torch.as_tensor(labels).reshape(-1).to(torch.long)
         if len(self.labels) != len(self.images):
             raise ValueError(
                 f"images and labels must pair up, got {len(self.images)} and {len(self.labels)}"
@@ -676,6 +676,11 @@ class SpectrumTrajectory:
             raise ValueError("taps must name at least one stage")
         self.taps = {str(k): (str(v[0]), str(v[1])) for k, v in taps.items()}
         self.n_classes = checks.integer(n_classes, "n_classes", 2)
+        missing = sorted(set(range(self.n_classes)) - set(self.labels.tolist()))
+        if missing:
+            raise ValueError(
+                f"labels: the probe set must hold every class, it has none of {missing}"
+            )
         if kernel is not None:
             checks.instance(kernel, "kernel", str, "a module name")
         self.kernel = kernel

@@ -214,7 +214,11 @@ def imagenet_normalize(images) -> torch.Tensor:
 def shuffled_labels(labels: torch.Tensor, seed: int) -> torch.Tensor:
     """``labels`` in a random order drawn from ``seed`` (Zhang et al. 2017's random-label
     control: the class counts are kept, every link between an image and its class is cut)."""
-    labels = checks.tensor(labels, "labels")
+    checks.instance(labels, "labels", torch.Tensor, "an integer tensor of class labels")
+    if labels.dtype.is_floating_point or labels.dtype.is_complex or labels.ndim != 1:
+        raise TypeError(
+            f"labels must be a 1-D integer tensor, got {labels.dtype} {tuple(labels.shape)}"
+        )
     g = torch.Generator().manual_seed(checks.integer(seed, "seed", 0) * 7919 + 17)
     return labels[torch.randperm(len(labels), generator=g)]
 
@@ -254,6 +258,11 @@ class ImagenetteConfig(NetConfig):
         self._set("width", checks.real(self.width, "width", above=0.0, maximum=1.0))
         if self.arch != "alexnet_bn" and self.width != 1.0:
             raise ValueError(f"width applies to alexnet_bn only; {self.arch} is built at 1.0")
+        if self.arch == "alexnet_bn" and self.image_size < 63:
+            raise ValueError(
+                f"image_size must be at least 63 for alexnet_bn (its pool5 needs a 3 x 3 map), "
+                f"got {self.image_size}"
+            )
         self._set("labels", checks.choice(self.labels, "labels", LABELS))
         checks.boolean(self.augment, "augment")
         checks.integer(self.n_classes, "n_classes", 2)
