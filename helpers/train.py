@@ -49,6 +49,9 @@ __all__ = [
     "evaluate",
     "Accuracy",
     "PixelAccuracy",
+    "ConfusionMatrix",
+    "MeanAccuracy",
+    "MeanIU",
     "accuracy",
     "accuracy_counts",
     "accuracy_on",
@@ -166,6 +169,92 @@ class PixelAccuracy(Accuracy):
         self.total += int(keep.sum())
 
 
+class ConfusionMatrix:
+    """Pixel confusion counts ``M[true, predicted]`` over batches, and the segmentation metrics of
+    FCN (Long, Shelhamer and Darrell 2015, sec 5), which Wu et al. (2022, Table 6) report:
+
+    * pixel accuracy ``sum_i M_ii / sum_ij M_ij``;
+    * **mean accuracy** ``(1/K) sum_i M_ii / t_i`` with ``t_i = sum_j M_ij`` (the pixels of class
+      ``i``), the per-class recall averaged over classes;
+    * **mean IU** ``(1/K) sum_i M_ii / (t_i + sum_j M_ji - M_ii)``, intersection over union per
+      class averaged over classes.
+
+    Classes with no pixel in the target and none predicted are left out of the means (their ratio
+    is 0/0). Pixels labelled :data:`IGNORE_INDEX` are not counted. ``n_classes``: ``K`` (default:
+    the class axis of the first ``output``). As a metric of :func:`fit` and :func:`evaluate` its
+    ``value()`` is ``metric`` (``"mean_iu"`` by default); :data:`METRICS` names
+    ``"mean_accuracy"`` and ``"mean_iu"``.
+    """
+
+    name = "mean_iu"
+    KINDS = ("pixel_accuracy", "mean_accuracy", "mean_iu")
+
+    def __init__(self, n_classes: int | None = None, metric: str = "mean_iu"):
+        self.n_classes = None if n_classes is None else checks.integer(n_classes, "n_classes", 2)
+        self.metric = checks.choice(metric, "metric", self.KINDS)
+        self.matrix = (
+            None
+            if self.n_classes is None
+            else torch.zeros(self.n_classes, self.n_classes, dtype=torch.long)
+        )
+
+    def update(self, output: torch.Tensor, target: torch.Tensor) -> None:
+        accuracy_counts(output, target)  # the shape check
+        k = output.shape[1]
+        if self.matrix is None:
+            self.n_classes, self.matrix = k, torch.zeros(k, k, dtype=torch.long)
+        if k != self.n_classes:
+            raise ValueError(f"output has {k} classes on axis 1, the matrix {self.n_classes}")
+        keep = target != IGNORE_INDEX
+        t = target[keep].to(torch.long).cpu()
+        if t.numel() and (int(t.min()) < 0 or int(t.max()) >= k):
+            raise ValueError(f"target labels must be in [0, {k}) or {IGNORE_INDEX}")
+        p = output.argmax(1)[keep].cpu()
+        self.matrix += torch.bincount(t * k + p, minlength=k * k).reshape(k, k)
+
+    def _ratios(self, num: torch.Tensor, den: torch.Tensor) -> float:
+        m = self.matrix
+        present = (m.sum(1) + m.sum(0)) > 0 if num.numel() > 1 else torch.ones(1, dtype=torch.bool)
+        if not bool(m.sum() > 0):
+            raise ValueError("no pixels counted: the metric is undefined")
+        safe = torch.where(den > 0, den, 1).double()
+        return float(torch.where(den > 0, num.double() / safe, 0.0)[present].mean())
+
+    def pixel_accuracy(self) -> float:
+        return self._ratios(self.matrix.diag().sum().reshape(1), self.matrix.sum().reshape(1))
+
+    def mean_accuracy(self) -> float:
+        m = self.matrix
+        return self._ratios(m.diag(), m.sum(1))
+
+    def mean_iu(self) -> float:
+        m = self.matrix
+        return self._ratios(m.diag(), m.sum(1) + m.sum(0) - m.diag())
+
+    def value(self) -> float:
+        if self.matrix is None:
+            raise ValueError("no pixels counted: the metric is undefined")
+        return getattr(self, self.metric)()
+
+
+class MeanAccuracy(ConfusionMatrix):
+    """:class:`ConfusionMatrix` whose ``value()`` is the mean (per-class) accuracy."""
+
+    name = "mean_accuracy"
+
+    def __init__(self, n_classes: int | None = None):
+        super().__init__(n_classes, "mean_accuracy")
+
+
+class MeanIU(ConfusionMatrix):
+    """:class:`ConfusionMatrix` whose ``value()`` is the mean intersection over union."""
+
+    name = "mean_iu"
+
+    def __init__(self, n_classes: int | None = None):
+        super().__init__(n_classes, "mean_iu")
+
+
 #: Loss names of ``NetConfig.loss``: ``loss(output, target) -> scalar tensor``.
 LOSSES: dict[str, Callable] = {
     "cross_entropy": nn.functional.cross_entropy,
@@ -174,7 +263,12 @@ LOSSES: dict[str, Callable] = {
     ),
 }
 #: Metric names of ``NetConfig.metric``: classes with ``update(output, target)`` and ``value()``.
-METRICS: dict[str, Callable] = {"accuracy": Accuracy, "pixel_accuracy": PixelAccuracy}
+METRICS: dict[str, Callable] = {
+    "accuracy": Accuracy,
+    "pixel_accuracy": PixelAccuracy,
+    "mean_accuracy": MeanAccuracy,
+    "mean_iu": MeanIU,
+}
 
 
 def _function(value, name: str, what: str):

@@ -25,7 +25,16 @@ HELPERS = Path(__file__).resolve().parents[1] / "helpers"
 EXCLUDED: set[str] = set()
 
 #: The math layer (what a chapter computes), and what it must not depend on.
-MATH_MODULES = ("checks", "spectra", "signals", "layers", "pooling", "noise", "volterra")
+MATH_MODULES = (
+    "checks",
+    "spectra",
+    "signals",
+    "layers",
+    "pooling",
+    "noise",
+    "volterra",
+    "postshift",
+)
 FORBIDDEN_FOR_MATH = (
     "helpers.train",
     "helpers.models",

@@ -512,3 +512,41 @@ def test_accuracy_on_matches_evaluate_and_restores_the_mode():
 def test_trainer_bad_inputs_name_the_argument(call, exc, word):
     with pytest.raises(exc, match=word):
         call()
+
+
+# ------------------------------------------------------- segmentation metrics (FCN, Table 6)
+def _scores(pred: torch.Tensor, k: int) -> torch.Tensor:
+    """One-hot class scores (B, K, H, W) whose arg-max is ``pred`` (B, H, W)."""
+    return torch.nn.functional.one_hot(pred, k).permute(0, 3, 1, 2).float()
+
+
+def test_confusion_matrix_metrics_against_a_hand_computed_matrix():
+    # 2 x 4 image, 3 classes; truth and prediction chosen so that M is known by hand
+    truth = torch.tensor([[[0, 0, 0, 1], [1, 2, 2, 255]]])
+    pred = torch.tensor([[[0, 0, 1, 1], [2, 2, 0, 0]]])
+    cm = train.ConfusionMatrix(3)
+    cm.update(_scores(pred, 3), truth)
+    # rows = truth, columns = prediction; the 255 pixel is ignored
+    assert cm.matrix.tolist() == [[2, 1, 0], [0, 1, 1], [1, 0, 1]]
+    assert cm.pixel_accuracy() == pytest.approx(4 / 7)
+    assert cm.mean_accuracy() == pytest.approx((2 / 3 + 1 / 2 + 1 / 2) / 3)
+    # IU_i = M_ii / (row_i + col_i - M_ii): 2/(3+3-2), 1/(2+2-1), 1/(2+2-1)
+    assert cm.mean_iu() == pytest.approx((2 / 4 + 1 / 3 + 1 / 3) / 3)
+    assert cm.value() == cm.mean_iu()
+    assert train.METRICS["mean_accuracy"]().name == "mean_accuracy"
+    # accumulates over batches: the same batch twice doubles M, the means stay
+    cm.update(_scores(pred, 3), truth)
+    assert cm.matrix.sum() == 14 and cm.mean_iu() == pytest.approx((2 / 4 + 2 / 3) / 3)
+
+
+def test_confusion_matrix_leaves_out_absent_classes_and_refuses_bad_input():
+    truth = torch.zeros(1, 2, 2, dtype=torch.long)
+    cm = train.MeanIU(3)
+    cm.update(_scores(truth, 3), truth)  # only class 0, all right
+    assert cm.value() == 1.0 and train.MeanAccuracy(3).name == "mean_accuracy"
+    with pytest.raises(ValueError, match="no pixels"):
+        train.MeanIU(2).value()
+    with pytest.raises(ValueError, match="labels"):
+        train.MeanIU(2).update(_scores(truth, 2), truth + 5)
+    with pytest.raises(ValueError, match="metric"):
+        train.ConfusionMatrix(2, metric="dice")

@@ -15,7 +15,11 @@
   - :mod:`helpers.nets.image` -- image classifiers for tf_flowers (:class:`ImageConfig`: a small
     CNN from scratch, ImageNet ResNet-18 fine-tuned);
   - :mod:`helpers.nets.mnist` -- small CNNs on MNIST (:class:`MNISTConfig`: the Volterra CNN of
-    Li et al. 2021; :func:`small_cnn_2d`).
+    Li et al. 2021; :func:`small_cnn_2d`);
+  - :mod:`helpers.nets.imagenet` -- torchvision's ImageNet ResNets (chapter 5) and the five CNNs
+    of chapter 6 trained from scratch on Imagenette (:class:`ImagenetteConfig`, AlexNet-BN);
+  - :mod:`helpers.nets.segmentation` -- chapter 7's reconstructed Network-image-4 and -5
+    (:class:`SegConfig`, Penn-Fudan).
 
   A new family (e.g. segmentation) is a new module that defines its config class with
   ``archs``/``datasets`` and decorates it with ``@register``; it is imported at the end of this
@@ -190,10 +194,11 @@ class NetConfig:
 
 
 # the families register themselves on import
-from . import audio, image, imagenet, mnist  # noqa: E402
+from . import audio, image, imagenet, mnist, segmentation  # noqa: E402
 from .audio import *  # noqa: E402,F401,F403
 from .image import *  # noqa: E402,F401,F403
 from .imagenet import *  # noqa: E402,F401,F403
 from .mnist import *  # noqa: E402,F401,F403
+from .segmentation import *  # noqa: E402,F401,F403
 
-__all__ += audio.__all__ + image.__all__ + imagenet.__all__ + mnist.__all__
+__all__ += audio.__all__ + image.__all__ + imagenet.__all__ + mnist.__all__ + segmentation.__all__

@@ -1,0 +1,127 @@
+"""helpers.postshift: the fitted transfer functions against constructed data whose true filter is
+known, the filter as a convolution, and the controls' invariants."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from helpers import postshift as P
+from conftest import assert_raises_naming
+
+
+def _random_filter(shape, seed):
+    g = torch.Generator().manual_seed(seed)
+    h = torch.randn(shape, generator=g, dtype=torch.float64)
+    return h, torch.fft.fftn(h)
+
+
+@pytest.mark.parametrize("shape, ndim", [((8, 6), 2), ((16,), 1)])
+def test_transfer_function_recovers_a_known_filter_exactly(shape, ndim):
+    h, H = _random_filter(shape, 0)
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(5, 3, *shape, generator=g, dtype=torch.float64)
+    y = P.circular_convolve(x, h, ndim)
+    est = P.transfer_function(x, y, ndim)
+    assert torch.allclose(est, H, rtol=0, atol=1e-12 * float(H.abs().max()))
+    # with noise on the features the least-squares estimate is still unbiased and close
+    noisy = y + 1e-3 * torch.randn(y.shape, generator=g, dtype=torch.float64)
+    assert float((P.transfer_function(x, noisy, ndim) - H).abs().max()) < 1e-2
+
+
+def test_energy_gain_recovers_the_gain_of_a_zero_phase_filter_exactly():
+    g = torch.Generator().manual_seed(2)
+    _, H = _random_filter((8, 8), 7)
+    gain = H.abs().square() + 0.1  # the energy gain of a real filter: real and Hermitian
+    filt = P.FourierFilter.from_gain(gain)
+    x = torch.randn(7, 3, 8, 8, generator=g, dtype=torch.float64)
+    y = filt(x)
+    # every sample's energy spectrum is the input's times the gain: the LS gain is exact
+    assert torch.allclose(P.energy_gain(x, y), gain, rtol=1e-12)
+    # channel counts may differ (an RGB input, a 1-channel feature): channels are averaged
+    assert P.energy_gain(x, y.mean(1, keepdim=True)).shape == (8, 8)
+
+
+def test_fourier_filter_is_a_circular_convolution_with_its_impulse_response():
+    h, H = _random_filter((6, 5), 3)
+    filt = P.FourierFilter(H)
+    x = torch.randn(2, 3, 6, 5, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
+    assert torch.allclose(filt.impulse_response(), h, atol=1e-14)
+    assert torch.allclose(filt(x), P.circular_convolve(x, h), atol=1e-12)
+    # a delta response is the identity; the filter has no trainable parameters
+    delta = torch.zeros(6, 5, dtype=torch.float64)
+    delta[0, 0] = 1
+    assert torch.allclose(P.FourierFilter(torch.ones(6, 5))(x), x, atol=1e-15)
+    assert torch.allclose(P.circular_convolve(x, delta), x)
+    assert list(filt.parameters()) == [] and "H" in dict(filt.named_buffers())
+    with pytest.raises(ValueError, match="Hermitian"):
+        P.FourierFilter(torch.ones(6, 5) + 1j * torch.rand(6, 5)).impulse_response()
+
+
+@pytest.mark.parametrize("shape", [(8, 8), (7, 6), (16,)])
+def test_permuted_gain_keeps_values_dc_and_hermitian_symmetry(shape):
+    g = torch.Generator().manual_seed(5)
+    _, H = _random_filter(shape, 6)
+    gain = H.abs().square()  # an energy gain of a real filter: Hermitian, real
+    perm = P.permuted_gain(gain, g)
+    assert torch.equal(perm.reshape(-1).sort().values, gain.reshape(-1).sort().values)
+    assert perm.reshape(-1)[0] == gain.reshape(-1)[0]
+    assert not torch.equal(perm, gain)
+    ndim = len(shape)
+    P.FourierFilter.from_gain(perm, ndim).impulse_response()  # real: no error
+    assert torch.equal(P.permuted_gain(gain, torch.Generator().manual_seed(5)), perm)
+
+
+def test_highpass_gain_floor_and_limit():
+    hp = P.highpass_gain((32, 32), cutoff=0.1, floor=0.2)
+    assert float(hp[0, 0]) == pytest.approx(0.2, abs=1e-15)
+    assert float(hp[16, 16]) > 0.99 and float(hp.max()) <= 1.0
+    r = torch.fft.fftfreq(32, dtype=torch.float64)
+    row = hp[0, :17]
+    assert bool((row.diff() >= 0).all())  # rises with the radius along an axis
+    assert float(hp[0, 3]) == pytest.approx(0.2 + 0.8 * (r[3] / 0.1) ** 4 / (1 + (r[3] / 0.1) ** 4))
+
+
+@pytest.mark.parametrize(
+    "call, exc, word",
+    [
+        (lambda: P.energy_gain(torch.zeros(2, 4, 4), torch.zeros(2, 4, 5)), ValueError, "grid"),
+        (lambda: P.energy_gain(torch.zeros(2, 4, 4), torch.zeros(3, 4, 4)), ValueError, "pair"),
+        (
+            lambda: P.transfer_function(torch.zeros(2, 3, 4), torch.zeros(2, 1, 4), 1),
+            ValueError,
+            "shape",
+        ),
+        (lambda: P.FourierFilter(torch.ones(4)), ValueError, "H"),
+        (lambda: P.FourierFilter(torch.ones(4, 4))(torch.ones(2, 4, 5)), ValueError, "grid"),
+        (lambda: P.FourierFilter.from_gain(-torch.ones(4, 4)), ValueError, "gain"),
+        (lambda: P.circular_convolve(torch.ones(4, 4), torch.ones(3, 3)), ValueError, "h"),
+        (lambda: P.highpass_gain((8, 8), cutoff=0.7), ValueError, "cutoff"),
+        (
+            lambda: P.energy_gain(torch.zeros(2, 4, 4), torch.zeros(2, 4, 4), eps=-1),
+            ValueError,
+            "eps",
+        ),
+    ],
+)
+def test_bad_input_names_the_argument(call, exc, word):
+    assert_raises_naming(call, exc, word)
+
+
+def test_normalised_energy_gain_ignores_the_level_of_each_sample():
+    g = torch.Generator().manual_seed(8)
+    _, H = _random_filter((8, 8), 9)
+    gain = H.abs().square() + 0.1
+    x = torch.randn(6, 3, 8, 8, generator=g, dtype=torch.float64)
+    y = P.FourierFilter.from_gain(gain)(x)
+    scales = torch.rand(6, 1, 1, 1, generator=g, dtype=torch.float64) * 10 + 0.1
+    a = P.energy_gain(x, y, normalize=True)
+    b = P.energy_gain(x * scales, y, normalize=True)
+    assert torch.allclose(a, b, rtol=1e-12)
+    # normalised, sample i's feature/input ratio is gain * c_i, c_i = sum E_X,i / sum gain E_X,i:
+    # the fitted gain is gain times a weighted mean of the c_i, bin by bin
+    ex = torch.fft.fft2(x).abs().square().mean(1)
+    c = ex.sum((-2, -1)) / (gain * ex).sum((-2, -1))
+    ratio = a / gain
+    assert float(ratio.min()) >= float(c.min()) * (1 - 1e-12)
+    assert float(ratio.max()) <= float(c.max()) * (1 + 1e-12)
