@@ -2,9 +2,9 @@
 
 ``load(name, split, mode, subset, root, download, seed)`` returns a torch ``Dataset`` for one of
 ``fsdd``, ``urbansound8k``, ``mnist``, ``cifar10``, ``cifar10-sample``, ``flowers``,
-``imagenette``. Every returned dataset carries ``name``, ``split``, ``classes``, ``targets`` (int64
-tensor) and ``source`` (where it was read from, with the path), so a chapter can print what it
-used: ``print(describe(ds))``.
+``imagenette``, ``pennfudan``. Every returned dataset carries ``name``, ``split``, ``classes``,
+``targets`` (int64 tensor) and ``source`` (where it was read from, with the path), so a chapter can
+print what it used: ``print(describe(ds))``.
 
 Where a dataset comes from, in this order (:func:`locate`):
 
@@ -24,15 +24,18 @@ the mode: the copies present (data directory or cache; it never downloads) with 
 default subsets (flowers: 50 / 25, a smoke size of its own, since chapter 8 runs ResNet-18 at
 160 px on them), and prints a line saying so. Quick defaults (train /
 test-or-val): mnist 10,000 / 2,000; cifar10 10,000 / 2,000; flowers 500 / 125 and imagenette
-800 / 300 (the size of the shared copies); fsdd, urbansound8k and cifar10-sample: none. Subsets are
-fixed, seeded and class-stratified: see :func:`stratified_indices`.
+800 / 300 (the size of the shared copies); fsdd, urbansound8k, cifar10-sample and pennfudan: none
+(pennfudan's 170 images are small: quick mode reads them all). Subsets are fixed, seeded and
+class-stratified: see :func:`stratified_indices`.
 
 Items: fsdd ``(waveform float32 (n,) in [-1, 1), digit)``; urbansound8k ``(waveform float32 (n,)
 mono at sample_rate, classID)`` (see :class:`UrbanSound8K`: official folds only); mnist
 ``(float32 (1, 28, 28) in [0, 1], digit)``; cifar10 / cifar10-sample ``(float32 (3, 32, 32) in
 [0, 1], class)``; flowers and imagenette ``(PIL RGB image, class)`` like
 ``torchvision.datasets.ImageFolder``, or ``transform(image)`` when ``load(..., transform=...)`` is
-given.
+given; pennfudan ``(PIL RGB image, label map int64 (H, W): 0 background, 1 pedestrian)``, both
+brought to S x S by ``size=S`` (see :class:`PennFudan`: splits ``a`` / ``b``, ``b`` cut into
+``b-train`` / ``b-test``).
 """
 
 from __future__ import annotations
@@ -44,10 +47,12 @@ import http.client
 import os
 import re
 import shutil
+import stat
 import tarfile
 import tempfile
 import urllib.parse
 import urllib.request
+import zipfile
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -83,6 +88,7 @@ __all__ = [
     "UrbanSound8K",
     "ImageTensors",
     "ImageFiles",
+    "PennFudan",
 ]
 
 FSDD_DIGEST = "2f17dea19a57e5b41c96377cc76619e34da46105a595ef978b7d26466f8a9689"
@@ -180,6 +186,10 @@ IMAGENETTE_COUNTS = {  # imagenette2 (any size), per split and wnid: 9,469 train
         "n03888257": 390,
     },
 }
+PENNFUDAN_CLASSES = ["background", "pedestrian"]
+"""The values of a Penn-Fudan label map: 0 background, 1 pedestrian (any instance)."""
+PENNFUDAN_GROUPS = ["FudanPed", "PennPed"]
+"""The two collections of Penn-Fudan (file-name prefixes): 74 Fudan and 96 Penn images."""
 
 
 # ----------------------------------------------------------------------------------------- errors
@@ -390,18 +400,87 @@ class ImageFiles(_Dataset):
         return self.samples
 
     def __getitem__(self, i: int):
-        from PIL import Image
-
         path, label = self.samples[i]
-        try:
-            with Image.open(path) as im:
-                image = im.convert("RGB")
-        except OSError as err:  # PIL's UnidentifiedImageError and "image file is truncated"
-            raise _corrupt_file(
-                self.name or "images", path, "an image PIL can decode", err
-            ) from err
+        image = _decode(self.name or "images", path, lambda im: im.convert("RGB"))
         image = self.transform(image) if self.transform else image
         return image, (self.target_transform(label) if self.target_transform else label)
+
+
+class PennFudan(_Dataset):
+    """Penn-Fudan pedestrians (Wang, Shi, Song & Shen, ICIP 2007) as two-class semantic
+    segmentation.
+
+    Item ``(image, label_map)``: ``image`` is ``PNGImages/<name>.png`` decoded by PIL as RGB (or
+    ``transform(image)`` when given, e.g. ``transforms.ToTensor()``); ``label_map`` is an int64
+    tensor ``(H, W)``: the instance mask ``PedMasks/<name>_mask.png`` (0 = background, k > 0 =
+    pedestrian k) with every k > 0 set to 1, so 0 = background, 1 = pedestrian (:attr:`classes`).
+    Images vary in size (about 300-600 px per side). ``size=S`` (``load(..., size=S)``) brings both
+    to ``S x S`` before ``transform``: squashed (aspect ratio not kept, nothing cropped), the image
+    by PIL's bilinear filter (antialiased: PIL widens it when downscaling), the label map by nearest
+    neighbour (values stay 0 and 1), so items stack into batches. ``size=None`` (default) keeps
+    each image's own size.
+
+    Splits (no official one; a fixed rule on the file names, no seed): ``n`` is the number in the
+    name, counted within each collection (``FudanPed00001``-``00074``, ``PennPed00001``-``00096``):
+
+    * ``a``: n odd, 85 images (37 Fudan + 48 Penn); ``b``: n even, 85 (37 + 48) -- the two halves
+      of Wu et al. 2022, sec. 5.2.2 (data A to learn a spectrum difference, data B to validate it);
+    * within ``b``: ``b-test`` = n a multiple of 6 (every third image of ``b``), 28 (12 + 16);
+      ``b-train`` = the other 57 (25 + 32).
+
+    Every split holds both collections; ``a`` and ``b`` are disjoint and cover all 170 images,
+    ``b-train`` and ``b-test`` are disjoint and cover ``b``. Names are case-insensitive
+    (``"A"`` is ``"a"``).
+
+    Attributes: ``images`` and ``masks`` (paths, in file-name order), ``targets`` int64 (N,): the
+    image's collection, an index into ``groups = ["FudanPed", "PennPed"]`` -- not a pixel class; a
+    ``subset=`` draw is stratified on it, so it keeps both collections. ``classes``, ``size``,
+    ``transform``.
+    """
+
+    unit = "images"
+    classes = PENNFUDAN_CLASSES
+    groups = PENNFUDAN_GROUPS
+    _fields = ("images", "masks", "targets")
+
+    def __init__(self, images: list[Path], masks: list[Path], targets, size=None, transform=None):
+        self.images, self.masks = list(images), list(masks)
+        self.targets = torch.as_tensor(targets, dtype=torch.int64)
+        self.size, self.transform = size, transform
+
+    def __getitem__(self, i: int):
+        from PIL import Image
+
+        name = self.name or "pennfudan"
+        image = _decode(name, self.images[i], lambda im: im.convert("RGB"))
+        ids = _decode(name, self.masks[i], np.asarray)
+        if ids.ndim != 2 or ids.shape != (image.height, image.width):
+            raise _corrupt_file(
+                name,
+                self.masks[i],
+                f"a one-channel mask of its image's size {image.width} x {image.height}",
+                ValueError(f"mask array of shape {ids.shape}"),
+            )
+        labels = (ids > 0).astype(np.uint8)
+        if self.size is not None:
+            image = image.resize((self.size, self.size), Image.Resampling.BILINEAR)
+            labels = np.asarray(
+                Image.fromarray(labels).resize((self.size, self.size), Image.Resampling.NEAREST)
+            )
+        label_map = torch.from_numpy(labels.astype(np.int64))
+        return (self.transform(image) if self.transform else image), label_map
+
+
+def _decode(dataset: str, path, read: Callable):
+    """``read(im)`` of the image file ``path`` opened by PIL (e.g. ``im.convert("RGB")``); a file
+    PIL cannot open or decode raises :class:`DatasetCorrupt` naming it."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            return read(im)
+    except OSError as err:  # PIL's UnidentifiedImageError and "image file is truncated"
+        raise _corrupt_file(dataset, path, "an image PIL can decode", err) from err
 
 
 def _corrupt_file(dataset: str, path, expected: str, err: BaseException) -> DatasetCorrupt:
@@ -446,7 +525,9 @@ class Source:
     **options)``, when set, validates the arguments before anything is located or downloaded.
 
     Verification (:func:`verify`): ``members`` are the file patterns the reader reads;
-    ``split_of(rel)`` names the split a member belongs to (None: every split reads it);
+    ``split_of(rel)`` names the split a member belongs to, or a tuple of the splits that read it
+    (where one split contains another, as pennfudan's ``b`` holds ``b-train``; None: every split
+    reads it);
     ``full_copies()`` lists the canonical full trees a data directory may hold instead of the
     recorded copy (member counts, or torchvision's md5 list), as :class:`integrity.Expected`.
     """
@@ -473,15 +554,20 @@ class Source:
     alternative: str | None = None
     check: Callable | None = None
     members: tuple[str, ...] = ()
-    split_of: Callable[[str], str | None] | None = None
+    split_of: Callable[[str], str | tuple[str, ...] | None] | None = None
     full_copies: Callable[[], list] | None = None
 
     def keep(self, split: str) -> Callable[[str], bool]:
-        """Which member paths the reader of ``split`` reads: ``split_of(rel)`` is ``split`` or
-        None (a file every split reads); without ``split_of`` every member."""
+        """Which member paths the reader of ``split`` reads: ``split_of(rel)`` is ``split``, a
+        tuple holding it, or None (a file every split reads); without ``split_of`` every member."""
         if self.split_of is None:
             return lambda rel: True
-        return lambda rel: self.split_of(rel) in (split, None)
+
+        def keep(rel: str) -> bool:
+            named = self.split_of(rel)
+            return named is None or split in ((named,) if isinstance(named, str) else named)
+
+        return keep
 
 
 def _source(name) -> Source:
@@ -529,7 +615,8 @@ def load(
     module docstring; full mode: everything). ``root`` replaces ``$CMT_DATA`` as the data directory.
     ``download=False`` forbids the canonical download. ``options`` go to the reader: ``transform``
     (all image sets; flowers/imagenette also ``target_transform``); urbansound8k: ``fold`` (1-10)
-    and ``sample_rate`` (see :class:`UrbanSound8K`).
+    and ``sample_rate`` (see :class:`UrbanSound8K`); pennfudan: ``size`` (resize image and label
+    map to ``size x size``) and ``transform`` of the image (see :class:`PennFudan`).
 
     Raises ``ValueError``/``TypeError`` naming the bad argument, :class:`DatasetUnavailable` when
     the data cannot be found or fetched, :class:`ChecksumMismatch` when a download fails
@@ -888,27 +975,58 @@ def _stream(url: str, out, timeout: float, chunk: int, hashes: list) -> tuple[in
             size += len(block)
 
 
+def _refuse_unsafe(archive: Path, names: list[str]) -> None:
+    """Raise ValueError for the first member name that would land outside the extraction folder:
+    absolute (``/``, ``\\``, a drive letter) or with a ``..`` part (``/`` or ``\\`` separated)."""
+    for name in names:
+        parts = PurePosixPath(name.replace("\\", "/")).parts
+        if name.startswith(("/", "\\")) or ".." in parts or re.match(r"^[A-Za-z]:", name):
+            raise ValueError(f"archive {archive} has an unsafe member {name!r} (absolute or '..')")
+
+
 def _extract_tar(archive: Path, dest: Path) -> None:
     """Extract ``archive`` into the new folder ``dest``: refuse absolute or ``..`` member names,
     skip links and special files (only regular files and folders are written)."""
     with tarfile.open(archive, "r:*") as tar:
         members = tar.getmembers()
-        for m in members:
-            parts = PurePosixPath(m.name).parts
-            if m.name.startswith(("/", "\\")) or ".." in parts or re.match(r"^[A-Za-z]:", m.name):
-                raise ValueError(
-                    f"archive {archive} has an unsafe member {m.name!r} (absolute or '..')"
-                )
+        _refuse_unsafe(archive, [m.name for m in members])
         dest.mkdir(parents=True)
         tar.extractall(dest, members=[m for m in members if m.isfile() or m.isdir()], filter="data")
 
 
+def _extract_zip(archive: Path, dest: Path) -> None:
+    """Extract the zip ``archive`` into the new folder ``dest``, as :func:`_extract_tar` does:
+    refuse absolute or ``..`` member names, skip symbolic links (only files and folders are
+    written); a member whose CRC fails raises ``zipfile.BadZipFile``."""
+    with zipfile.ZipFile(archive) as zf:
+        members = zf.infolist()
+        _refuse_unsafe(archive, [m.filename for m in members])
+        dest.mkdir(parents=True)
+        for m in members:
+            target = dest / m.filename
+            if m.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+            elif not stat.S_ISLNK(m.external_attr >> 16):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(m) as member, open(target, "wb") as out:
+                    shutil.copyfileobj(member, out)
+
+
 def _fetch_archive(src: Source, work: Path) -> Path:
     """Download ``src.url`` into ``work`` (sha256 / md5 ``src.sha256`` / ``src.md5`` if known),
-    extract it, drop it."""
-    archive = download(src.url, work / "archive.tar.gz", src.sha256, md5=src.md5)
+    extract it (a zip when the URL's path ends in ``.zip``, else a tar, compressed or not), drop
+    it. An archive that does not unpack raises :class:`ChecksumMismatch`."""
+    is_zip = urllib.parse.urlsplit(src.url).path.lower().endswith(".zip")
+    archive = download(
+        src.url, work / ("archive.zip" if is_zip else "archive.tar.gz"), src.sha256, md5=src.md5
+    )
     tree = work / "extracted"
-    _extract_tar(archive, tree)
+    try:
+        (_extract_zip if is_zip else _extract_tar)(archive, tree)
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error) as err:
+        raise ChecksumMismatch(
+            src.url, "an archive that unpacks", f"{type(err).__name__}: {err}", kind="archive"
+        ) from err
     archive.unlink()
     return tree
 
@@ -959,6 +1077,41 @@ def _fetch_flowers(src: Source, work: Path) -> None:
     if got != FLOWERS_COUNTS:
         raise ChecksumMismatch(src.url, FLOWERS_COUNTS, got, kind="JPEGs per class")
     os.replace(folder, work / "flower_photos")
+    shutil.rmtree(tree)
+
+
+def _fetch_pennfudan(src: Source, work: Path) -> None:
+    """PennFudanPed.zip -> ``work/PennFudanPed``, verified file by file: its PNGs (the members)
+    must be exactly those of ``helpers/manifests/pennfudan.json``, recorded from
+    ``../shared/data/PennFudanPed`` (the complete official content), each with its size and sha256.
+
+    No published checksum of PennFudanPed.zip is known to this project, so the content is checked
+    instead of the archive bytes: a wrong, missing, extra, truncated or altered PNG raises
+    :class:`ChecksumMismatch` naming it. ``Annotation/`` and the readme are kept but not verified
+    (no loader reads them).
+    """
+    tree = _fetch_archive(src, work)
+    folder = tree / "PennFudanPed"
+    if not folder.is_dir():
+        raise ChecksumMismatch(src.url, "one PennFudanPed/ folder", "none", kind="layout")
+    copies = integrity.repository_copies(src.name)
+    if not copies:
+        raise RuntimeError(
+            f"no manifest {integrity.MANIFEST_DIR / f'{src.name}.json'} to verify the download by"
+        )
+    try:
+        integrity.verify(src.name, folder, copies, patterns=src.members)
+    except DatasetCorrupt as err:
+        shown = "; ".join(f"{f}: {what}" for f, what, _, _ in err.problems[:5])
+        more = len(err.problems) - 5
+        raise ChecksumMismatch(
+            src.url,
+            err.expected,
+            f"{len(err.problems)} member file(s) differ: {shown}"
+            + (f"; and {more} more" if more > 0 else ""),
+            kind="sha256 of the member files",
+        ) from err
+    os.replace(folder, work / "PennFudanPed")
     shutil.rmtree(tree)
 
 
@@ -1248,6 +1401,45 @@ def _read_imagenette(folder: Path, split: str, transform=None, target_transform=
     return ds
 
 
+_PENNFUDAN_NAME = re.compile(r"(FudanPed|PennPed)(\d{5})(_mask)?\.png")
+
+
+def _pennfudan_splits(filename: str) -> tuple[str, ...] | None:
+    """The splits holding the image (or mask) ``filename`` by the rule of :class:`PennFudan`: n odd
+    -> ``a``; n even -> ``b`` and ``b-test`` (n a multiple of 6) or ``b-train``; None: not a
+    Penn-Fudan name."""
+    m = _PENNFUDAN_NAME.fullmatch(filename)
+    if m is None:
+        return None
+    n = int(m[2])
+    if n % 2:
+        return ("a",)
+    return ("b", "b-test") if n % 6 == 0 else ("b", "b-train")
+
+
+def _check_pennfudan(split: str, size=None, transform=None) -> None:
+    if size is not None:
+        checks.integer(size, "size", note=" (pixels per side) or None")
+    checks.function(transform, "transform", "a callable taking a PIL image", optional=True)
+
+
+def _read_pennfudan(folder: Path, split: str, size=None, transform=None) -> PennFudan:
+    """``PNGImages/<name>.png`` with ``PedMasks/<name>_mask.png``, sorted by name, the images of
+    ``split`` by :func:`_pennfudan_splits`."""
+    if not (folder / "PNGImages").is_dir():
+        raise FileNotFoundError(f"image folder {folder / 'PNGImages'} is missing")
+    images, groups = [], []
+    for path in sorted((folder / "PNGImages").glob("*.png")):
+        m = _PENNFUDAN_NAME.fullmatch(path.name)
+        if m is None or m[3]:
+            raise ValueError(f"{path} is not named FudanPed<nnnnn>.png or PennPed<nnnnn>.png")
+        if split in _pennfudan_splits(path.name):
+            images.append(path)
+            groups.append(PENNFUDAN_GROUPS.index(m[1]))
+    masks = [folder / "PedMasks" / f"{p.stem}_mask.png" for p in images]
+    return PennFudan(images, masks, groups, size, transform)
+
+
 def _tv(cls_name: str, **kwargs) -> Callable[[Path], object]:
     def make(root: Path):
         from torchvision import datasets
@@ -1267,6 +1459,11 @@ def _fsdd_split(rel: str) -> str | None:
 
 def _mnist_split(rel: str) -> str:
     return "test" if rel.split("/")[-1].startswith("t10k") else "train"
+
+
+def _pennfudan_split(rel: str) -> tuple[str, ...] | None:
+    """Images and masks by their file name (a stray PNG: None, so every split trips over it)."""
+    return _pennfudan_splits(rel.rsplit("/", 1)[-1])
 
 
 def _top_split(splits: tuple[str, ...]) -> Callable[[str], str | None]:
@@ -1328,6 +1525,7 @@ _FLOWERS_URL = (
     "https://storage.googleapis.com/download.tensorflow.org/example_images/flower_photos.tgz"
 )
 _URBANSOUND8K_URL = "https://zenodo.org/records/1203745/files/UrbanSound8K.tar.gz"
+_PENNFUDAN_URL = "https://www.cis.upenn.edu/~jshi/ped_html/PennFudanPed.zip"
 _IMAGE_OPTIONS = ("transform", "target_transform")
 
 SOURCES: dict[str, Source] = {
@@ -1474,6 +1672,28 @@ SOURCES: dict[str, Source] = {
             full_copies=_imagenette_copies,
             note="; subset of 80/30 per class, resized to 224x224 and re-encoded as JPEG q75 by a "
             "third party, not the original files",
+        ),
+        Source(
+            name="pennfudan",
+            title="Penn-Fudan Database for Pedestrian Detection and Segmentation",
+            homepage="https://www.cis.upenn.edu/~jshi/ped_html/",
+            url=_PENNFUDAN_URL,
+            license="research use; cite Wang, Shi, Song and Shen, ICIP 2007",
+            split_rule="no official split; by the number n in each file name (FudanPed<n>, "
+            "PennPed<n>): a = n odd (85 images), b = n even (85), the halves A and B of Wu et al. "
+            "2022 sec. 5.2.2; within b: b-test = n a multiple of 6 (28), b-train = the rest (57); "
+            "every split holds Fudan and Penn images",
+            layout="PennFudanPed/{PNGImages,PedMasks}/ (<name>.png RGB images, <name>_mask.png "
+            "instance masks: 0 background, k > 0 pedestrian k; 170 each)",
+            splits=("a", "b", "b-train", "b-test"),
+            data_path="PennFudanPed",
+            read=_read_pennfudan,
+            cache_path="PennFudanPed",
+            fetch=_fetch_pennfudan,
+            options=("size", "transform"),
+            check=_check_pennfudan,
+            members=("*.png",),
+            split_of=_pennfudan_split,
         ),
     ]
 }

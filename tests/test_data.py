@@ -19,6 +19,7 @@ import socket
 import tarfile
 import threading
 import urllib.request
+import zipfile
 from collections import Counter
 from pathlib import Path
 
@@ -402,6 +403,91 @@ def test_flowers_canonical_download_checks_class_counts(
     )  # floor(0.8 * 5) = 4 train, 1 val per class
 
 
+# ------------------------------------------------------------------------------------ Penn-Fudan
+PENNFUDAN_SIZES = {"a": 85, "b": 85, "b-train": 57, "b-test": 28}
+
+
+def _stems(ds) -> set[str]:
+    return {p.stem for p in ds.images}
+
+
+def test_pennfudan_splits_sizes_disjoint_and_mixed():
+    root = shared("pennfudan")
+    every = {p.stem for p in (root / "PennFudanPed" / "PNGImages").glob("*.png")}
+    assert len(every) == 170
+    ds = {s: data.load("pennfudan", s, root=root) for s in PENNFUDAN_SIZES}
+    assert {s: len(d) for s, d in ds.items()} == PENNFUDAN_SIZES
+    a, b, train, test = (_stems(ds[s]) for s in ("a", "b", "b-train", "b-test"))
+    assert not a & b and a | b == every
+    assert not train & test and train | test == b
+    for split, d in ds.items():
+        assert {n[:-5] for n in _stems(d)} == {"FudanPed", "PennPed"}, split
+        assert [d.groups[g] for g in d.targets] == [p.stem[:-5] for p in d.images]
+        assert [p.name for p in d.images] == sorted(p.name for p in d.images)
+        assert [m.name for m in d.masks] == [f"{p.stem}_mask.png" for p in d.images]
+    assert {int(n[-5:]) % 2 for n in a} == {1} and {int(n[-5:]) % 6 for n in test} == {0}
+    assert torch.bincount(ds["b-test"].targets).tolist() == [12, 16]
+    assert torch.bincount(ds["b-train"].targets).tolist() == [25, 32]
+    assert torch.bincount(ds["a"].targets).tolist() == [37, 48]
+    upper = data.load("pennfudan", "B-TEST", mode="quick", root=root)  # names: any case
+    assert upper.split == "b-test" and _stems(upper) == test  # quick mode reads everything
+    assert data.sources("pennfudan")["quick"] == {}
+    assert data.sources("pennfudan")["splits"] == ("a", "b", "b-train", "b-test")
+
+
+def test_pennfudan_items_are_rgb_images_and_binary_label_maps():
+    from PIL import Image
+
+    root = shared("pennfudan")
+    ds = data.load("pennfudan", "b-test", root=root)
+    assert ds.classes == ["background", "pedestrian"] and ds.groups == ["FudanPed", "PennPed"]
+    assert data.describe(ds) == (
+        f"pennfudan b-test: 28 images from {root / 'PennFudanPed'} (data directory)"
+    )
+    for i in (0, 27):
+        image, label_map = ds[i]
+        with Image.open(ds.masks[i]) as m:
+            ids = np.asarray(m)
+        assert image.mode == "RGB" and label_map.dtype == torch.int64
+        assert label_map.shape == (image.height, image.width) == ids.shape
+        assert ids.max() >= 1 and set(label_map.unique().tolist()) == {0, 1}
+        assert torch.equal(label_map, torch.from_numpy((ids > 0).astype(np.int64)))
+
+
+def test_pennfudan_size_option_resizes_image_and_mask_so_batches_stack():
+    from PIL import Image
+    from torchvision import transforms
+
+    root = shared("pennfudan")
+    ds = data.load("pennfudan", "a", root=root, size=96, transform=transforms.ToTensor())
+    x, y = ds[1]
+    assert x.shape == (3, 96, 96) and x.dtype == torch.float32 and 0 <= x.min() and x.max() <= 1
+    assert y.shape == (96, 96) and y.dtype == torch.int64 and set(y.unique().tolist()) == {0, 1}
+    with Image.open(ds.images[1]) as im:
+        want = im.convert("RGB").resize((96, 96), Image.Resampling.BILINEAR)
+    with Image.open(ds.masks[1]) as m:
+        labels = Image.fromarray((np.asarray(m) > 0).astype(np.uint8))
+    assert torch.equal(x, transforms.ToTensor()(want))
+    nearest = np.asarray(labels.resize((96, 96), Image.Resampling.NEAREST)).astype(np.int64)
+    assert torch.equal(y, torch.from_numpy(nearest))
+    images, maps = next(iter(torch.utils.data.DataLoader(ds, batch_size=5)))
+    assert images.shape == (5, 3, 96, 96) and maps.shape == (5, 96, 96)
+    plain, _ = data.load("pennfudan", "a", root=root, size=96)[1]
+    assert plain.mode == "RGB" and plain.size == (96, 96)  # size alone keeps a PIL image
+
+
+def test_pennfudan_subset_keeps_both_collections():
+    root = shared("pennfudan")
+    part = data.load("pennfudan", "b", subset=10, seed=2, root=root)
+    full = data.load("pennfudan", "b", root=root)
+    idx = data.stratified_indices(full.targets, 10, seed=2)
+    assert part.images == [full.images[i] for i in idx] and part.masks == [
+        full.masks[i] for i in idx
+    ]
+    assert torch.bincount(part.targets).tolist() == [4, 6]  # 37 : 48 of 85
+    assert "stratified subset of 85, seed 2" in data.describe(part)
+
+
 # ------------------------------------------------------------------------------------- download
 def test_download_success_verifies_sha256(server, tmp_path):
     body = os.urandom(3000)
@@ -671,6 +757,13 @@ BAD_LOAD = [
     (dict(name="fsdd", mode="fast"), ValueError, "mode"),
     (dict(name="fsdd", transform=print), TypeError, "transform"),
     (dict(name="fsdd", root=3), TypeError, "root"),
+    (dict(name="pennfudan"), ValueError, r"split must be one of \['a', 'b', 'b-test', 'b-train'\]"),
+    (dict(name="pennfudan", split="test"), ValueError, "split must be one of"),
+    (dict(name="pennfudan", split=1), ValueError, "split"),
+    (dict(name="pennfudan", split="a", size=0), ValueError, "size"),
+    (dict(name="pennfudan", split="a", size=32.0), TypeError, "size"),
+    (dict(name="pennfudan", split="a", transform=3), TypeError, "transform"),
+    (dict(name="pennfudan", split="a", target_transform=print), TypeError, "target_transform"),
 ]
 
 
@@ -904,6 +997,177 @@ def test_download_verifies_md5(server, tmp_path):
         data.download(server.url("/blob"), dest, None, md5="abc")
 
 
+# ------------------------------------------------------------------------- Penn-Fudan, loopback zip
+PF_NAMES = [f"FudanPed{n:05d}" for n in range(1, 7)] + [f"PennPed{n:05d}" for n in (1, 2)]
+
+
+def _pennfudan_tree(base: Path) -> Path:
+    """A tiny PennFudanPed/ in the official layout: 8 images (6 Fudan, 2 Penn) with instance masks
+    (0, 1, 2), an annotation each, the readme; returns the data directory ``base``."""
+    from PIL import Image
+
+    top = base / "PennFudanPed"
+    rng = np.random.default_rng(0)
+    for k, name in enumerate(PF_NAMES):
+        for sub in ("PNGImages", "PedMasks", "Annotation"):
+            (top / sub).mkdir(parents=True, exist_ok=True)
+        size = (12 + k, 9)
+        pixels = rng.integers(0, 256, size=(size[1], size[0], 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(top / "PNGImages" / f"{name}.png")
+        ids = np.zeros((size[1], size[0]), dtype=np.uint8)
+        ids[2:5, 1:4], ids[5:8, 6:9] = 1, 2
+        Image.fromarray(ids).save(top / "PedMasks" / f"{name}_mask.png")
+        (top / "Annotation" / f"{name}.txt").write_text(f"# {name}\n")
+    (top / "readme.txt").write_text("Penn-Fudan\n")
+    return base
+
+
+def _zip(top: Path, change: str | None = None) -> bytes:
+    """``top``'s files in a zip under ``PennFudanPed/``; ``change`` alters, leaves out or adds one
+    PNG (the mask of FudanPed00002)."""
+    buffer = io.BytesIO()
+    victim = "PedMasks/FudanPed00002_mask.png"
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for path in sorted(p for p in top.rglob("*") if p.is_file()):
+            rel = path.relative_to(top).as_posix()
+            raw = path.read_bytes()
+            if rel == victim and change == "missing":
+                continue
+            if rel == victim and change == "altered":
+                raw = raw[:40] + bytes([raw[40] ^ 0xFF]) + raw[41:]
+            zf.writestr(f"PennFudanPed/{rel}", raw)
+        if change == "extra":
+            zf.writestr("PennFudanPed/PedMasks/FudanPed00099_mask.png", (top / victim).read_bytes())
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def pennfudan(server, tmp_path, monkeypatch):
+    """The tiny tree recorded as the manifest (``record_manifests``, into a temporary manifest
+    folder) and served zipped on the loopback server; the source entry patched to that URL."""
+    base = _pennfudan_tree(tmp_path / "upstream")
+    monkeypatch.setattr(data.integrity, "MANIFEST_DIR", tmp_path / "manifests")
+    data.record_manifests(base, names=["pennfudan"])
+    server.routes["/PennFudanPed.zip"] = (_zip(base / "PennFudanPed"), None)
+    src = dataclasses.replace(data.SOURCES["pennfudan"], url=server.url("/PennFudanPed.zip"))
+    monkeypatch.setitem(data.SOURCES, "pennfudan", src)
+    return base / "PennFudanPed"
+
+
+def test_pennfudan_download_unzips_verifies_and_serves_from_the_cache(
+    pennfudan, cache, empty_root, monkeypatch, closed_port_url
+):
+    url = data.SOURCES["pennfudan"].url
+    a = data.load("pennfudan", "a", root=empty_root)
+    folder = cache / "datasets" / "pennfudan"
+    assert a.source == f"{folder} (downloaded now from {url})"
+    assert [p.stem for p in a.images] == ["FudanPed00001", "FudanPed00003", "FudanPed00005"] + [
+        "PennPed00001"
+    ]
+    got = listing(folder)
+    assert "MANIFEST.json" in got and "PennFudanPed/readme.txt" in got
+    assert "PennFudanPed/Annotation/FudanPed00001.txt" in got  # kept, not verified
+    assert {p for p in got if p.endswith(".png")} == {
+        f"PennFudanPed/{d}/{n}{m}.png"
+        for n in PF_NAMES
+        for d, m in (("PNGImages", ""), ("PedMasks", "_mask"))
+    }
+    assert not [p for p in listing(cache / "datasets") if p.endswith((".zip", ".part"))]
+    image, label_map = a[1]
+    assert image.mode == "RGB" and image.size == (14, 9) and label_map.shape == (9, 14)
+    assert int(label_map.sum()) == 18 and set(label_map.unique().tolist()) == {0, 1}
+    monkeypatch.setitem(
+        data.SOURCES,
+        "pennfudan",
+        dataclasses.replace(data.SOURCES["pennfudan"], url=closed_port_url),
+    )
+    train = data.load("pennfudan", "b-train", root=empty_root, size=8)
+    test = data.load("pennfudan", "b-test", root=empty_root)
+    assert [p.stem for p in train.images] == ["FudanPed00002", "FudanPed00004", "PennPed00002"]
+    assert [p.stem for p in test.images] == ["FudanPed00006"] and "(cache;" in test.source
+    assert train[0][0].size == (8, 8) and train[0][1].shape == (8, 8)
+
+
+@pytest.mark.parametrize("change", ["altered", "missing", "extra"])
+def test_pennfudan_download_with_a_wrong_member_leaves_nothing(
+    change, pennfudan, server, cache, empty_root
+):
+    server.routes["/PennFudanPed.zip"] = (_zip(pennfudan, change), None)
+    with pytest.raises(data.ChecksumMismatch, match="sha256 of the member files") as err:
+        data.load("pennfudan", "b", root=empty_root)
+    text = str(err.value)
+    named = "FudanPed00099_mask.png" if change == "extra" else "FudanPed00002_mask.png"
+    what = {"altered": "altered", "missing": "missing", "extra": "extra file"}[change]
+    assert named in text and what in text and "../shared/data/PennFudanPed" in text
+    assert listing(cache / "datasets") == []
+    server.routes["/PennFudanPed.zip"] = (_zip(pennfudan), None)  # a good archive again
+    assert len(data.load("pennfudan", "b", root=empty_root)) == 4
+
+
+def test_pennfudan_truncated_transfer_leaves_nothing(pennfudan, server, cache, empty_root):
+    server.routes["/PennFudanPed.zip"] = (_zip(pennfudan), "truncate")
+    with pytest.raises(data.DatasetUnavailable, match="truncated transfer") as err:
+        data.load("pennfudan", "a", root=empty_root)
+    assert isinstance(err.value.__cause__, data.IncompleteDownload)
+    assert listing(cache / "datasets") == []
+
+
+def test_pennfudan_offline_is_dataset_unavailable(cache, empty_root, monkeypatch, closed_port_url):
+    src = dataclasses.replace(data.SOURCES["pennfudan"], url=closed_port_url)
+    monkeypatch.setitem(data.SOURCES, "pennfudan", src)
+    with pytest.raises(data.DatasetUnavailable) as err:
+        data.load("pennfudan", "a", root=empty_root)
+    text = str(err.value)
+    assert "'pennfudan'" in text and "download failed" in text and "CMT_DATA" in text
+    assert "PennFudanPed/{PNGImages,PedMasks}/" in text and closed_port_url in text
+    assert isinstance(err.value.__cause__, urllib.error.URLError)
+    assert listing(cache / "datasets") == []
+
+
+def test_pennfudan_canonical_source_constants():
+    info = data.sources("pennfudan")
+    assert info["download"] == "https://www.cis.upenn.edu/~jshi/ped_html/PennFudanPed.zip"
+    assert info["license"] == "research use; cite Wang, Shi, Song and Shen, ICIP 2007"
+    copies = integrity.repository_copies("pennfudan")
+    assert len(copies) == 1 and len(copies[0].files) == 340
+    assert sum(k.startswith("PedMasks/") for k in copies[0].files) == 170
+
+
+@pytest.mark.parametrize(
+    "member", ["PennFudanPed/../../escaped.png", "/abs/escaped.png", "PennFudanPed\\..\\..\\e.png"]
+)
+def test_zip_with_unsafe_member_is_refused(member, pennfudan, server, cache, empty_root, tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("PennFudanPed/readme.txt", "ok\n")
+        zf.writestr(member, b"\x89PNG")
+    server.routes["/PennFudanPed.zip"] = (buffer.getvalue(), None)
+    with pytest.raises(ValueError, match="unsafe member"):
+        data.load("pennfudan", "a", root=empty_root)
+    assert listing(cache / "datasets") == [] and not list(tmp_path.rglob("*escaped.png"))
+
+
+def test_zip_symlink_member_is_not_written(pennfudan, server, cache, empty_root):
+    import stat
+
+    buffer = io.BytesIO(_zip(pennfudan))
+    with zipfile.ZipFile(buffer, "a") as zf:
+        link = zipfile.ZipInfo("PennFudanPed/readme-link.txt")
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        zf.writestr(link, "/etc/passwd")
+    server.routes["/PennFudanPed.zip"] = (buffer.getvalue(), None)
+    assert len(data.load("pennfudan", "a", root=empty_root)) == 4
+    assert not (cache / "datasets" / "pennfudan" / "PennFudanPed" / "readme-link.txt").exists()
+
+
+def test_a_broken_archive_is_a_checksum_error(pennfudan, server, cache, empty_root):
+    body = _zip(pennfudan)
+    server.routes["/PennFudanPed.zip"] = (b"not a zip" + body[9:-30], None)
+    with pytest.raises(data.ChecksumMismatch, match="archive mismatch.*BadZipFile"):
+        data.load("pennfudan", "a", root=empty_root)
+    assert listing(cache / "datasets") == []
+
+
 # ---------------------------------------------- constants, readers and rules (mutation kills)
 def test_canonical_counts_add_up_to_the_published_totals():
     """A mistyped per-class or per-fold count would refuse an intact full copy."""
@@ -981,10 +1245,11 @@ def test_record_manifests_reproduces_the_repository_manifests(tmp_path, monkeypa
     raw copy with decompressed sizes)."""
     base = shared("mnist")
     shared("cifar10-sample")
+    shared("pennfudan")
     repo = data.integrity.MANIFEST_DIR
     monkeypatch.setattr(data.integrity, "MANIFEST_DIR", tmp_path / "manifests")
-    written = data.record_manifests(base, names=["mnist", "cifar10-sample"])
-    assert [p.name for p in written] == ["mnist.json", "cifar10-sample.json"]
+    written = data.record_manifests(base, names=["mnist", "cifar10-sample", "pennfudan"])
+    assert [p.name for p in written] == ["mnist.json", "cifar10-sample.json", "pennfudan.json"]
     for p in written:
         assert p.read_text() == (repo / p.name).read_text()
 

@@ -27,7 +27,10 @@ CASES = [
     ("flowers", "val", None),
     ("imagenette", "train", None),
     ("cifar10-sample", "train", None),
+    ("pennfudan", "b-test", "PNGImages/FudanPed00006.png"),
+    ("pennfudan", "a", "PedMasks/PennPed00001_mask.png"),
 ]
+IDS = [c[0] if c[0] != "pennfudan" else f"pennfudan-{c[2].split('/')[0]}" for c in CASES]
 DAMAGES = ["truncated", "deleted", "altered", "extra"]
 
 
@@ -83,7 +86,7 @@ def damage(folder: Path, rel: str, how: str) -> str:
     return rel
 
 
-@pytest.mark.parametrize("name, split, rel", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("name, split, rel", CASES, ids=IDS)
 def test_intact_copy_passes_and_second_check_hashes_nothing(
     name, split, rel, tmp_path, monkeypatch
 ):
@@ -105,7 +108,7 @@ def test_intact_copy_passes_and_second_check_hashes_nothing(
 
 
 @pytest.mark.parametrize("how", DAMAGES)
-@pytest.mark.parametrize("name, split, rel", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("name, split, rel", CASES, ids=IDS)
 def test_damaged_copy_raises_dataset_corrupt(name, split, rel, how, tmp_path):
     root, folder = linked_copy(name, tmp_path / "data")
     named = damage(folder, member(name, split, rel, folder), how)
@@ -134,6 +137,17 @@ def test_damage_in_another_split_does_not_block_this_one(tmp_path):
     assert len(data.load("fsdd", "test", root=root)) == 300
     with pytest.raises(data.DatasetCorrupt, match="7_jackson_30.wav: truncated"):
         data.load("fsdd", "train", root=root)
+
+
+def test_pennfudan_damage_blocks_its_split_and_the_split_holding_it_only(tmp_path):
+    """A b-test image is read by b-test and b (which holds it), not by a or b-train."""
+    root, folder = linked_copy("pennfudan", tmp_path / "data")
+    damage(folder, "PNGImages/PennPed00012.png", "truncated")  # n = 12: b-test
+    for split in ("b-test", "b"):
+        with pytest.raises(data.DatasetCorrupt, match="PennPed00012.png: truncated"):
+            data.load("pennfudan", split, root=root)
+    assert len(data.load("pennfudan", "a", root=root)) == 85
+    assert len(data.load("pennfudan", "b-train", root=root)) == 57
 
 
 def test_changed_file_is_rehashed_even_with_a_stamp(tmp_path):
@@ -221,6 +235,35 @@ def test_truncated_image_read_directly_names_the_file(tmp_path):
         ds[0]
 
 
+def _pennfudan_pair(tmp_path: Path, image: bytes, mask: bytes) -> data.PennFudan:
+    """An unverified one-image Penn-Fudan folder read directly (the readers' second line of
+    defence)."""
+    top = tmp_path / "PennFudanPed"
+    (top / "PNGImages").mkdir(parents=True)
+    (top / "PedMasks").mkdir()
+    (top / "PNGImages" / "FudanPed00001.png").write_bytes(image)
+    (top / "PedMasks" / "FudanPed00001_mask.png").write_bytes(mask)
+    ds = data._read_pennfudan(top, "a")
+    ds.name = "pennfudan"
+    return ds
+
+
+def test_undecodable_pennfudan_png_names_the_file(tmp_path):
+    shared = require_dataset("pennfudan", "PennFudanPed")
+    image = (shared / "PNGImages" / "FudanPed00001.png").read_bytes()
+    mask = (shared / "PedMasks" / "FudanPed00001_mask.png").read_bytes()
+    assert _pennfudan_pair(tmp_path / "good", image, mask)[0][1].max() == 1
+    with pytest.raises(
+        data.DatasetCorrupt, match=r"'pennfudan'.*FudanPed00001\.png: cannot be read"
+    ):
+        _pennfudan_pair(tmp_path / "image", image[:2000], mask)[0]
+    with pytest.raises(data.DatasetCorrupt, match=r"FudanPed00001_mask\.png: cannot be read"):
+        _pennfudan_pair(tmp_path / "mask", image, b"not a png")[0]
+    other = (shared / "PedMasks" / "PennPed00001_mask.png").read_bytes()  # another size
+    with pytest.raises(data.DatasetCorrupt, match=r"FudanPed00001_mask\.png.*of its image's size"):
+        _pennfudan_pair(tmp_path / "size", image, other)[0]
+
+
 def test_verify_rejects_bad_split_and_a_copy_with_nothing_to_check(tmp_path):
     with pytest.raises(ValueError, match="split must be one of"):
         data.verify("fsdd", "val", tmp_path)
@@ -233,7 +276,7 @@ def test_verify_rejects_bad_split_and_a_copy_with_nothing_to_check(tmp_path):
 def test_manifests_match_the_recorded_copies():
     """The repository's manifests list every member file of the shared copies (re-recording them
     from ``../shared/data`` changes nothing)."""
-    for name in ("fsdd", "mnist", "flowers", "imagenette", "cifar10-sample"):
+    for name in ("fsdd", "mnist", "flowers", "imagenette", "cifar10-sample", "pennfudan"):
         folder = require_dataset(name, data.SOURCES[name].data_path)
         copies = integrity.repository_copies(name)
         assert copies, name
