@@ -423,11 +423,13 @@ def evaluate(
     device: str | None = None,
     metric: Callable | None = None,
     transform: Callable | None = None,
-) -> float:
+    meter: bool = False,
+):
     """``metric`` (default :class:`Accuracy`, a fraction in [0, 1]) of ``model`` in eval mode on
     the ``(inputs, targets)`` batches; the model's mode is restored afterwards. ``transform(model,
     inputs, targets) -> (inputs, targets)`` is applied to each batch first (e.g. an attack; it runs
-    with gradients enabled)."""
+    with gradients enabled). ``meter=True`` returns the accumulator itself instead of its
+    ``value()`` (e.g. a :class:`ConfusionMatrix`, for several metrics of one pass)."""
     _check_model(model)
     _check_loader(loader, "loader")
     _function(metric, "metric", "callable: a class with update(output, target) and value()")
@@ -435,6 +437,7 @@ def evaluate(
     device = runtime.resolve_device(device)
     was_training = model.training
     model.to(device).eval()
+    keep = checks.boolean(meter, "meter")
     meter = (metric or Accuracy)()
     for x, y in runtime.smoke_batches(loader):
         x, y = x.to(device), y.to(device)
@@ -443,7 +446,7 @@ def evaluate(
                 x, y = transform(model, x, y)
         meter.update(model(x), y)
     model.train(was_training)
-    return meter.value()
+    return meter if keep else meter.value()
 
 
 def calibrate_bn(

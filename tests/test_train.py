@@ -537,6 +537,14 @@ def test_confusion_matrix_metrics_against_a_hand_computed_matrix():
     # accumulates over batches: the same batch twice doubles M, the means stay
     cm.update(_scores(pred, 3), truth)
     assert cm.matrix.sum() == 14 and cm.mean_iu() == pytest.approx((2 / 4 + 2 / 3) / 3)
+    # evaluate(meter=True) hands back the accumulator of one pass
+    model = torch.nn.Identity()
+    got = train.evaluate(
+        model, [(_scores(pred, 3), truth)], "cpu", metric=train.ConfusionMatrix, meter=True
+    )
+    assert (
+        isinstance(got, train.ConfusionMatrix) and got.matrix.tolist() == cm.matrix.div(2).tolist()
+    )
 
 
 def test_confusion_matrix_leaves_out_absent_classes_and_refuses_bad_input():
