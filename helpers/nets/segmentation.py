@@ -161,11 +161,11 @@ class SegConfig(NetConfig):
     arch: str = "network_image_5"
     dataset: str = "pennfudan"
     split: str = "b-train"
-    epochs: int = 20
-    lr: float = 0.05
-    optimizer: str = "sgd"
+    epochs: int = 25
+    lr: float = 5e-3
+    optimizer: str = "adam"
     weight_decay: float = 1e-4
-    batch_size: int = 8
+    batch_size: int = 4
     loss: str = "pixel_cross_entropy"
     metric: str = "mean_iu"
     image_size: int = 96
@@ -274,9 +274,21 @@ def segmentation_loader(
 
 
 #: chapter 7's budgets per mode: image side, base width, epochs of each network
+#: (Adam: SGD at lr 0.05 and the quick budget learned no pedestrian pixel at all -- mean accuracy
+#: 0.50, every pixel background -- on 57 training images)
 SEG_BUDGETS = {
-    "quick": dict(image_size=64, width=8, epochs={"network_image_4": 20, "network_image_5": 15}),
-    "full": dict(image_size=160, width=16, epochs={"network_image_4": 60, "network_image_5": 60}),
+    "quick": dict(
+        image_size=48,
+        width=8,
+        batch_size=4,
+        epochs={"network_image_4": 30, "network_image_5": 25},
+    ),
+    "full": dict(
+        image_size=160,
+        width=16,
+        batch_size=8,
+        epochs={"network_image_4": 80, "network_image_5": 80},
+    ),
 }
 
 
@@ -293,6 +305,7 @@ def seg_config(arch: str, mode: str | None = None, **overrides) -> SegConfig:
         split="a" if arch == "network_image_4" else "b-train",
         image_size=32 if runtime.smoke_active() else budget["image_size"],
         width=budget["width"],
+        batch_size=budget["batch_size"],
         epochs=budget["epochs"][arch],
     )
     return SegConfig(**{**fields, **overrides})
