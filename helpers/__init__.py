@@ -4,7 +4,8 @@ Math (tensors in, tensors out; import nothing from the layers below):
 checks (argument checks) · signals (carriers, DSB-SC, FDM, MIMO; paper 001 eqs 1-12) · spectra
 (energy spectra, Algorithm 1, the ``Spectrum`` value) · layers (convolution as multi-carrier MIMO,
 activations as DSB-SC) · pooling (pooling and deconvolution as filters) · noise (alpha-stable
-noise, the digital link) · volterra (Volterra kernels of CNNs).
+noise, the digital link) · volterra (Volterra kernels of CNNs) · postshift (the post-shift filter
+of eq 43, fitted per frequency).
 
 Networks and training: nets (networks by family, ``NetConfig``) · train (the one trainer, metrics,
 the network cache) · probes (forward and backward spectra of a network's layers).
