@@ -1678,7 +1678,7 @@ SOURCES: dict[str, Source] = {
             title="Penn-Fudan Database for Pedestrian Detection and Segmentation",
             homepage="https://www.cis.upenn.edu/~jshi/ped_html/",
             url=_PENNFUDAN_URL,
-            license="research use; cite Wang, Shi, Song and Shen, ACCV 2007 (Object Detection Combining Recognition and Segmentation)",
+            license="research use; cite Wang, Shi, Song and Shen, ACCV 2007",
             split_rule="no official split; by the number n in each file name (FudanPed<n>, "
             "PennPed<n>): a = n odd (85 images), b = n even (85), the halves A and B of Wu et al. "
             "2022 sec. 5.2.2; within b: b-test = n a multiple of 6 (28), b-train = the rest (57); "
