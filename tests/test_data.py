@@ -1127,7 +1127,7 @@ def test_pennfudan_offline_is_dataset_unavailable(cache, empty_root, monkeypatch
 def test_pennfudan_canonical_source_constants():
     info = data.sources("pennfudan")
     assert info["download"] == "https://www.cis.upenn.edu/~jshi/ped_html/PennFudanPed.zip"
-    assert info["license"] == "research use; cite Wang, Shi, Song and Shen, ICIP 2007"
+    assert info["license"] == "research use; cite Wang, Shi, Song and Shen, ACCV 2007"
     copies = integrity.repository_copies("pennfudan")
     assert len(copies) == 1 and len(copies[0].files) == 340
     assert sum(k.startswith("PedMasks/") for k in copies[0].files) == 170
