@@ -142,7 +142,8 @@ def test_train_or_load_caches_and_reloads(tmp_path, monkeypatch):
     assert r1.path == path and path.exists() and not r1.loaded and len(calls) == 1
     assert not list((tmp_path / "models").glob("*.tmp")), "no temporary file left behind"
     ckpt = torch.load(path, weights_only=True)
-    assert set(ckpt) == {"state_dict", "config", "accuracy", "seconds", "history"}
+    assert set(ckpt) == {"state_dict", "config", "accuracy", "seconds", "history", "records"}
+    assert ckpt["records"] == {}  # no on_epoch recorder, nothing recorded
     m2, r2 = train.train_or_load(cfg, make_loaders=make, device="cpu", log=None)
     assert r2.loaded and len(calls) == 1, "loading needs no data"
     assert r2.accuracy == r1.accuracy and r2.seconds == r1.seconds and r2.history == r1.history
