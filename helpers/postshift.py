@@ -56,9 +56,12 @@ def _pair(inputs, features, ndim: int):
         raise ValueError(
             f"inputs and features must pair up (dim 0), got {x.shape[0]} and {y.shape[0]}"
         )
-    return x.to(torch.float64 if not x.is_complex() else torch.complex128), y.to(
-        torch.float64 if not y.is_complex() else torch.complex128
-    )
+    return _double(x), _double(y)
+
+
+def _double(t: torch.Tensor) -> torch.Tensor:
+    """float64, or complex128 for a complex tensor."""
+    return t.to(torch.complex128 if t.is_complex() else torch.float64)
 
 
 def _flat(t: torch.Tensor, ndim: int) -> torch.Tensor:
@@ -136,7 +139,7 @@ class FourierFilter(nn.Module):
         H = torch.as_tensor(H)
         if H.ndim != self.ndim:
             raise ValueError(f"H must have {self.ndim} dims (the grid), got shape {tuple(H.shape)}")
-        self.register_buffer("H", H.to(torch.complex128 if H.is_complex() else torch.float64))
+        self.register_buffer("H", _double(H))
 
     @classmethod
     def from_gain(cls, gain, ndim: int = 2) -> "FourierFilter":

@@ -40,6 +40,7 @@ __all__ = [
     "first_conv",
     "kernel_spectrum",
     "SpectrumTrajectory",
+    "pooled_mean",
     "layer_names",
     "conv_act_pairs",
     "activation_balance",
@@ -367,6 +368,14 @@ def resnet_stages(model: nn.Module) -> dict[str, tuple[str, str]]:
     return taps
 
 
+def pooled_mean(class_means: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
+    """The mean over all samples from per-class means ``(..., K, H, W)`` and the number of
+    spectra behind each ``(..., K)``: ``sum_k n_k mean_k / sum_k n_k`` (float64), what one
+    ``SpectrumMean`` over every class together would give."""
+    m, n = class_means.double(), counts.double()
+    return (m * n[..., None, None]).sum(-3) / n.sum(-1)[..., None, None]
+
+
 class ClassSpectra:
     """Context manager: per-class mean spectra of chosen layers, streamed (Algorithm 1 per class).
 
@@ -511,9 +520,8 @@ class ClassSpectra:
 
     def mean(self, label: str) -> torch.Tensor:
         """The mean over all classes at ``label``, ``(H, W)``: Algorithm 1 over every probed
-        image (the class means weighted by their spectrum counts)."""
-        n = self.counts(label).to(torch.float64)
-        return (self.means[label] * n[:, None, None]).sum(0) / n.sum()
+        image (:func:`pooled_mean` of the class means and their spectrum counts)."""
+        return pooled_mean(self.means[label], self.counts(label))
 
     def spread(self, n: int = 0, seed: int = 0, kind: str = "bootstrap") -> dict:
         """``{label: (observed, resamples)}``: the spread between the class means of each tap
@@ -748,9 +756,9 @@ class SpectrumTrajectory:
         """``(epochs, H, W)`` float64: Algorithm 1 over all probe images at each epoch (the class
         means weighted by their counts); the ``input`` stage has one epoch."""
         stage = self._stage(stage)
-        m = torch.stack(self.class_means[stage]).double()
-        n = torch.stack(self.class_counts[stage]).double()
-        return (m * n[..., None, None]).sum(1) / n.sum(1)[:, None, None]
+        return pooled_mean(
+            torch.stack(self.class_means[stage]), torch.stack(self.class_counts[stage])
+        )
 
     def fit(self, stage: str, band=None, binning: str = "mean"):
         """``spectra.power_law_fit`` of :meth:`stage_means` at every epoch: ``mu``, ``nu`` of

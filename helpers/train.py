@@ -212,16 +212,21 @@ class ConfusionMatrix:
         p = output.argmax(1)[keep].cpu()
         self.matrix += torch.bincount(t * k + p, minlength=k * k).reshape(k, k)
 
-    def _ratios(self, num: torch.Tensor, den: torch.Tensor) -> float:
-        m = self.matrix
-        present = (m.sum(1) + m.sum(0)) > 0 if num.numel() > 1 else torch.ones(1, dtype=torch.bool)
-        if not bool(m.sum() > 0):
+    def _counted(self) -> torch.Tensor:
+        if self.matrix is None or not bool(self.matrix.sum() > 0):
             raise ValueError("no pixels counted: the metric is undefined")
+        return self.matrix
+
+    def _ratios(self, num: torch.Tensor, den: torch.Tensor) -> float:
+        """The mean over the classes present (in the target or the prediction) of num / den."""
+        m = self._counted()
+        present = (m.sum(1) + m.sum(0)) > 0
         safe = torch.where(den > 0, den, 1).double()
         return float(torch.where(den > 0, num.double() / safe, 0.0)[present].mean())
 
     def pixel_accuracy(self) -> float:
-        return self._ratios(self.matrix.diag().sum().reshape(1), self.matrix.sum().reshape(1))
+        m = self._counted()
+        return float(m.diag().sum() / m.sum())
 
     def mean_accuracy(self) -> float:
         m = self.matrix
@@ -232,8 +237,6 @@ class ConfusionMatrix:
         return self._ratios(m.diag(), m.sum(1) + m.sum(0) - m.diag())
 
     def value(self) -> float:
-        if self.matrix is None:
-            raise ValueError("no pixels counted: the metric is undefined")
         return getattr(self, self.metric)()
 
 
@@ -616,13 +619,14 @@ def train_or_load(
     build_fn = build_fn or (lambda c: c.build())
     make_loaders = make_loaders or (lambda c: c.loaders(root=root, mode=mode))
     if on_epoch is not None:
-        for attr in ("key", "state_dict", "load_state_dict"):
-            if not hasattr(on_epoch, attr) or not callable(on_epoch):
-                raise TypeError(
-                    "on_epoch must be a recorder: callable on_epoch(epoch, model, row) with key, "
-                    f"state_dict() and load_state_dict() (e.g. probes.SpectrumTrajectory), got "
-                    f"{type(on_epoch).__name__}"
-                )
+        if not callable(on_epoch) or not all(
+            hasattr(on_epoch, attr) for attr in ("key", "state_dict", "load_state_dict")
+        ):
+            raise TypeError(
+                "on_epoch must be a recorder: callable on_epoch(epoch, model, row) with key, "
+                f"state_dict() and load_state_dict() (e.g. probes.SpectrumTrajectory), got "
+                f"{type(on_epoch).__name__}"
+            )
     device = runtime.resolve_device(device)
     path = checkpoint_path(config, cache)
     say = log or (lambda *_: None)
