@@ -607,7 +607,8 @@ def train_or_load(
 
     Returns:
         ``(model, record)``: the network in eval mode on ``device``, and a :class:`TrainRecord`
-        with the test metric, training seconds and history (those of the original training when
+        with the test metric, training seconds and history (with the test metric per epoch,
+        ``test_<metric>``, when the config's family sets ``track_test``) (those of the original training when
         loaded). The checkpoint holds ``{state_dict, config, accuracy, seconds, history}``; an
         unreadable or mismatching checkpoint is retrained and replaced.
     """
@@ -686,6 +687,7 @@ def train_or_load(
             loss=loss,
             metric=metric,
             on_epoch=on_epoch,
+            test_loader=test_loader if getattr(config, "track_test", False) else None,
         )
     seconds = time.perf_counter() - t0
     accuracy = evaluate(model, test_loader, device, metric=metric)

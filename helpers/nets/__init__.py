@@ -88,7 +88,8 @@ class NetConfig:
 
     Class attributes of a family: ``archs`` (the architectures it builds) and ``datasets`` (the
     data its :meth:`loaders` read); ``cpu_threads`` (torch threads for training on the CPU,
-    ``None``: leave as is). ``_key_optional`` maps fields added after networks were cached to the
+    ``None``: leave as is); ``track_test`` (``train.train_or_load`` evaluates the test split
+    after every epoch, for learning curves). ``_key_optional`` maps fields added after networks were cached to the
     value at which they are left out of the JSON, so the keys of those networks stay valid
     (``loss`` and ``metric`` at their defaults are left out: every network cached before they
     existed was trained with cross-entropy and judged by accuracy).
@@ -97,6 +98,7 @@ class NetConfig:
     archs: ClassVar[tuple] = ()
     datasets: ClassVar[tuple] = ()
     cpu_threads: ClassVar[int | None] = None
+    track_test: ClassVar[bool] = False
     _key_optional: ClassVar[dict] = {"loss": "cross_entropy", "metric": "accuracy"}
 
     arch: str = ""
@@ -194,11 +196,19 @@ class NetConfig:
 
 
 # the families register themselves on import
-from . import audio, image, imagenet, mnist, segmentation  # noqa: E402
+from . import audio, feature_audio, image, imagenet, mnist, segmentation  # noqa: E402
 from .audio import *  # noqa: E402,F401,F403
+from .feature_audio import *  # noqa: E402,F401,F403
 from .image import *  # noqa: E402,F401,F403
 from .imagenet import *  # noqa: E402,F401,F403
 from .mnist import *  # noqa: E402,F401,F403
 from .segmentation import *  # noqa: E402,F401,F403
 
-__all__ += audio.__all__ + image.__all__ + imagenet.__all__ + mnist.__all__ + segmentation.__all__
+__all__ += (
+    audio.__all__
+    + feature_audio.__all__
+    + image.__all__
+    + imagenet.__all__
+    + mnist.__all__
+    + segmentation.__all__
+)

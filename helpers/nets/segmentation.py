@@ -78,16 +78,19 @@ class NetworkImage4(nn.Module):
 
 
 class LearnableFilter(nn.Module):
-    """A learnable LTI filter of the skip image: one ``size x size`` convolution per channel
-    (depthwise, circular padding, no bias), initialised to the identity (a centred delta). The
-    control "does training find the post-shift by itself?"."""
+    """A learnable LTI filter: one ``size`` (x ``size``) convolution per channel over the last
+    ``ndim`` dims (depthwise, circular padding, no bias), initialised to the identity (a centred
+    delta). The control "does training find the post-shift by itself?" (images: ``ndim=2``,
+    chapter 7's audio feature vectors: ``ndim=1``)."""
 
-    def __init__(self, channels: int = 3, size: int = 9):
+    def __init__(self, channels: int = 3, size: int = 9, ndim: int = 2):
         super().__init__()
         size = checks.integer(size, "size", 1)
         if size % 2 == 0:
             raise ValueError(f"size must be odd (a centred kernel), got {size}")
-        self.conv = nn.Conv2d(
+        ndim = checks.ndim(ndim)
+        conv = nn.Conv1d if ndim == 1 else nn.Conv2d
+        self.conv = conv(
             channels,
             channels,
             size,
@@ -98,7 +101,7 @@ class LearnableFilter(nn.Module):
         )
         with torch.no_grad():
             self.conv.weight.zero_()
-            self.conv.weight[:, 0, size // 2, size // 2] = 1.0
+            self.conv.weight[(slice(None), 0) + (size // 2,) * ndim] = 1.0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.conv(x)
