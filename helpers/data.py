@@ -1,10 +1,10 @@
 """Real datasets for the book: one entry point, :func:`load`.
 
 ``load(name, split, mode, subset, root, download, seed)`` returns a torch ``Dataset`` for one of
-``fsdd``, ``urbansound8k``, ``mnist``, ``cifar10``, ``cifar10-sample``, ``flowers``,
-``imagenette``, ``pennfudan``. Every returned dataset carries ``name``, ``split``, ``classes``,
-``targets`` (int64 tensor) and ``source`` (where it was read from, with the path), so a chapter can
-print what it used: ``print(describe(ds))``.
+``fsdd``, ``urbansound8k``, ``dcase2016``, ``mnist``, ``cifar10``, ``cifar10-sample``,
+``flowers``, ``imagenette``, ``pennfudan``, ``voc2012``. Every returned dataset carries ``name``,
+``split``, ``classes``, ``targets`` (int64 tensor) and ``source`` (where it was read from, with the
+path), so a chapter can print what it used: ``print(describe(ds))``.
 
 Where a dataset comes from, in this order (:func:`locate`):
 
@@ -24,18 +24,24 @@ the mode: the copies present (data directory or cache; it never downloads) with 
 default subsets (flowers: 50 / 25, a smoke size of its own, since chapter 8 runs ResNet-18 at
 160 px on them), and prints a line saying so. Quick defaults (train /
 test-or-val): mnist 10,000 / 2,000; cifar10 10,000 / 2,000; flowers 500 / 125 and imagenette
-800 / 300 (the size of the shared copies); fsdd, urbansound8k, cifar10-sample and pennfudan: none
-(pennfudan's 170 images are small: quick mode reads them all). Subsets are fixed, seeded and
+800 / 300 (the size of the shared copies); fsdd, urbansound8k, dcase2016, cifar10-sample,
+pennfudan and voc2012: none (pennfudan's 170 images are small: quick mode reads them all;
+urbansound8k, dcase2016 and voc2012 are full-mode datasets: canonical downloads of 6, 8 and 2 GB
+that the offline data directory does not hold, so without them a load raises
+:class:`DatasetUnavailable`). Subsets are fixed, seeded and
 class-stratified: see :func:`stratified_indices`.
 
 Items: fsdd ``(waveform float32 (n,) in [-1, 1), digit)``; urbansound8k ``(waveform float32 (n,)
-mono at sample_rate, classID)`` (see :class:`UrbanSound8K`: official folds only); mnist
+mono at sample_rate, classID)`` (see :class:`UrbanSound8K`: official folds only); dcase2016 the
+same with the scene index (see :class:`DCASE2016`: the official 4-fold development setup only);
+mnist
 ``(float32 (1, 28, 28) in [0, 1], digit)``; cifar10 / cifar10-sample ``(float32 (3, 32, 32) in
 [0, 1], class)``; flowers and imagenette ``(PIL RGB image, class)`` like
 ``torchvision.datasets.ImageFolder``, or ``transform(image)`` when ``load(..., transform=...)`` is
 given; pennfudan ``(PIL RGB image, label map int64 (H, W): 0 background, 1 pedestrian)``, both
 brought to S x S by ``size=S`` (see :class:`PennFudan`: splits ``a`` / ``b``, ``b`` cut into
-``b-train`` / ``b-test``).
+``b-train`` / ``b-test``); voc2012 likewise with label map values 0-20 and 255 (ignored; see
+:class:`VOC2012`: the same split names, made from the official segmentation lists).
 """
 
 from __future__ import annotations
@@ -86,9 +92,11 @@ __all__ = [
     "record_manifests",
     "FSDD",
     "UrbanSound8K",
+    "DCASE2016",
     "ImageTensors",
     "ImageFiles",
     "PennFudan",
+    "VOC2012",
 ]
 
 FSDD_DIGEST = "2f17dea19a57e5b41c96377cc76619e34da46105a595ef978b7d26466f8a9689"
@@ -190,6 +198,106 @@ PENNFUDAN_CLASSES = ["background", "pedestrian"]
 """The values of a Penn-Fudan label map: 0 background, 1 pedestrian (any instance)."""
 PENNFUDAN_GROUPS = ["FudanPed", "PennPed"]
 """The two collections of Penn-Fudan (file-name prefixes): 74 Fudan and 96 Penn images."""
+VOC2012_MD5 = "6cd6e144f989b92b3379bac3b3de84fd"
+"""md5 of VOCtrainval_11-May-2012.tar (about 2 GB), as in torchvision's ``VOCSegmentation``
+(``DATASET_YEAR_DICT["2012"]``)."""
+VOC2012_CLASSES = [
+    "background",
+    "aeroplane",
+    "bicycle",
+    "bird",
+    "boat",
+    "bottle",
+    "bus",
+    "car",
+    "cat",
+    "chair",
+    "cow",
+    "diningtable",
+    "dog",
+    "horse",
+    "motorbike",
+    "person",
+    "pottedplant",
+    "sheep",
+    "sofa",
+    "train",
+    "tvmonitor",
+]
+"""The 21 values of a VOC label map in index order (0 background, 1-20 the object classes)."""
+VOC2012_IGNORE = 255
+"""The label of object boundaries and "difficult" pixels in ``SegmentationClass``; it equals
+``train.IGNORE_INDEX``, which the book's pixel metrics and loss leave out."""
+VOC2012_LISTS = ["train", "val"]
+"""The official segmentation lists ``ImageSets/Segmentation/{train,val}.txt`` (a :class:`VOC2012`
+item's ``targets`` value is its list's index here)."""
+VOC2012_LIST_COUNTS = {"train": 1464, "val": 1449}
+"""Image ids per official segmentation list of VOC2012 (2,913 in all)."""
+VOC2012_JPEGS = 17125
+"""JPEGs in ``VOC2012/JPEGImages`` of VOCtrainval_11-May-2012.tar (all tasks together)."""
+DCASE2016_PACKAGES = {  # name: (md5, bytes), as listed in dcase_util (dcase_util/datasets/tut.py)
+    "TUT-acoustic-scenes-2016-development.doc.zip": ("f94ad46eb36325d9fbce5d60f7fc9926", 69671),
+    "TUT-acoustic-scenes-2016-development.meta.zip": ("779b33da2ebbf8bde494b3c981827251", 28815),
+    "TUT-acoustic-scenes-2016-development.error.zip": ("a0d3e0d81b0a36ece87d0f3a9124a386", 1283),
+    "TUT-acoustic-scenes-2016-development.audio.1.zip": (
+        "e39546e65f2e72517b6335aaf0c8323d",
+        1070981236,
+    ),
+    "TUT-acoustic-scenes-2016-development.audio.2.zip": (
+        "d36cf3253e2c041f68e937a3fe804807",
+        1067186166,
+    ),
+    "TUT-acoustic-scenes-2016-development.audio.3.zip": (
+        "0393a9620ab882b1c26d884eccdcffdd",
+        1073644405,
+    ),
+    "TUT-acoustic-scenes-2016-development.audio.4.zip": (
+        "fb3e4e0cd7ea82120ec07031dee558ce",
+        1072111347,
+    ),
+    "TUT-acoustic-scenes-2016-development.audio.5.zip": (
+        "a19cf600b33c8f88f6ad607bafd74057",
+        1069681513,
+    ),
+    "TUT-acoustic-scenes-2016-development.audio.6.zip": (
+        "591aad3219d1155342572cc1f6af5680",
+        1072890150,
+    ),
+    "TUT-acoustic-scenes-2016-development.audio.7.zip": (
+        "9e6c1897789e6bce13ac69c6caedb7ab",
+        1069265197,
+    ),
+    "TUT-acoustic-scenes-2016-development.audio.8.zip": (
+        "c4718354f48fcc9dfc7305f6cd8325c8",
+        528461098,
+    ),
+}
+"""The 11 zip packages of TUT Acoustic Scenes 2016, development set (Zenodo record 45739): md5 and
+size in bytes of each (8,024,320,881 bytes in all), from dcase_util's
+``TUTAcousticScenes_2016_DevelopmentSet.package_list``."""
+DCASE2016_CLIPS = 1170
+"""Rows of ``meta.txt`` = WAVs in ``audio/`` (30 s, 44.1 kHz, stereo, 24-bit) of the development
+set: 78 per scene."""
+DCASE2016_CLASSES = [
+    "beach",
+    "bus",
+    "cafe/restaurant",
+    "car",
+    "city_center",
+    "forest_path",
+    "grocery_store",
+    "home",
+    "library",
+    "metro_station",
+    "office",
+    "park",
+    "residential_area",
+    "train",
+    "tram",
+]
+"""The 15 acoustic scenes, sorted: label k is ``DCASE2016_CLASSES[k]``."""
+DCASE2016_FOLDS = 4
+"""Folds of the official development setup (``evaluation_setup/fold{1..4}_*.txt``)."""
 
 
 # ----------------------------------------------------------------------------------------- errors
@@ -310,7 +418,24 @@ class FSDD(_Clips):
         return torch.from_numpy(samples.astype(np.float32) / np.float32(32768))
 
 
-class UrbanSound8K(_Clips):
+class _ResampledClips(_Clips):
+    """Clips of any rate and channel count, read as float32 mono at ``sample_rate``: the decode of
+    ``soundfile`` (float, full scale = 1), the mean of the channels, resampled from the file's own
+    rate with ``torchaudio.functional.resample`` (:func:`_read_resampled`; decoded on first access
+    and kept in memory per item)."""
+
+    def __init__(self, files: list[Path], labels, sample_rate: int = 8000):
+        self.files = list(files)
+        self.labels = torch.as_tensor(labels, dtype=torch.int64)
+        self.sample_rate = checks.integer(sample_rate, "sample_rate")
+
+    def waveform(self, i: int) -> torch.Tensor:
+        """Clip ``i`` as float32 ``(n,)``, mono at ``sample_rate`` (a copy of the cached decode)."""
+        samples = _read_resampled(str(self.files[i]), self.sample_rate, self.name or self._key)
+        return torch.from_numpy(samples.copy())
+
+
+class UrbanSound8K(_ResampledClips):
     """UrbanSound8K (Salamon, Jacoby & Bello 2014): 8,732 urban-sound excerpts (<= 4 s), 10 classes.
 
     Item ``(waveform, label)``: ``waveform`` float32 ``(n,)``, the clip decoded by ``soundfile``
@@ -334,18 +459,46 @@ class UrbanSound8K(_Clips):
     """
 
     classes = URBANSOUND8K_CLASSES
+    _key = "urbansound8k"
     _fields = ("files", "labels", "folds", "recordings")
 
     def __init__(self, files: list[Path], labels, folds, recordings, sample_rate: int = 8000):
-        self.files = list(files)
-        self.labels = torch.as_tensor(labels, dtype=torch.int64)
+        super().__init__(files, labels, sample_rate)
         self.folds = torch.as_tensor(folds, dtype=torch.int64)
         self.recordings = torch.as_tensor(recordings, dtype=torch.int64)
-        self.sample_rate = checks.integer(sample_rate, "sample_rate")
 
-    def waveform(self, i: int) -> torch.Tensor:
-        """Clip ``i`` as float32 ``(n,)``, mono at ``sample_rate`` (a copy of the cached decode)."""
-        return torch.from_numpy(_read_resampled(str(self.files[i]), self.sample_rate).copy())
+
+class DCASE2016(_ResampledClips):
+    """TUT Acoustic Scenes 2016, development set (Mesaros, Heittola & Virtanen, EUSIPCO 2016), the
+    data of DCASE 2016 task 1: 1,170 recordings of 30 s (44.1 kHz, stereo, 24-bit), 15 scenes.
+
+    Item ``(waveform, label)``: ``waveform`` float32 ``(n,)``, read as :class:`UrbanSound8K` reads
+    its clips (soundfile, mean of the two channels, ``torchaudio.functional.resample`` to
+    ``sample_rate`` Hz, ``load(..., sample_rate=8000)`` by default: 240,000 samples per clip);
+    ``label``: the index of the scene in :data:`DCASE2016_CLASSES` (sorted names). Decoded on first
+    access and kept in memory per item (all 1,170 clips at 8 kHz: about 1.1 GB).
+
+    Splits are the OFFICIAL 4-fold development setup only (``evaluation_setup/``):
+    ``split="train", fold=k`` is ``fold<k>_train.txt``, ``split="test", fold=k`` is
+    ``fold<k>_evaluate.txt`` (the files of ``fold<k>_test.txt``, with their labels); ``fold``
+    1-4, default 1; results comparable with DCASE 2016 are the mean over ``fold=1..4``. The setup
+    keeps the 30-s segments of one recording location (``recordings``: the file-name prefix, e.g.
+    ``a001`` of ``a001_0_30.wav``) in one fold; never reshuffle segments across folds. Labels come
+    from ``meta.txt``; a fold file naming another label, or a file ``meta.txt`` lacks, is an error.
+    ``error.txt`` (the error package: segments with recording errors) is kept but not used, as in
+    the challenge.
+
+    Attributes: ``sample_rate``, ``fold``, ``files`` (paths), ``labels`` / ``targets`` (int64
+    (N,)), ``recordings`` (str per item), ``classes`` (the 15 names). Items are in fold-file order.
+    """
+
+    classes = DCASE2016_CLASSES
+    _key = "dcase2016"
+    _fields = ("files", "labels", "recordings")
+
+    def __init__(self, files: list[Path], labels, recordings, fold: int, sample_rate: int = 8000):
+        super().__init__(files, labels, sample_rate)
+        self.recordings, self.fold = list(recordings), int(fold)
 
 
 class ImageTensors(_Dataset):
@@ -406,7 +559,56 @@ class ImageFiles(_Dataset):
         return image, (self.target_transform(label) if self.target_transform else label)
 
 
-class PennFudan(_Dataset):
+class _LabelMaps(_Dataset):
+    """Semantic segmentation pairs: item ``(image, label_map)``.
+
+    ``image``: ``images[i]`` decoded by PIL as RGB (or ``transform(image)``); ``label_map``: int64
+    ``(H, W)``, the one-channel PNG ``masks[i]`` read as its stored values (a palette PNG as its
+    palette indices, never as colours) and mapped by :meth:`_labels`. ``size=S`` brings both to
+    ``S x S`` before ``transform``: squashed (aspect ratio not kept, nothing cropped), the image by
+    PIL's bilinear filter (antialiased: PIL widens it when downscaling), the label map by nearest
+    neighbour (its values stay what they are), so items stack into batches. ``size=None`` keeps
+    each image's own size. ``targets`` int64 (N,): a group per image (see the subclass), which a
+    ``subset=`` draw is stratified on.
+    """
+
+    unit = "images"
+    _key = "images"
+    _fields = ("images", "masks", "targets")
+
+    def __init__(self, images: list[Path], masks: list[Path], targets, size=None, transform=None):
+        self.images, self.masks = list(images), list(masks)
+        self.targets = torch.as_tensor(targets, dtype=torch.int64)
+        self.size, self.transform = size, transform
+
+    def _labels(self, i: int, mode: str, ids: np.ndarray) -> np.ndarray:  # pragma: no cover
+        """The uint8 label map of item ``i`` from its mask PNG (PIL ``mode``, values ``ids``)."""
+        raise NotImplementedError
+
+    def __getitem__(self, i: int):
+        from PIL import Image
+
+        name = self.name or self._key
+        image = _decode(name, self.images[i], lambda im: im.convert("RGB"))
+        mode, ids = _decode(name, self.masks[i], lambda im: (im.mode, np.asarray(im)))
+        if ids.ndim != 2 or ids.shape != (image.height, image.width):
+            raise _corrupt_file(
+                name,
+                self.masks[i],
+                f"a one-channel mask of its image's size {image.width} x {image.height}",
+                ValueError(f"mask array of shape {ids.shape}"),
+            )
+        labels = self._labels(i, mode, ids)
+        if self.size is not None:
+            image = image.resize((self.size, self.size), Image.Resampling.BILINEAR)
+            labels = np.asarray(
+                Image.fromarray(labels).resize((self.size, self.size), Image.Resampling.NEAREST)
+            )
+        label_map = torch.from_numpy(labels.astype(np.int64))
+        return (self.transform(image) if self.transform else image), label_map
+
+
+class PennFudan(_LabelMaps):
     """Penn-Fudan pedestrians (Wang, Shi, Song & Shen, ACCV 2007) as two-class semantic
     segmentation.
 
@@ -438,37 +640,72 @@ class PennFudan(_Dataset):
     ``transform``.
     """
 
-    unit = "images"
     classes = PENNFUDAN_CLASSES
     groups = PENNFUDAN_GROUPS
-    _fields = ("images", "masks", "targets")
+    _key = "pennfudan"
 
-    def __init__(self, images: list[Path], masks: list[Path], targets, size=None, transform=None):
-        self.images, self.masks = list(images), list(masks)
-        self.targets = torch.as_tensor(targets, dtype=torch.int64)
-        self.size, self.transform = size, transform
+    def _labels(self, i: int, mode: str, ids: np.ndarray) -> np.ndarray:
+        """Instance ids (0 background, k > 0 pedestrian k) -> 0 / 1."""
+        return (ids > 0).astype(np.uint8)
 
-    def __getitem__(self, i: int):
-        from PIL import Image
 
-        name = self.name or "pennfudan"
-        image = _decode(name, self.images[i], lambda im: im.convert("RGB"))
-        ids = _decode(name, self.masks[i], np.asarray)
-        if ids.ndim != 2 or ids.shape != (image.height, image.width):
+class VOC2012(_LabelMaps):
+    """Pascal VOC 2012 segmentation (Everingham et al., IJCV 2010): 2,913 photographs with
+    pixel labels of 20 object classes and background.
+
+    Item ``(image, label_map)``: ``image`` is ``JPEGImages/<id>.jpg`` decoded by PIL as RGB (or
+    ``transform(image)``); ``label_map`` is an int64 tensor ``(H, W)``: the palette PNG
+    ``SegmentationClass/<id>.png`` read as its palette indices (never converted to colours):
+    0 = background, 1-20 = the classes of :attr:`classes` (:data:`VOC2012_CLASSES`), and 255
+    (:data:`VOC2012_IGNORE` = ``train.IGNORE_INDEX``) on object boundaries and "difficult"
+    regions, kept as it is: the book's pixel metrics and loss leave those pixels out. A value
+    outside 0-20 and 255, or a label PNG that is not one-channel, is a damaged file
+    (:class:`DatasetCorrupt`). Images are up to 500 x 500 px. ``size=S`` (``load(..., size=S)``)
+    brings image and label map to ``S x S`` exactly as :class:`PennFudan` does (bilinear image,
+    nearest-neighbour labels, so 255 stays 255); ``size=None`` (default) keeps each image's size.
+
+    Splits, with the names and roles of :class:`PennFudan`'s (the halves A and B of Wu et al.
+    2022, sec. 5.2.2), made from the two official segmentation lists
+    ``ImageSets/Segmentation/{train,val}.txt`` (1,464 and 1,449 ids), no seed:
+
+    * ``a``: the ids of ``train.txt`` at even positions (0, 2, 4, ... of the list as given), 732;
+    * ``b-train``: the ids of ``train.txt`` at odd positions, 732; ``b-test``: all of ``val.txt``,
+      1,449 (the official validation set); ``b`` = ``b-train`` + ``b-test``, 2,181.
+
+    ``a`` and ``b`` are disjoint and cover all 2,913 images; ``b-train`` and ``b-test`` are
+    disjoint and cover ``b``. Items are in list order (``b``: ``b-train``'s, then ``b-test``'s).
+
+    Attributes: ``ids``, ``images`` and ``masks`` (paths), ``targets`` int64 (N,): the official
+    list an image comes from, an index into ``groups = ["train", "val"]`` -- not a pixel class (a
+    ``subset=`` draw of ``b`` keeps its share of each); ``classes``, ``size``, ``transform``.
+    """
+
+    classes = VOC2012_CLASSES
+    groups = VOC2012_LISTS
+    _key = "voc2012"
+    _fields = ("ids", "images", "masks", "targets")
+
+    def __init__(self, ids: list[str], folder: Path, targets, size=None, transform=None):
+        self.ids = list(ids)
+        super().__init__(
+            [folder / "JPEGImages" / f"{i}.jpg" for i in self.ids],
+            [folder / "SegmentationClass" / f"{i}.png" for i in self.ids],
+            targets,
+            size,
+            transform,
+        )
+
+    def _labels(self, i: int, mode: str, ids: np.ndarray) -> np.ndarray:
+        """Palette indices as they are, checked: 0-20 or 255."""
+        bad = np.setdiff1d(np.unique(ids), [*range(len(VOC2012_CLASSES)), VOC2012_IGNORE])
+        if mode not in ("P", "L") or bad.size:
             raise _corrupt_file(
-                name,
+                self.name or self._key,
                 self.masks[i],
-                f"a one-channel mask of its image's size {image.width} x {image.height}",
-                ValueError(f"mask array of shape {ids.shape}"),
+                f"a palette PNG of class indices 0-{len(VOC2012_CLASSES) - 1} and {VOC2012_IGNORE}",
+                ValueError(f"PIL mode {mode!r}, other values {bad[:5].tolist()}"),
             )
-        labels = (ids > 0).astype(np.uint8)
-        if self.size is not None:
-            image = image.resize((self.size, self.size), Image.Resampling.BILINEAR)
-            labels = np.asarray(
-                Image.fromarray(labels).resize((self.size, self.size), Image.Resampling.NEAREST)
-            )
-        label_map = torch.from_numpy(labels.astype(np.int64))
-        return (self.transform(image) if self.transform else image), label_map
+        return ids.astype(np.uint8)
 
 
 def _decode(dataset: str, path, read: Callable):
@@ -530,6 +767,8 @@ class Source:
     reads it);
     ``full_copies()`` lists the canonical full trees a data directory may hold instead of the
     recorded copy (member counts, or torchvision's md5 list), as :class:`integrity.Expected`.
+    ``packages``: a dataset published as several archives, name -> md5; each is downloaded from
+    ``url + name`` (``url`` is then the folder's address).
     """
 
     name: str
@@ -556,6 +795,7 @@ class Source:
     members: tuple[str, ...] = ()
     split_of: Callable[[str], str | tuple[str, ...] | None] | None = None
     full_copies: Callable[[], list] | None = None
+    packages: dict = field(default_factory=dict)
 
     def keep(self, split: str) -> Callable[[str], bool]:
         """Which member paths the reader of ``split`` reads: ``split_of(rel)`` is ``split``, a
@@ -615,8 +855,10 @@ def load(
     module docstring; full mode: everything). ``root`` replaces ``$CMT_DATA`` as the data directory.
     ``download=False`` forbids the canonical download. ``options`` go to the reader: ``transform``
     (all image sets; flowers/imagenette also ``target_transform``); urbansound8k: ``fold`` (1-10)
-    and ``sample_rate`` (see :class:`UrbanSound8K`); pennfudan: ``size`` (resize image and label
-    map to ``size x size``) and ``transform`` of the image (see :class:`PennFudan`).
+    and ``sample_rate`` (see :class:`UrbanSound8K`); dcase2016: ``fold`` (1-4) and
+    ``sample_rate`` (see :class:`DCASE2016`); pennfudan and voc2012: ``size`` (resize image and
+    label map to ``size x size``) and ``transform`` of the image (see :class:`PennFudan`,
+    :class:`VOC2012`).
 
     Raises ``ValueError``/``TypeError`` naming the bad argument, :class:`DatasetUnavailable` when
     the data cannot be found or fetched, :class:`ChecksumMismatch` when a download fails
@@ -844,10 +1086,13 @@ def _unavailable(src: Source, base: Path | None, cached: Path, why: str) -> Data
     how = f"set {runtime.ENV_DATA} (or root=) to a folder with the layout {src.layout}"
     if src.fetch is not None:
         how += f", or allow the download (download=True, with network access) into {cached}"
+    fetched = src.url
+    if src.packages:
+        fetched += f" + each of the {len(src.packages)} packages {', '.join(src.packages)}"
     text = (
         f"dataset {src.name!r} ({src.title}) is not available: {where}; no verified download in "
         f"the cache "
-        f"{cached}; {why}. Canonical source: {src.homepage} (download: {src.url}). "
+        f"{cached}; {why}. Canonical source: {src.homepage} (download: {fetched}). "
         f"To provide it: {how}."
     )
     alt = SOURCES.get(src.alternative) if src.alternative else None
@@ -985,23 +1230,24 @@ def _refuse_unsafe(archive: Path, names: list[str]) -> None:
 
 
 def _extract_tar(archive: Path, dest: Path) -> None:
-    """Extract ``archive`` into the new folder ``dest``: refuse absolute or ``..`` member names,
-    skip links and special files (only regular files and folders are written)."""
+    """Extract ``archive`` into the folder ``dest`` (made if missing; the packages of a dataset
+    unpack into one tree): refuse absolute or ``..`` member names, skip links and special files
+    (only regular files and folders are written)."""
     with tarfile.open(archive, "r:*") as tar:
         members = tar.getmembers()
         _refuse_unsafe(archive, [m.name for m in members])
-        dest.mkdir(parents=True)
+        dest.mkdir(parents=True, exist_ok=True)
         tar.extractall(dest, members=[m for m in members if m.isfile() or m.isdir()], filter="data")
 
 
 def _extract_zip(archive: Path, dest: Path) -> None:
-    """Extract the zip ``archive`` into the new folder ``dest``, as :func:`_extract_tar` does:
-    refuse absolute or ``..`` member names, skip symbolic links (only files and folders are
-    written); a member whose CRC fails raises ``zipfile.BadZipFile``."""
+    """Extract the zip ``archive`` into the folder ``dest``, as :func:`_extract_tar` does: refuse
+    absolute or ``..`` member names, skip symbolic links (only files and folders are written); a
+    member whose CRC fails raises ``zipfile.BadZipFile``."""
     with zipfile.ZipFile(archive) as zf:
         members = zf.infolist()
         _refuse_unsafe(archive, [m.filename for m in members])
-        dest.mkdir(parents=True)
+        dest.mkdir(parents=True, exist_ok=True)
         for m in members:
             target = dest / m.filename
             if m.is_dir():
@@ -1012,20 +1258,26 @@ def _extract_zip(archive: Path, dest: Path) -> None:
                     shutil.copyfileobj(member, out)
 
 
-def _fetch_archive(src: Source, work: Path) -> Path:
+def _fetch_archive(src: Source, work: Path, package: str | None = None) -> Path:
     """Download ``src.url`` into ``work`` (sha256 / md5 ``src.sha256`` / ``src.md5`` if known),
-    extract it (a zip when the URL's path ends in ``.zip``, else a tar, compressed or not), drop
-    it. An archive that does not unpack raises :class:`ChecksumMismatch`."""
-    is_zip = urllib.parse.urlsplit(src.url).path.lower().endswith(".zip")
-    archive = download(
-        src.url, work / ("archive.zip" if is_zip else "archive.tar.gz"), src.sha256, md5=src.md5
+    extract it into ``work/extracted`` (a zip when the URL's path ends in ``.zip``, else a tar,
+    compressed or not), drop it; return ``work/extracted``. ``package``: a name of
+    ``src.packages`` instead, downloaded from ``src.url + package`` and verified by its md5 there
+    before it is extracted; the packages of one dataset unpack into the same tree. An archive that
+    does not unpack raises :class:`ChecksumMismatch`."""
+    url, sha256, md5 = (
+        (src.url, src.sha256, src.md5)
+        if package is None
+        else (src.url + package, None, src.packages[package])
     )
+    is_zip = urllib.parse.urlsplit(url).path.lower().endswith(".zip")
+    archive = download(url, work / ("archive.zip" if is_zip else "archive.tar"), sha256, md5=md5)
     tree = work / "extracted"
     try:
         (_extract_zip if is_zip else _extract_tar)(archive, tree)
     except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error) as err:
         raise ChecksumMismatch(
-            src.url, "an archive that unpacks", f"{type(err).__name__}: {err}", kind="archive"
+            url, "an archive that unpacks", f"{type(err).__name__}: {err}", kind="archive"
         ) from err
     archive.unlink()
     return tree
@@ -1139,6 +1391,73 @@ def _fetch_urbansound8k(src: Source, work: Path) -> None:
     shutil.rmtree(tree)
 
 
+def _fetch_voc2012(src: Source, work: Path) -> None:
+    """VOCtrainval_11-May-2012.tar -> ``work/VOCdevkit/VOC2012``, verified twice: the md5 of the
+    tar (``src.md5`` = :data:`VOC2012_MD5`, torchvision's) while downloading, then the layout rule
+    of :func:`_voc2012_lists` (1,464 + 1,449 distinct ids, each with its JPEG and label PNG).
+
+    Only what the segmentation reader reads is kept: ``ImageSets/Segmentation/``,
+    ``SegmentationClass/`` and the JPEGs of the listed ids (2,913 of the 17,125; about 0.4 GB of
+    the 2 GB); detection annotations, instance masks and the other JPEGs are dropped. Needs room
+    for the tar plus its extraction (about 4 GB) while it runs.
+    """
+    tree = _fetch_archive(src, work)
+    folder = tree / "VOCdevkit" / "VOC2012"
+    if not folder.is_dir():
+        raise ChecksumMismatch(src.url, "one VOCdevkit/VOC2012/ folder", "none", kind="layout")
+    try:
+        lists = _voc2012_lists(folder, strict=True)
+    except (OSError, ValueError) as err:
+        raise ChecksumMismatch(
+            src.url,
+            f"ImageSets/Segmentation/{{train,val}}.txt with {VOC2012_LIST_COUNTS} distinct ids, "
+            f"each with JPEGImages/<id>.jpg and SegmentationClass/<id>.png",
+            str(err),
+            kind="layout",
+        ) from err
+    kept = work / "VOCdevkit" / "VOC2012"
+    (kept / "ImageSets").mkdir(parents=True)
+    (kept / "JPEGImages").mkdir()
+    os.replace(folder / "ImageSets" / "Segmentation", kept / "ImageSets" / "Segmentation")
+    os.replace(folder / "SegmentationClass", kept / "SegmentationClass")
+    for i in [i for ids in lists.values() for i in ids]:
+        os.replace(folder / "JPEGImages" / f"{i}.jpg", kept / "JPEGImages" / f"{i}.jpg")
+    shutil.rmtree(tree)
+
+
+def _fetch_dcase2016(src: Source, work: Path) -> None:
+    """The 11 zip packages of ``src.packages`` -> ``work/TUT-acoustic-scenes-2016-development``.
+
+    Each package is downloaded from ``src.url + name`` and verified by its md5
+    (:data:`DCASE2016_PACKAGES`, dcase_util's list) before it is unpacked into one tree, then
+    deleted; the tree must then pass the layout rule of :func:`_dcase2016_layout` (1,170
+    ``meta.txt`` rows = WAVs, the four folds' lists consistent with it). All of it happens in the
+    work folder of :func:`_fill_cache`: one package that fails leaves nothing in the cache. Needs
+    about 9 GB while it runs (the tree plus the largest package).
+    """
+    tree = work / "extracted"
+    for package in src.packages:
+        _fetch_archive(src, work, package)
+    folder = tree / "TUT-acoustic-scenes-2016-development"
+    if not folder.is_dir():
+        raise ChecksumMismatch(
+            src.url, "one TUT-acoustic-scenes-2016-development/ folder", "none", kind="layout"
+        )
+    try:
+        _dcase2016_layout(folder)
+    except (OSError, ValueError) as err:
+        raise ChecksumMismatch(
+            src.url,
+            f"{DCASE2016_CLIPS} meta.txt rows, each with its WAV in audio/ and no other WAV, "
+            f"and evaluation_setup/fold{{1..{DCASE2016_FOLDS}}}_{{train,evaluate}}.txt drawn "
+            f"from meta.txt",
+            str(err),
+            kind="layout",
+        ) from err
+    os.replace(folder, work / "TUT-acoustic-scenes-2016-development")
+    shutil.rmtree(tree)
+
+
 def _torchvision_fetch(make: Callable[[Path], object]) -> Callable[[Source, Path], None]:
     """A fetch that lets torchvision download (and md5-verify) into ``work``, then drops
     archives."""
@@ -1189,16 +1508,17 @@ def _read_wav(path: str, sample_rate: int) -> np.ndarray:
 
 
 @lru_cache(maxsize=None)
-def _read_resampled(path: str, sample_rate: int) -> np.ndarray:
+def _read_resampled(path: str, sample_rate: int, dataset: str = "urbansound8k") -> np.ndarray:
     """Any soundfile-readable file as float32 mono (channel mean) at ``sample_rate`` (read-only,
-    decoded and resampled once per process by ``torchaudio.functional.resample``)."""
+    decoded and resampled once per process by ``torchaudio.functional.resample``); a file that does
+    not decode raises :class:`DatasetCorrupt` naming ``dataset``."""
     import soundfile
     import torchaudio.functional as AF
 
     try:
         samples, rate = soundfile.read(path, dtype="float32", always_2d=True)
     except (RuntimeError, OSError) as err:
-        raise _corrupt_file("urbansound8k", path, "a WAV soundfile can decode", err) from err
+        raise _corrupt_file(dataset, path, "a WAV soundfile can decode", err) from err
     mono = torch.from_numpy(samples.mean(axis=1, dtype=np.float32))
     if rate != sample_rate:
         mono = AF.resample(mono, int(rate), int(sample_rate))
@@ -1207,22 +1527,38 @@ def _read_resampled(path: str, sample_rate: int) -> np.ndarray:
     return out
 
 
-def _urbansound8k_fold(split: str, fold=None) -> int:
-    """The fold a split refers to: ``fold<k>`` -> k; train/test -> ``fold`` (default 10), 1-10."""
+def _official_fold(split: str, fold, folds: int, default: int, title: str) -> int:
+    """The official fold a split refers to: ``fold<k>`` -> k; train/test -> ``fold`` (``default``
+    when None), an int in ``1..folds`` (``title`` names the dataset in the error)."""
     if split.startswith("fold"):
         k = int(split[4:])
         if fold is not None and fold != k:
             raise ValueError(f"fold={fold!r} contradicts split={split!r}; give one or the other")
         return k
     if fold is None:
-        return 10
+        return default
     return checks.integer(
-        fold, "fold", 1, 10, note=" (an official UrbanSound8K fold)", type_error=ValueError
+        fold, "fold", 1, folds, note=f" (an official {title} fold)", type_error=ValueError
     )
+
+
+def _urbansound8k_fold(split: str, fold=None) -> int:
+    """UrbanSound8K's fold: ``fold<k>`` -> k; train/test -> ``fold`` (default 10), 1-10."""
+    return _official_fold(split, fold, 10, 10, "UrbanSound8K")
 
 
 def _check_urbansound8k(split: str, fold=None, sample_rate: int = 8000) -> None:
     _urbansound8k_fold(split, fold)
+    checks.integer(sample_rate, "sample_rate")
+
+
+def _dcase2016_fold(split: str, fold=None) -> int:
+    """The development-setup fold of DCASE 2016 task 1: ``fold`` (default 1), 1-4."""
+    return _official_fold(split, fold, DCASE2016_FOLDS, 1, "DCASE 2016 development-setup")
+
+
+def _check_dcase2016(split: str, fold=None, sample_rate: int = 8000) -> None:
+    _dcase2016_fold(split, fold)
     checks.integer(sample_rate, "sample_rate")
 
 
@@ -1272,6 +1608,79 @@ def _read_urbansound8k(
         [r[2] for r in rows],
         [r[0] for r in rows],
         [r[3] for r in rows],
+        sample_rate,
+    )
+
+
+def _dcase2016_list(path: Path, labelled: bool = True) -> list[tuple[str, str | None]]:
+    """(``audio/<file>.wav``, scene label or None) per line of a DCASE list (``meta.txt``, a fold
+    file): tab-separated, file first; further columns are ignored, blank lines skipped."""
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            fields = line.strip().split("\t") if "\t" in line else line.split()
+            if not fields or not fields[0]:
+                continue
+            if labelled and len(fields) < 2:
+                raise ValueError(
+                    f"{path}, line {n}: expected '<file>\\t<scene label>', got {line!r}"
+                )
+            rows.append((fields[0].strip(), fields[1].strip() if len(fields) > 1 else None))
+    return rows
+
+
+def _dcase2016_rows(folder: Path, fold: int, split: str) -> list[tuple[str, int]]:
+    """(``audio/<file>.wav``, label) of fold ``fold``'s ``train`` or ``evaluate`` list
+    (``split="test"``), checked against ``meta.txt``: every file listed there, with that label."""
+    meta = dict(_dcase2016_list(folder / "meta.txt"))
+    part = "train" if split == "train" else "evaluate"
+    path = folder / "evaluation_setup" / f"fold{fold}_{part}.txt"
+    rows = []
+    for rel, label in _dcase2016_list(path):
+        if meta.get(rel) != label or label not in DCASE2016_CLASSES:
+            raise ValueError(
+                f"{path}: {rel} labelled {label!r}, meta.txt says {meta.get(rel)!r} (the scene "
+                f"must be one of the 15 of DCASE2016_CLASSES)"
+            )
+        rows.append((rel, DCASE2016_CLASSES.index(label)))
+    return rows
+
+
+def _dcase2016_layout(folder: Path) -> None:
+    """The layout rule a download must pass: :data:`DCASE2016_CLIPS` distinct ``meta.txt`` rows,
+    each a WAV of ``audio/`` with one of the 15 scenes, and no other WAV; for every fold, train and
+    evaluate lists drawn from ``meta.txt`` with its labels and disjoint (ValueError otherwise)."""
+    rows = _dcase2016_list(folder / "meta.txt")
+    listed = {rel for rel, _ in rows}
+    wavs = {p.relative_to(folder).as_posix() for p in folder.glob("audio/*.wav")}
+    scenes = {label for _, label in rows}
+    if len(rows) != DCASE2016_CLIPS or len(listed) != len(rows) or wavs != listed:
+        raise ValueError(
+            f"{len(rows)} meta.txt rows ({len(listed)} distinct), {len(wavs)} WAVs, "
+            f"{len(listed - wavs)} listed but missing, {len(wavs - listed)} unlisted"
+        )
+    if not scenes <= set(DCASE2016_CLASSES):
+        raise ValueError(f"meta.txt names unknown scenes {sorted(scenes - set(DCASE2016_CLASSES))}")
+    for k in range(1, DCASE2016_FOLDS + 1):
+        train = {rel for rel, _ in _dcase2016_rows(folder, k, "train")}
+        test = {rel for rel, _ in _dcase2016_rows(folder, k, "test")}
+        if not train or not test or train & test:
+            raise ValueError(
+                f"fold {k}: {len(train)} train and {len(test)} evaluate files, "
+                f"{len(train & test)} in both"
+            )
+
+
+def _read_dcase2016(folder: Path, split: str, fold=None, sample_rate: int = 8000) -> DCASE2016:
+    """The official development setup: ``fold<k>_train.txt`` / ``fold<k>_evaluate.txt`` (see
+    :class:`DCASE2016`)."""
+    k = _dcase2016_fold(split, fold)
+    rows = _dcase2016_rows(folder, k, split)
+    return DCASE2016(
+        [folder / rel for rel, _ in rows],
+        [label for _, label in rows],
+        [PurePosixPath(rel).name.split("_", 1)[0] for rel, _ in rows],
+        k,
         sample_rate,
     )
 
@@ -1417,7 +1826,8 @@ def _pennfudan_splits(filename: str) -> tuple[str, ...] | None:
     return ("b", "b-test") if n % 6 == 0 else ("b", "b-train")
 
 
-def _check_pennfudan(split: str, size=None, transform=None) -> None:
+def _check_label_maps(split: str, size=None, transform=None) -> None:
+    """The options of the segmentation sets (pennfudan, voc2012)."""
     if size is not None:
         checks.integer(size, "size", note=" (pixels per side) or None")
     checks.function(transform, "transform", "a callable taking a PIL image", optional=True)
@@ -1438,6 +1848,46 @@ def _read_pennfudan(folder: Path, split: str, size=None, transform=None) -> Penn
             groups.append(PENNFUDAN_GROUPS.index(m[1]))
     masks = [folder / "PedMasks" / f"{p.stem}_mask.png" for p in images]
     return PennFudan(images, masks, groups, size, transform)
+
+
+def _voc2012_lists(folder: Path, strict: bool = False) -> dict[str, list[str]]:
+    """The ids of ``ImageSets/Segmentation/{train,val}.txt`` in list order. ``strict`` (the
+    verification of a download) also requires :data:`VOC2012_LIST_COUNTS` distinct ids per list,
+    no id in both, and ``JPEGImages/<id>.jpg`` and ``SegmentationClass/<id>.png`` for each."""
+    lists = {}
+    for name in VOC2012_LISTS:
+        path = folder / "ImageSets" / "Segmentation" / f"{name}.txt"
+        lists[name] = [line.strip() for line in path.read_text().splitlines() if line.strip()]
+    if strict:
+        counts = {name: len(set(ids)) for name, ids in lists.items()}
+        both = set(lists["train"]) & set(lists["val"])
+        missing = [
+            rel
+            for ids in lists.values()
+            for i in ids
+            for rel in (f"JPEGImages/{i}.jpg", f"SegmentationClass/{i}.png")
+            if not (folder / rel).is_file()
+        ]
+        if counts != VOC2012_LIST_COUNTS or both or missing:
+            raise ValueError(
+                f"distinct ids per list {counts}, {len(both)} in both lists, {len(missing)} "
+                f"image or label files missing{f' (first: {missing[0]})' if missing else ''}"
+            )
+    return lists
+
+
+def _voc2012_splits(lists: dict[str, list[str]]) -> dict[str, list[tuple[str, int]]]:
+    """(id, list index) per split by the rule of :class:`VOC2012`."""
+    train = [(i, 0) for i in lists["train"]]
+    test = [(i, 1) for i in lists["val"]]
+    return {"a": train[0::2], "b-train": train[1::2], "b-test": test, "b": train[1::2] + test}
+
+
+def _read_voc2012(folder: Path, split: str, size=None, transform=None) -> VOC2012:
+    """``JPEGImages/<id>.jpg`` with ``SegmentationClass/<id>.png``, the ids of ``split`` by
+    :func:`_voc2012_splits` from the official segmentation lists."""
+    rows = _voc2012_splits(_voc2012_lists(folder))[split]
+    return VOC2012([i for i, _ in rows], folder, [g for _, g in rows], size, transform)
 
 
 def _tv(cls_name: str, **kwargs) -> Callable[[Path], object]:
@@ -1514,6 +1964,33 @@ def _urbansound8k_copies() -> list:
     ]
 
 
+def _voc2012_copies() -> list:
+    both = sum(VOC2012_LIST_COUNTS.values())
+    return [
+        integrity.Expected(
+            "the full VOC2012 of VOCtrainval_11-May-2012.tar (member counts per folder)",
+            counts={
+                "JPEGImages": VOC2012_JPEGS,
+                "SegmentationClass": both,
+                "SegmentationObject": both,
+            },
+        ),
+        integrity.Expected(
+            "the segmentation part of VOC2012, as its verified download keeps it (member counts)",
+            counts={"JPEGImages": both, "SegmentationClass": both},
+        ),
+    ]
+
+
+def _dcase2016_copies() -> list:
+    return [
+        integrity.Expected(
+            "the full TUT Acoustic Scenes 2016 development set (WAVs in audio/)",
+            counts={"audio": DCASE2016_CLIPS},
+        )
+    ]
+
+
 _IMAGES = ("*.jpg", "*.jpeg")
 
 
@@ -1526,6 +2003,8 @@ _FLOWERS_URL = (
 )
 _URBANSOUND8K_URL = "https://zenodo.org/records/1203745/files/UrbanSound8K.tar.gz"
 _PENNFUDAN_URL = "https://www.cis.upenn.edu/~jshi/ped_html/PennFudanPed.zip"
+_VOC2012_URL = "http://host.robots.ox.ac.uk/pascal/VOC/voc2012/VOCtrainval_11-May-2012.tar"
+_DCASE2016_URL = "https://zenodo.org/records/45739/files/"
 _IMAGE_OPTIONS = ("transform", "target_transform")
 
 SOURCES: dict[str, Source] = {
@@ -1691,9 +2170,58 @@ SOURCES: dict[str, Source] = {
             cache_path="PennFudanPed",
             fetch=_fetch_pennfudan,
             options=("size", "transform"),
-            check=_check_pennfudan,
+            check=_check_label_maps,
             members=("*.png",),
             split_of=_pennfudan_split,
+        ),
+        Source(
+            name="voc2012",
+            title="Pascal VOC 2012 segmentation (Everingham et al. 2010)",
+            homepage="http://host.robots.ox.ac.uk/pascal/VOC/voc2012/",
+            url=_VOC2012_URL,
+            license="flickr terms of use; cite Everingham et al. IJCV 2010",
+            split_rule="from the official segmentation lists "
+            "ImageSets/Segmentation/{train,val}.txt (1,464 and 1,449 ids), no seed: a = the "
+            "train ids at even positions 0, 2, 4, ... of the list as given (732), b-train = the "
+            "train ids at odd positions (732), b-test = the official val list (1,449), b = "
+            "b-train + b-test (2,181); the halves A and B of Wu et al. 2022 sec. 5.2.2",
+            layout="VOCdevkit/VOC2012/{JPEGImages/<id>.jpg, SegmentationClass/<id>.png (palette "
+            "PNGs: class index 0-20, 255 boundary/ignore), ImageSets/Segmentation/{train,val}.txt}",
+            splits=("a", "b", "b-train", "b-test"),
+            data_path="VOCdevkit/VOC2012",
+            read=_read_voc2012,
+            cache_path="VOCdevkit/VOC2012",
+            fetch=_fetch_voc2012,
+            md5=VOC2012_MD5,
+            options=("size", "transform"),
+            check=_check_label_maps,
+            members=("*.jpg", "*.png"),
+            full_copies=_voc2012_copies,
+        ),
+        Source(
+            name="dcase2016",
+            title="TUT Acoustic Scenes 2016, development set (DCASE 2016 task 1; Mesaros, "
+            "Heittola & Virtanen 2016)",
+            homepage="https://zenodo.org/records/45739",
+            url=_DCASE2016_URL,
+            license="free for academic non-commercial use (TUT license); cite Mesaros, Heittola & "
+            "Virtanen, EUSIPCO 2016",
+            split_rule="official 4-fold development setup only: train = "
+            "evaluation_setup/fold<k>_train.txt, test = fold<k>_evaluate.txt (fold=k, 1-4, "
+            "default 1); never reshuffle (segments of one recording location share a fold)",
+            layout="TUT-acoustic-scenes-2016-development/{meta.txt (audio/<file>.wav<TAB><scene>), "
+            "evaluation_setup/fold{1..4}_{train,evaluate,test}.txt, audio/*.wav (1,170 WAVs, "
+            "30 s, 44.1 kHz stereo)}",
+            splits=("train", "test"),
+            data_path="TUT-acoustic-scenes-2016-development",
+            read=_read_dcase2016,
+            cache_path="TUT-acoustic-scenes-2016-development",
+            fetch=_fetch_dcase2016,
+            options=("fold", "sample_rate"),
+            check=_check_dcase2016,
+            members=("*.wav",),
+            full_copies=_dcase2016_copies,
+            packages={name: md5 for name, (md5, _) in DCASE2016_PACKAGES.items()},
         ),
     ]
 }

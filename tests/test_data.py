@@ -15,6 +15,7 @@ import hashlib
 import http.server
 import io
 import os
+import shutil
 import socket
 import tarfile
 import threading
@@ -28,7 +29,7 @@ import pytest
 import soundfile
 import torch
 
-from conftest import require_dataset, write_urbansound8k
+from conftest import require_dataset, write_dcase2016, write_urbansound8k, write_voc2012
 from helpers import data, integrity
 
 MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
@@ -1166,6 +1167,432 @@ def test_a_broken_archive_is_a_checksum_error(pennfudan, server, cache, empty_ro
     with pytest.raises(data.ChecksumMismatch, match="archive mismatch.*BadZipFile"):
         data.load("pennfudan", "a", root=empty_root)
     assert listing(cache / "datasets") == []
+
+
+# ------------------------------------------------------------- Pascal VOC 2012, loopback tar
+VOC_TRAIN = ["2007_000032", "2007_000039", "2007_000063", "2007_000068", "2007_000121"]
+VOC_VAL = ["2007_000033", "2007_000042", "2007_000061"]
+VOC_EXTRA = ["2008_000002", "2008_000003"]  # JPEGs of other tasks, outside the segmentation lists
+
+
+def _voc_tar(tmp_path: Path) -> bytes:
+    """A tiny VOCtrainval tar in the real layout: 5 train + 3 val segmentation ids, 2 other JPEGs,
+    annotations, instance masks and other image-set lists (uncompressed, as the real one)."""
+    top = write_voc2012(
+        tmp_path / "upstream" / "VOCdevkit" / "VOC2012", VOC_TRAIN, VOC_VAL, VOC_EXTRA
+    )
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        tar.add(top.parent, arcname="VOCdevkit")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def voc(server, tmp_path, monkeypatch):
+    """The tiny tar on the loopback server, the source entry patched to it (url, md5, counts)."""
+    body = _voc_tar(tmp_path)
+    server.routes["/VOCtrainval_11-May-2012.tar"] = (body, None)
+    src = dataclasses.replace(
+        data.SOURCES["voc2012"],
+        url=server.url("/VOCtrainval_11-May-2012.tar"),
+        md5=hashlib.md5(body).hexdigest(),
+    )
+    monkeypatch.setitem(data.SOURCES, "voc2012", src)
+    monkeypatch.setattr(data, "VOC2012_LIST_COUNTS", {"train": 5, "val": 3})
+    monkeypatch.setattr(data, "VOC2012_JPEGS", 10)
+    return src
+
+
+def test_voc2012_download_extract_verify_and_splits(voc, cache, empty_root, monkeypatch):
+    a = data.load("voc2012", "a", root=empty_root)
+    folder = cache / "datasets" / "voc2012"
+    assert a.source == f"{folder} (downloaded now from {voc.url})"
+    got = listing(folder)
+    kept = {f"VOCdevkit/VOC2012/JPEGImages/{i}.jpg" for i in VOC_TRAIN + VOC_VAL}
+    kept |= {f"VOCdevkit/VOC2012/SegmentationClass/{i}.png" for i in VOC_TRAIN + VOC_VAL}
+    assert {p for p in got if p.endswith((".jpg", ".png"))} == kept  # other tasks dropped
+    assert "VOCdevkit/VOC2012/ImageSets/Segmentation/val.txt" in got and "MANIFEST.json" in got
+    assert not [p for p in got if "Annotations" in p or "SegmentationObject" in p or "Main" in p]
+    assert not [p for p in listing(cache / "datasets") if p.endswith((".tar", ".part"))]
+    monkeypatch.setitem(  # from now on the cache alone serves it
+        data.SOURCES, "voc2012", dataclasses.replace(voc, url="http://127.0.0.1:9/offline.tar")
+    )
+    splits = {s: data.load("voc2012", s, root=empty_root) for s in data.SOURCES["voc2012"].splits}
+    assert a.ids == VOC_TRAIN[0::2] and splits["b-train"].ids == VOC_TRAIN[1::2]
+    assert splits["b-test"].ids == VOC_VAL and splits["b"].ids == VOC_TRAIN[1::2] + VOC_VAL
+    assert {s: len(d) for s, d in splits.items()} == {"a": 3, "b": 5, "b-train": 2, "b-test": 3}
+    assert not set(a.ids) & set(splits["b"].ids) and not set(VOC_TRAIN[1::2]) & set(VOC_VAL)
+    assert set(a.ids) | set(splits["b"].ids) == set(VOC_TRAIN + VOC_VAL)
+    assert splits["b"].targets.tolist() == [0, 0, 1, 1, 1] and splits["b"].groups == [
+        "train",
+        "val",
+    ]
+    assert "(cache;" in splits["b"].source and data.describe(a).startswith("voc2012 a: 3 images")
+    assert data.load("voc2012", "B", root=empty_root).split == "b"
+
+
+def test_voc2012_items_palette_indices_255_kept_and_size(voc, empty_root):
+    from helpers import train
+
+    assert data.VOC2012_IGNORE == train.IGNORE_INDEX == 255
+    b = data.load("voc2012", "b", root=empty_root)
+    assert b.classes == data.VOC2012_CLASSES and len(b.classes) == 21
+    assert (
+        b.classes[0] == "background" and b.classes[15] == "person" and b.classes[-1] == "tvmonitor"
+    )
+    order = VOC_TRAIN + VOC_VAL
+    for i in range(len(b)):
+        image, label_map = b[i]
+        n = order.index(b.ids[i])
+        assert image.mode == "RGB" and image.size == (12 + n, 10 + n % 3)
+        assert label_map.dtype == torch.int64 and label_map.shape == (10 + n % 3, 12 + n)
+        assert set(label_map.unique().tolist()) == {0, 1 + n % 20, 255}  # indices, not colours
+        assert int((label_map == 255).sum()) == 7 * 7 - 5 * 5
+    for size in (8, 32):  # nearest neighbour: no value appears that was not there (255 stays)
+        resized = data.load("voc2012", "b", root=empty_root, size=size)
+        images, maps = zip(*(resized[i] for i in range(len(resized))))
+        assert all(im.size == (size, size) for im in images)
+        assert torch.stack(maps).shape == (5, size, size)
+        for i, m in enumerate(maps):
+            values, before = set(m.unique().tolist()), set(b[i][1].unique().tolist())
+            assert values <= before and (values == before or size == 8)
+    tensors = data.load("voc2012", "b-test", root=empty_root, size=6, transform=lambda im: 1)
+    assert tensors[0][0] == 1 and tensors[0][1].shape == (6, 6)
+
+
+def test_voc2012_damaged_label_png_is_dataset_corrupt(voc, cache, empty_root):
+    from PIL import Image
+
+    ds = data.load("voc2012", "b-test", root=empty_root)
+    png = ds.masks[0]
+    ids = np.asarray(Image.open(png)).copy()
+    ids[0, 0] = 30  # no VOC class
+    Image.fromarray(ids).save(png)
+    ds = data._read_voc2012(png.parent.parent, "b-test")  # read directly: past the seal
+    ds.name = "voc2012"
+    with pytest.raises(data.DatasetCorrupt, match=r"'voc2012'.*2007_000033\.png.*0-20 and 255"):
+        ds[0]
+    Image.fromarray(np.zeros((3, 4, 3), dtype=np.uint8)).save(png)  # an RGB label image
+    with pytest.raises(data.DatasetCorrupt, match="2007_000033"):
+        ds[0]
+
+
+def test_voc2012_md5_mismatch_leaves_nothing(voc, cache, empty_root, monkeypatch):
+    monkeypatch.setitem(data.SOURCES, "voc2012", dataclasses.replace(voc, md5="0" * 32))
+    with pytest.raises(data.ChecksumMismatch, match="md5 mismatch") as err:
+        data.load("voc2012", "a", root=empty_root)
+    assert "0" * 32 in str(err.value) and voc.url in str(err.value)
+    assert listing(cache / "datasets") == []
+
+
+def test_voc2012_layout_rule_leaves_nothing(voc, cache, empty_root, monkeypatch):
+    monkeypatch.setattr(data, "VOC2012_LIST_COUNTS", {"train": 1464, "val": 1449})
+    with pytest.raises(data.ChecksumMismatch, match="layout") as err:
+        data.load("voc2012", "a", root=empty_root)
+    assert "{'train': 5, 'val': 3}" in str(err.value)
+    assert listing(cache / "datasets") == []
+
+
+def test_voc2012_truncated_transfer_leaves_nothing(voc, server, cache, empty_root):
+    body, _ = server.routes["/VOCtrainval_11-May-2012.tar"]
+    server.routes["/VOCtrainval_11-May-2012.tar"] = (body, "truncate")
+    with pytest.raises(data.DatasetUnavailable, match="truncated transfer") as err:
+        data.load("voc2012", "b", root=empty_root)
+    assert isinstance(err.value.__cause__, data.IncompleteDownload)
+    assert listing(cache / "datasets") == []
+
+
+def test_voc2012_offline_is_dataset_unavailable(cache, empty_root, monkeypatch, closed_port_url):
+    src = dataclasses.replace(data.SOURCES["voc2012"], url=closed_port_url)
+    monkeypatch.setitem(data.SOURCES, "voc2012", src)
+    with pytest.raises(data.DatasetUnavailable) as err:
+        data.load("voc2012", "a", root=empty_root)
+    text = str(err.value)
+    assert "'voc2012'" in text and "download failed" in text and "CMT_DATA" in text
+    assert "VOCdevkit/VOC2012/{JPEGImages/<id>.jpg" in text and closed_port_url in text
+    assert isinstance(err.value.__cause__, urllib.error.URLError)
+    assert listing(cache / "datasets") == []
+
+
+def test_voc2012_absent_from_data_directory_is_never_substituted(cache):
+    """The real data directory (``$CMT_DATA``, if set) lacks VOC 2012: an error, not a skip."""
+    with pytest.raises(data.DatasetUnavailable, match=r"'voc2012'.*download=False") as err:
+        data.load("voc2012", "a", download=False)
+    text = str(err.value)
+    assert "host.robots.ox.ac.uk/pascal/VOC/voc2012/VOCtrainval_11-May-2012.tar" in text
+    base = os.environ.get("CMT_DATA")
+    assert (
+        str(Path(base).resolve() / "VOCdevkit/VOC2012") if base else "no data directory"
+    ) in text
+    info = data.sources("voc2012")
+    assert info["quick"] == {} and info["splits"] == ("a", "b", "b-train", "b-test")
+    assert info["license"] == "flickr terms of use; cite Everingham et al. IJCV 2010"
+    assert data.SOURCES["voc2012"].md5 == data.VOC2012_MD5 == "6cd6e144f989b92b3379bac3b3de84fd"
+    assert data.VOC2012_LIST_COUNTS == {"train": 1464, "val": 1449}
+    assert listing(cache) == []
+
+
+@pytest.mark.parametrize("pruned", [True, False], ids=["segmentation part", "full tree"])
+def test_voc2012_data_directory_copy_is_checked_by_member_counts(pruned, voc, tmp_path):
+    root = tmp_path / "data"
+    write_voc2012(root / "VOCdevkit" / "VOC2012", VOC_TRAIN, VOC_VAL, () if pruned else VOC_EXTRA)
+    if pruned:
+        shutil.rmtree(root / "VOCdevkit" / "VOC2012" / "SegmentationObject")
+    ds = data.load("voc2012", "b-test", root=root, download=False)
+    assert ds.source == f"{root / 'VOCdevkit'} (data directory)" and len(ds) == 3
+    (root / "VOCdevkit" / "VOC2012" / "JPEGImages" / f"{VOC_TRAIN[0]}.jpg").unlink()
+    with pytest.raises(data.DatasetCorrupt, match="JPEGImages: other number of files"):
+        data.load("voc2012", "b-test", root=root, download=False)
+
+
+BAD_VOC = [
+    (dict(split="train"), ValueError, r"split must be one of \['a', 'b', 'b-test', 'b-train'\]"),
+    (dict(split="a", size=0), ValueError, "size"),
+    (dict(split="a", size=32.0), TypeError, "size"),
+    (dict(split="a", transform=3), TypeError, "transform"),
+    (dict(split="a", fold=1), TypeError, "fold"),
+]
+
+
+@pytest.mark.parametrize("kwargs, error, words", BAD_VOC, ids=[str(k) for k, _, _ in BAD_VOC])
+def test_voc2012_rejects_bad_input_before_any_download(kwargs, error, words, cache, empty_root):
+    with pytest.raises(error, match=words):
+        data.load("voc2012", root=empty_root, **kwargs)
+    assert listing(cache) == []
+
+
+# --------------------------------------------------------- DCASE 2016 task 1, loopback packages
+DCASE_CLIPS = [  # (file name, scene, test fold, frames at 44.1 kHz)
+    ("a001_0_30.wav", "beach", 1, 4410),
+    ("a001_30_60.wav", "beach", 1, 4411),
+    ("a002_0_30.wav", "cafe/restaurant", 2, 2205),
+    ("b003_60_90.wav", "tram", 2, 3000),
+    ("b004_0_30.wav", "bus", 3, 4410),
+    ("b004_30_60.wav", "bus", 3, 1000),
+    ("b005_0_30.wav", "city_center", 4, 2000),
+    ("b006_0_30.wav", "home", 4, 4410),
+]
+DCASE_TOP = "TUT-acoustic-scenes-2016-development"
+
+
+def _dcase_packages(tmp_path: Path) -> dict[str, bytes]:
+    """The tiny development set as the real packages: doc, meta (meta.txt + evaluation_setup),
+    error and two audio zips, each with the top folder; name -> zip bytes."""
+    top = write_dcase2016(tmp_path / "upstream" / DCASE_TOP, DCASE_CLIPS)
+    stem = DCASE_TOP
+    wavs = sorted(p.relative_to(top).as_posix() for p in top.glob("audio/*.wav"))
+    parts = {
+        f"{stem}.doc.zip": ["README.html"],
+        f"{stem}.meta.zip": [
+            "meta.txt",
+            *sorted(p.relative_to(top).as_posix() for p in top.glob("evaluation_setup/*")),
+        ],
+        f"{stem}.error.zip": ["error.txt"],
+        f"{stem}.audio.1.zip": wavs[:5],
+        f"{stem}.audio.2.zip": wavs[5:],
+    }
+    out = {}
+    for name, members in parts.items():
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as zf:
+            for rel in members:
+                zf.writestr(f"{DCASE_TOP}/{rel}", (top / rel).read_bytes())
+        out[name] = buffer.getvalue()
+    return out
+
+
+@pytest.fixture
+def dcase(server, tmp_path, monkeypatch):
+    """The tiny packages on the loopback server under ``/files/``, the source entry patched to
+    them (url, md5 of every package, clip count)."""
+    packages = _dcase_packages(tmp_path)
+    for name, body in packages.items():
+        server.routes[f"/files/{name}"] = (body, None)
+    src = dataclasses.replace(
+        data.SOURCES["dcase2016"],
+        url=server.url("/files/"),
+        packages={name: hashlib.md5(body).hexdigest() for name, body in packages.items()},
+    )
+    monkeypatch.setitem(data.SOURCES, "dcase2016", src)
+    monkeypatch.setattr(data, "DCASE2016_CLIPS", len(DCASE_CLIPS))
+    return src
+
+
+def test_dcase2016_download_extract_verify_and_official_folds(dcase, cache, empty_root):
+    ds = data.load("dcase2016", "test", root=empty_root)
+    folder = cache / "datasets" / "dcase2016"
+    assert ds.source == f"{folder} (downloaded now from {dcase.url})"
+    got = listing(folder)
+    assert {p for p in got if p.endswith(".wav")} == {
+        f"{DCASE_TOP}/audio/{c[0]}" for c in DCASE_CLIPS
+    }
+    for rel in ("meta.txt", "error.txt", "README.html", "evaluation_setup/fold4_test.txt"):
+        assert f"{DCASE_TOP}/{rel}" in got
+    assert not [p for p in listing(cache / "datasets") if p.endswith((".zip", ".part"))]
+    assert ds.fold == 1 and [f.name for f in ds.files] == ["a001_0_30.wav", "a001_30_60.wav"]
+    assert ds.recordings == ["a001", "a001"] and ds.labels.tolist() == [0, 0]
+    names = {c[0]: c for c in DCASE_CLIPS}
+    for k in range(1, 5):
+        test = data.load("dcase2016", "test", fold=k, root=empty_root, download=False)
+        train = data.load("dcase2016", "train", fold=k, root=empty_root, download=False)
+        assert "(cache;" in test.source and test.fold == train.fold == k
+        assert {f.name for f in test.files} == {c[0] for c in DCASE_CLIPS if c[2] == k}
+        assert len(test) + len(train) == len(DCASE_CLIPS) and not set(test.files) & set(train.files)
+        assert not set(test.recordings) & set(train.recordings)  # a location stays in one fold
+        for d in (test, train):
+            want = [data.DCASE2016_CLASSES.index(names[f.name][1]) for f in d.files]
+            assert d.labels.tolist() == want and torch.equal(d.targets, d.labels)
+
+
+def test_dcase2016_items_mono_resampled_labels_classes(dcase, empty_root):
+    import torchaudio.functional as AF
+
+    ds = data.load("dcase2016", "train", fold=2, root=empty_root)
+    assert ds.classes == [
+        "beach",
+        "bus",
+        "cafe/restaurant",
+        "car",
+        "city_center",
+        "forest_path",
+        "grocery_store",
+        "home",
+        "library",
+        "metro_station",
+        "office",
+        "park",
+        "residential_area",
+        "train",
+        "tram",
+    ]
+    assert ds.sample_rate == 8000 and len(ds) == 6
+    frames = {c[0]: c[3] for c in DCASE_CLIPS}
+    for i in range(len(ds)):
+        x, y = ds[i]
+        assert x.dtype == torch.float32 and x.ndim == 1 and y == int(ds.labels[i])
+        assert abs(len(x) - round(frames[ds.files[i].name] * 8000 / 44100)) <= 1
+        assert 0.05 < x.abs().max() <= 1
+    raw, rate = soundfile.read(ds.files[0], dtype="float32")
+    assert raw.shape == (4410, 2) and rate == 44100
+    expected = AF.resample(torch.from_numpy(raw.mean(axis=1)), rate, 8000)
+    assert torch.allclose(ds[0][0], expected, atol=1e-6)
+    fast = data.load("dcase2016", "test", fold=3, sample_rate=16000, root=empty_root)
+    assert fast.sample_rate == 16000 and [len(fast[i][0]) for i in range(2)] == [1600, 363]
+    assert fast.batch(length=1000).shape == (2, 1, 1000)
+
+
+def test_dcase2016_one_bad_package_leaves_nothing(dcase, cache, empty_root, monkeypatch):
+    bad = f"{DCASE_TOP}.audio.2.zip"
+    packages = {**dcase.packages, bad: "0" * 32}
+    monkeypatch.setitem(data.SOURCES, "dcase2016", dataclasses.replace(dcase, packages=packages))
+    with pytest.raises(data.ChecksumMismatch, match="md5 mismatch") as err:
+        data.load("dcase2016", "test", root=empty_root)
+    assert f"{dcase.url}{bad}" in str(err.value) and "0" * 32 in str(err.value)
+    assert listing(cache / "datasets") == []  # the four good packages are not installed either
+    monkeypatch.setitem(data.SOURCES, "dcase2016", dcase)
+    assert len(data.load("dcase2016", "test", root=empty_root)) == 2
+
+
+def test_dcase2016_truncated_package_leaves_nothing(dcase, server, cache, empty_root):
+    route = f"/files/{DCASE_TOP}.meta.zip"
+    server.routes[route] = (server.routes[route][0], "truncate")
+    with pytest.raises(data.DatasetUnavailable, match="truncated transfer") as err:
+        data.load("dcase2016", "train", root=empty_root)
+    assert isinstance(err.value.__cause__, data.IncompleteDownload)
+    assert listing(cache / "datasets") == []
+
+
+def test_dcase2016_layout_rule_leaves_nothing(dcase, cache, empty_root, monkeypatch):
+    monkeypatch.setattr(data, "DCASE2016_CLIPS", 1170)  # the real count: the tiny set fails
+    with pytest.raises(data.ChecksumMismatch, match="layout") as err:
+        data.load("dcase2016", "test", root=empty_root)
+    assert "8 meta.txt rows" in str(err.value)
+    assert listing(cache / "datasets") == []
+
+
+def test_dcase2016_offline_is_dataset_unavailable(cache, empty_root, monkeypatch, closed_port_url):
+    src = dataclasses.replace(data.SOURCES["dcase2016"], url=closed_port_url + "/")
+    monkeypatch.setitem(data.SOURCES, "dcase2016", src)
+    with pytest.raises(data.DatasetUnavailable) as err:
+        data.load("dcase2016", "test", root=empty_root)
+    text = str(err.value)
+    assert "'dcase2016'" in text and "download failed" in text and "CMT_DATA" in text
+    assert "TUT-acoustic-scenes-2016-development/{meta.txt" in text and "fold{1..4}" in text
+    assert isinstance(err.value.__cause__, urllib.error.URLError)
+    assert listing(cache / "datasets") == []
+
+
+def test_dcase2016_absent_from_data_directory_is_never_substituted(cache):
+    """The real data directory (``$CMT_DATA``, if set) lacks TUT 2016: an error, not a skip."""
+    with pytest.raises(data.DatasetUnavailable, match=r"'dcase2016'.*download=False") as err:
+        data.load("dcase2016", "test", download=False)
+    text = str(err.value)
+    assert "zenodo.org/records/45739/files/ + each of the 11 packages" in text
+    assert f"{DCASE_TOP}.audio.8.zip" in text
+    base = os.environ.get("CMT_DATA")
+    want = str(Path(base).resolve() / DCASE_TOP) if base else "no data directory"
+    assert want in text and data.sources("dcase2016")["quick"] == {}
+    src = data.SOURCES["dcase2016"]
+    assert src.url == "https://zenodo.org/records/45739/files/"
+    assert list(src.packages) == [
+        f"{DCASE_TOP}.{part}.zip"
+        for part in ["doc", "meta", "error", *(f"audio.{k}" for k in range(1, 9))]
+    ]
+    assert src.packages[f"{DCASE_TOP}.audio.3.zip"] == "0393a9620ab882b1c26d884eccdcffdd"
+    assert src.packages[f"{DCASE_TOP}.meta.zip"] == "779b33da2ebbf8bde494b3c981827251"
+    assert sum(b for _, b in data.DCASE2016_PACKAGES.values()) == 8_024_320_881
+    assert data.DCASE2016_CLIPS == 1170 and len(data.DCASE2016_CLASSES) == 15
+    assert data.DCASE2016_CLASSES == sorted(data.DCASE2016_CLASSES)
+    assert listing(cache) == []
+
+
+def test_dcase2016_data_directory_copy_and_fold_files_checked_against_meta(tmp_path, monkeypatch):
+    root = tmp_path / "data"
+    top = write_dcase2016(root / DCASE_TOP, DCASE_CLIPS)
+    with pytest.raises(data.DatasetCorrupt, match="audio: other number of files"):
+        data.load("dcase2016", "test", root=root)  # 8 WAVs, not the full set's 1,170
+    rows = data._dcase2016_rows(top, 4, "test")
+    assert rows == [("audio/b005_0_30.wav", 4), ("audio/b006_0_30.wav", 7)]
+    evaluate = top / "evaluation_setup" / "fold4_evaluate.txt"
+    evaluate.write_text(evaluate.read_text().replace("\thome", "\toffice"))
+    with pytest.raises(ValueError, match="b006_0_30.wav labelled 'office', meta.txt says 'home'"):
+        data._dcase2016_rows(top, 4, "test")
+    monkeypatch.setattr(data, "DCASE2016_CLIPS", len(DCASE_CLIPS))
+    evaluate.write_text("audio/a001_0_30.wav\tbeach\n")  # also in fold 4's train list
+    with pytest.raises(ValueError, match="fold 4: 6 train and 1 evaluate files, 1 in both"):
+        data._dcase2016_layout(top)
+
+
+BAD_DCASE = [
+    (dict(split="test", fold=0), ValueError, "fold"),
+    (dict(split="test", fold=5), ValueError, "fold"),
+    (dict(split="train", fold="3"), ValueError, "fold"),
+    (dict(split="train", fold=2.0), ValueError, "fold"),
+    (dict(split="val"), ValueError, "split must be one of"),
+    (dict(split="fold1"), ValueError, "split must be one of"),
+    (dict(split="test", sample_rate=0), ValueError, "sample_rate"),
+    (dict(split="test", sample_rate=8000.0), TypeError, "sample_rate"),
+    (dict(split="test", size=8), TypeError, "size"),
+]
+
+
+@pytest.mark.parametrize("kwargs, error, words", BAD_DCASE, ids=[str(k) for k, _, _ in BAD_DCASE])
+def test_dcase2016_rejects_bad_split_and_fold_before_any_download(
+    kwargs, error, words, cache, empty_root
+):
+    with pytest.raises(error, match=words):
+        data.load("dcase2016", root=empty_root, **kwargs)
+    assert listing(cache) == []
+
+
+def test_every_source_describes_itself():
+    for name in data.DATASETS:
+        info = data.sources(name)
+        assert info["name"] == name and info["splits"] and info["license"] and info["layout"]
+        src = data.SOURCES[name]
+        assert set(info["quick"]) <= set(src.splits)
+        assert src.fetch is None or src.cache_path, name
+    assert {"voc2012", "dcase2016"} <= set(data.DATASETS)
 
 
 # ---------------------------------------------- constants, readers and rules (mutation kills)
