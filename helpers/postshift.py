@@ -19,8 +19,9 @@ INPUT(f)``, and Algorithm 2 fits a "regression model" from ``fft2(Data_A)`` to
   is ``H = sqrt(g)`` (:meth:`FourierFilter.from_gain`).
 
 Controls of chapter 7: :func:`permuted_gain` (the same gains at other frequencies: the same energy
-profile, no frequency selectivity) and :func:`highpass_gain` (a fixed, hand-chosen mild
-high-pass). Nothing here knows about networks or datasets.
+profile, no frequency selectivity), :func:`highpass_gain` (a fixed, hand-chosen mild high-pass,
+for images) and :func:`preemphasis_gain` (the energy gain of speech pre-emphasis, for audio).
+Nothing here knows about networks or datasets.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ __all__ = [
     "circular_convolve",
     "permuted_gain",
     "highpass_gain",
+    "preemphasis_gain",
 ]
 
 
@@ -150,6 +152,13 @@ class FourierFilter(nn.Module):
             raise ValueError("gain must be non-negative (an energy gain)")
         return cls(g.sqrt(), ndim)
 
+    def key(self) -> str:
+        """16 hex digits of the sha256 of ``H``: names the filter in a network's config (e.g.
+        ``SegConfig.skip_key``), so a cached network is reused only with the same filter."""
+        import hashlib
+
+        return hashlib.sha256(self.H.detach().cpu().numpy().tobytes()).hexdigest()[:16]
+
     @property
     def grid(self) -> tuple[int, ...]:
         return tuple(self.H.shape)
@@ -239,3 +248,14 @@ def highpass_gain(shape, cutoff: float, order: int = 2, floor: float = 0.1) -> t
     r = torch.sqrt(sum(a.square() for a in grids))
     q = (r / cutoff) ** (2 * order)
     return floor + (1 - floor) * q / (1 + q)
+
+
+def preemphasis_gain(n: int, coef: float = 0.97) -> torch.Tensor:
+    """The energy gain ``|1 - coef e^{-j 2 pi f}|^2 = 1 + coef^2 - 2 coef cos(2 pi f)`` of the
+    pre-emphasis filter ``y[n] = x[n] - coef x[n-1]`` on an ``n``-point DFT grid (unshifted
+    order), float64: speech processing's fixed high-pass, chapter 7's hand-chosen filter for
+    audio (applied zero-phase by :meth:`FourierFilter.from_gain`)."""
+    n = checks.integer(n, "n", 2)
+    coef = checks.real(coef, "coef", minimum=0.0, maximum=1.0)
+    f = torch.fft.fftfreq(n, dtype=torch.float64)
+    return 1 + coef**2 - 2 * coef * torch.cos(2 * torch.pi * f)

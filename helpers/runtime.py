@@ -86,6 +86,13 @@ def smoke_active() -> bool:
     return resolve_smoke(None)
 
 
+def offline_data(mode: str | None = None, smoke: bool | None = None) -> bool:
+    """Whether a run with these arguments reads the offline quick copies (quick mode, or a smoke
+    run, which never downloads) rather than the full-mode data sets: how a chapter picks its
+    default data before :func:`start`."""
+    return resolve_smoke(smoke) or resolve_mode(mode) == "quick"
+
+
 def _head(batch):
     """The first :data:`SMOKE_ITEMS` items of a batch: a tensor, or a tuple/list of them."""
     if isinstance(batch, (tuple, list)):

@@ -608,9 +608,9 @@ def train_or_load(
     Returns:
         ``(model, record)``: the network in eval mode on ``device``, and a :class:`TrainRecord`
         with the test metric, training seconds and history (with the test metric per epoch,
-        ``test_<metric>``, when the config's family sets ``track_test``) (those of the original training when
-        loaded). The checkpoint holds ``{state_dict, config, accuracy, seconds, history}``; an
-        unreadable or mismatching checkpoint is retrained and replaced.
+        ``test_<metric>``, when the config's family sets ``track_test``) (those of the original
+        training when loaded). The checkpoint holds ``{state_dict, config, accuracy, seconds,
+        history}``; an unreadable or mismatching checkpoint is retrained and replaced.
     """
     _check_config(config)
     loss = LOSSES[checks.choice(config.loss, "config.loss", LOSSES)]

@@ -82,9 +82,40 @@ def test_highpass_gain_floor_and_limit():
     assert float(hp[0, 3]) == pytest.approx(0.2 + 0.8 * (r[3] / 0.1) ** 4 / (1 + (r[3] / 0.1) ** 4))
 
 
+@pytest.mark.parametrize("n", [2, 7, 16, 233])
+@pytest.mark.parametrize("coef", [0.0, 0.5, 0.97, 1.0])
+def test_preemphasis_gain_is_the_energy_spectrum_of_the_two_tap_kernel(n, coef):
+    kernel = torch.zeros(n, dtype=torch.float64)
+    kernel[0], kernel[1] = 1.0, -coef
+    want = torch.fft.fft(kernel).abs().square()
+    gain = P.preemphasis_gain(n, coef)
+    assert gain.shape == (n,) and gain.dtype == torch.float64
+    assert torch.allclose(gain, want, rtol=0, atol=1e-12)
+    assert float(gain[0]) == pytest.approx((1 - coef) ** 2, abs=1e-12)
+    if n % 2 == 0:
+        assert float(gain[n // 2]) == pytest.approx((1 + coef) ** 2, abs=1e-12)
+    # an energy gain of a real filter: Hermitian, so its zero-phase filter is real
+    filt = P.FourierFilter.from_gain(gain, ndim=1)
+    filt.impulse_response()
+    x = torch.randn(3, 1, n, generator=torch.Generator().manual_seed(n), dtype=torch.float64)
+    ex, ey = (torch.fft.fft(v).abs().square() for v in (x, filt(x)))
+    assert torch.allclose(ey, gain * ex, rtol=1e-9, atol=1e-9)
+
+
+def test_preemphasis_gain_default_is_speechs_097():
+    assert torch.equal(P.preemphasis_gain(64), P.preemphasis_gain(64, 0.97))
+    assert float(P.preemphasis_gain(64).max()) == pytest.approx(1.97**2)
+
+
 @pytest.mark.parametrize(
     "call, exc, word",
     [
+        (lambda: P.preemphasis_gain(16, 1.5), ValueError, "coef"),
+        (lambda: P.preemphasis_gain(16, -0.1), ValueError, "coef"),
+        (lambda: P.preemphasis_gain(16, "0.97"), TypeError, "coef"),
+        (lambda: P.preemphasis_gain(16, float("nan")), ValueError, "coef"),
+        (lambda: P.preemphasis_gain(1, 0.97), ValueError, "n"),
+        (lambda: P.preemphasis_gain(16.0, 0.97), TypeError, "n"),
         (lambda: P.energy_gain(torch.zeros(2, 4, 4), torch.zeros(2, 4, 5)), ValueError, "grid"),
         (lambda: P.energy_gain(torch.zeros(2, 4, 4), torch.zeros(3, 4, 4)), ValueError, "pair"),
         (

@@ -87,12 +87,63 @@ def test_seg_config_budgets_and_keys_by_filter():
     assert a.key() != b.key() != quick.key()
 
 
-def test_pennfudan_tensors_and_loaders_train_a_step():
+def test_voc2012_needs_its_21_classes():
+    assert_raises_naming(lambda: nets.SegConfig(dataset="voc2012"), ValueError, "n_classes")
+    assert_raises_naming(lambda: nets.SegConfig(n_classes=21), ValueError, "n_classes")
+    assert nets.SegConfig(dataset="voc2012", n_classes=21).n_classes == 21
+    assert nets.SEG_DATASETS == {"pennfudan": 2, "voc2012": 21}
+    voc = nets.seg_config("network_image_5", "quick", dataset="voc2012")
+    assert (voc.dataset, voc.n_classes) == ("voc2012", 21)
+    assert nets.seg_config("network_image_4", "full", dataset="voc2012").n_classes == 21
+    assert nets.seg_config("network_image_5", "quick").n_classes == 2
+    assert voc.key() != nets.seg_config("network_image_5", "quick").key()
+    torch.manual_seed(0)
+    assert voc.replace(width=2, image_size=16).build()(torch.randn(1, 3, 16, 16)).shape == (
+        1,
+        21,
+        16,
+        16,
+    )
+    assert_raises_naming(
+        lambda: nets.seg_config("network_image_5", "quick", dataset="coco"), ValueError, "dataset"
+    )
+
+
+def test_segmentation_tensors_without_voc2012_is_dataset_unavailable(tmp_path, monkeypatch):
+    """No copy in the data directory (an empty root), none in the (empty) cache, and the download
+    pointed at a loopback port where nothing listens: nothing leaves the machine."""
+    import dataclasses
+    import socket
+
+    from helpers import data
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/VOCtrainval_11-May-2012.tar"
+    monkeypatch.setitem(
+        data.SOURCES, "voc2012", dataclasses.replace(data.SOURCES["voc2012"], url=url)
+    )
+    monkeypatch.setenv("CMT_CACHE", str(tmp_path / "cache"))
+    empty = tmp_path / "no-data"
+    empty.mkdir()
+    with pytest.raises(data.DatasetUnavailable) as err:
+        nets.segmentation_tensors("b-test", 32, "quick", root=empty, dataset="voc2012")
+    text = str(err.value)
+    assert "'voc2012'" in text and "download failed" in text and url in text  # the loopback port
+    assert_raises_naming(
+        lambda: nets.segmentation_tensors("b-test", 32, "quick", root=empty, dataset="coco"),
+        ValueError,
+        "dataset",
+    )
+
+
+def test_segmentation_tensors_and_loaders_train_a_step():
     require_dataset("pennfudan", "PennFudanPed")
-    x, y = nets.pennfudan_tensors("b-test", 32, "quick")
+    x, y = nets.segmentation_tensors("b-test", 32, "quick")
     assert x.shape == (28, 3, 32, 32) and y.shape == (28, 32, 32) and y.dtype == torch.long
     assert set(y.unique().tolist()) == {0, 1} and abs(float(x.mean())) < 1.5
-    assert nets.pennfudan_tensors("b-test", 32, "quick")[0] is x  # decoded once
+    assert nets.segmentation_tensors("b-test", 32, "quick")[0] is x  # decoded once
     cfg = nets.SegConfig(width=4, image_size=32, epochs=1, batch_size=8)
     tr, te = cfg.loaders(mode="quick")
     xb, yb = next(iter(tr))

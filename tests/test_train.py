@@ -419,12 +419,33 @@ def test_train_or_load_uses_the_configs_own_build_and_loaders(tmp_path):
     assert isinstance(cfg, ToneConfig) and nets.family("toy_tone_vgg") is ToneConfig
     m1, r1 = train.train_or_load(cfg, cache=tmp_path, device="cpu", log=None)
     assert not r1.loaded and r1.accuracy > 0.5 and r1.chance == 0.5
+    assert ToneConfig.track_test is False
+    assert all("test_accuracy" not in row for row in r1.history), "no test curve unless asked"
     m2, r2 = train.train_or_load(cfg, cache=tmp_path, device="cpu", log=None)
     assert r2.loaded and r2.accuracy == r1.accuracy
     assert all(
         torch.equal(a, b) for a, b in zip(m1.state_dict().values(), m2.state_dict().values())
     )
     assert nets.from_dict(cfg.to_dict()) == cfg
+
+
+def test_a_family_with_track_test_gets_the_test_metric_of_every_epoch(tmp_path):
+    @nets.register
+    @dataclasses.dataclass(frozen=True)
+    class TrackedTones(ToneConfig):
+        archs = ("toy_tone_vgg_tracked",)
+        track_test = True
+        arch: str = "toy_tone_vgg_tracked"
+
+    cfg = TrackedTones(epochs=2)
+    model, rec = train.train_or_load(cfg, cache=tmp_path, device="cpu", log=None)
+    assert [row["epoch"] for row in rec.history] == [1, 2]
+    assert all(0 <= row["test_accuracy"] <= 1 for row in rec.history)
+    # the last epoch's test accuracy is the record's: both are the final model's
+    assert rec.history[-1]["test_accuracy"] == rec.accuracy
+    assert rec.accuracy == train.evaluate(model, _toy_loaders(cfg)[1], "cpu")
+    _, again = train.train_or_load(cfg, cache=tmp_path, device="cpu", log=None)
+    assert again.loaded and again.history == rec.history
 
 
 def test_a_segmentation_family_with_its_own_loss_and_metric_trains_caches_and_reloads(tmp_path):

@@ -89,10 +89,10 @@ class NetConfig:
     Class attributes of a family: ``archs`` (the architectures it builds) and ``datasets`` (the
     data its :meth:`loaders` read); ``cpu_threads`` (torch threads for training on the CPU,
     ``None``: leave as is); ``track_test`` (``train.train_or_load`` evaluates the test split
-    after every epoch, for learning curves). ``_key_optional`` maps fields added after networks were cached to the
-    value at which they are left out of the JSON, so the keys of those networks stay valid
-    (``loss`` and ``metric`` at their defaults are left out: every network cached before they
-    existed was trained with cross-entropy and judged by accuracy).
+    after every epoch, for learning curves). ``_key_optional`` maps fields added after networks
+    were cached to the value at which they are left out of the JSON, so the keys of those
+    networks stay valid (``loss`` and ``metric`` at their defaults are left out: every network
+    cached before they existed was trained with cross-entropy and judged by accuracy).
     """
 
     archs: ClassVar[tuple] = ()

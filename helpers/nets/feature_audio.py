@@ -6,9 +6,10 @@ Spectrogram, Spectral Contrast and Tonnetz" and "combine[s] these features as in
 then runs over the combination. The book reads this as the common recipe of that time: each
 feature averaged over the clip's frames and the averages concatenated into **one vector per
 clip**. :class:`FeatureSpec` computes the three of the six that torchaudio provides, with
-``torch.stft`` windows of ``n_fft`` samples (Hann, hop ``n_fft // 4``): the **STFT** log power
-(``n_fft // 2 + 1`` bins, dB), the **MFCC** (``n_mfcc`` coefficients, from the log-mel of
-``n_mels`` bands) and the **log-mel spectrogram** (``n_mels`` bands, dB), in that order. Chroma,
+STFT windows of ``n_fft`` samples (Hann, hop ``n_fft // 4``): the **STFT** power (``n_fft // 2 +
+1`` bins, dB of the time mean), the **MFCC** (``n_mfcc`` coefficients, DCT of ``n_mels`` mel
+bands in dB, time mean) and the **mel spectrogram** (``n_mels`` bands, dB of the time mean), in
+that order. Chroma,
 spectral contrast and tonnetz are left out: torchaudio 2.9 (the book's pinned stack) has none
 of them, and librosa, which has all three, would add numba and llvmlite to the stack for
 25 of the 193 dimensions the usual combination has (12 + 7 + 6). Each dimension is then
@@ -62,6 +63,7 @@ __all__ = [
     "NetworkAudio3",
     "FeatureAudioConfig",
     "FEATURE_AUDIO_BUDGETS",
+    "AUDIO_DATA",
     "feature_audio_config",
     "audio_feature_tensors",
     "feature_loader",
@@ -105,37 +107,35 @@ class FeatureSpec:
         return {"STFT": slice(0, a), "MFCC": slice(a, b), "mel": slice(b, b + self.n_mels)}
 
     def transforms(self):
+        """``(spectrogram, mel scale, DCT matrix)``: torchaudio's power STFT (Hann window of
+        ``n_fft``, hop ``n_fft // 4``), its mel filterbank and the orthonormal DCT-II."""
+        import torchaudio.functional as AF
         import torchaudio.transforms as T
 
-        hop = self.n_fft // 4
-        spec = T.Spectrogram(n_fft=self.n_fft, hop_length=hop, power=2.0)
-        mel = T.MelSpectrogram(
-            self.sample_rate, n_fft=self.n_fft, hop_length=hop, n_mels=self.n_mels, power=2.0
-        )
-        mfcc = T.MFCC(
-            self.sample_rate,
-            n_mfcc=self.n_mfcc,
-            log_mels=False,
-            melkwargs=dict(n_fft=self.n_fft, hop_length=hop, n_mels=self.n_mels),
-        )
-        return spec, mfcc, mel
+        spec = T.Spectrogram(n_fft=self.n_fft, hop_length=self.n_fft // 4, power=2.0)
+        mel = T.MelScale(self.n_mels, self.sample_rate, n_stft=self.n_fft // 2 + 1)
+        return spec, mel, AF.create_dct(self.n_mfcc, self.n_mels, "ortho")
 
     def __call__(self, waveform: torch.Tensor, _transforms=None) -> torch.Tensor:
         """The vector ``(length,)`` float32 of one clip ``(n,)`` (shorter clips are zero-padded
-        to ``n_fft`` samples)."""
+        to ``n_fft`` samples): ``10 log10`` of the time-mean power per STFT bin; the time mean of
+        the MFCC (DCT of each frame's mel power in dB, not clipped); ``10 log10`` of the time-mean
+        power per mel band. (The MFCC part is a mean of logs, the other two logs of means, so the
+        MFCC is not a linear function of the mel part.) Powers are floored at 1e-10."""
         w = checks.tensor(waveform, "waveform", allow_complex=False).to(torch.float32)
         if w.ndim != 1:
             raise ValueError(f"waveform must be one clip (n,), got shape {tuple(w.shape)}")
         if len(w) < self.n_fft:
             w = nn.functional.pad(w, (0, self.n_fft - len(w)))
-        spec, mfcc, mel = _transforms or self.transforms()
-        floor = 1e-10
-        parts = [
-            10 * torch.log10(spec(w).clamp_min(floor)).mean(-1),
-            mfcc(w).mean(-1),
-            10 * torch.log10(mel(w).clamp_min(floor)).mean(-1),
-        ]
-        return torch.cat(parts)
+        spec, mel, dct = _transforms or self.transforms()
+        power = spec(w)  # (n_fft // 2 + 1, frames)
+        mel_power = mel(power)  # (n_mels, frames)
+
+        def db(p):
+            return 10 * torch.log10(p.clamp_min(1e-10))
+
+        mfcc = db(mel_power).transpose(0, 1) @ dct  # (frames, n_mfcc)
+        return torch.cat([db(power.mean(-1)), mfcc.mean(0), db(mel_power.mean(-1))])
 
     def batch(self, waveforms) -> torch.Tensor:
         """``(N, length)`` for a sequence of clips."""
@@ -146,7 +146,7 @@ class FeatureSpec:
 #: the feature vector per run mode: 8 kHz (FSDD) in quick mode, 16 kHz in full mode
 FEATURE_SPECS = {
     "quick": FeatureSpec(8000, 256, 40, 64),
-    "full": FeatureSpec(16000, 512, 40, 128),
+    "full": FeatureSpec(16000, 512, 40, 64),
 }
 
 
@@ -260,12 +260,25 @@ class FeatureAudioConfig(NetConfig):
             raise ValueError("input and filter_key apply to network_audio_3 only")
         if (self.input == "filter") != bool(self.filter_key):
             raise ValueError("input='filter' needs a filter_key naming the filter (and only it)")
+        half = {"urbansound8k": "a-train", "dcase2016": "b-train"}.get(self.dataset, self.split)
+        if half != self.split:
+            raise ValueError(f"{self.dataset} is not the data of {self.arch} ({self.split})")
+        classes = {"dcase2016": 15}.get(self.dataset, 10)
+        if self.n_classes != classes:
+            raise ValueError(
+                f"n_classes must be {classes} for {self.dataset}, got {self.n_classes}"
+            )
+        if self.dataset == "fsdd" and self.sample_rate != 8000:
+            raise ValueError(
+                f"FSDD clips are 8 kHz: sample_rate must be 8000, got {self.sample_rate}"
+            )
 
     def spec(self) -> FeatureSpec:
         return FeatureSpec(self.sample_rate, self.n_fft, self.n_mfcc, self.n_mels)
 
     def short(self) -> str:
-        what = "" if self.arch == "network_audio_2" else f" input={self.input}{self.filter_key[:8]}"
+        key = f":{self.filter_key[:8]}" if self.filter_key else ""
+        what = "" if self.arch == "network_audio_2" else f" input={self.input}{key}"
         return f"{self.arch}{what} {self.dataset}:{self.split} seed{self.seed}"
 
     def build(self, input_filter: nn.Module | None = None) -> nn.Module:
@@ -352,7 +365,9 @@ def feature_loader(x, labels, batch_size: int = 32, shuffle: bool = False, seed:
     x = checks.tensor(x, "x", allow_complex=False, min_ndim=3)
     checks.instance(labels, "labels", torch.Tensor, "an int64 tensor of labels")
     if labels.shape != (x.shape[0],):
-        raise ValueError(f"labels must be (N,) matching x {tuple(x.shape)}, got {tuple(labels.shape)}")
+        raise ValueError(
+            f"labels must be (N,) matching x {tuple(x.shape)}, got {tuple(labels.shape)}"
+        )
     seed = checks.integer(seed, "seed", 0)
     gen = torch.Generator().manual_seed(seed) if shuffle else None
     return torch.utils.data.DataLoader(
@@ -371,26 +386,36 @@ FEATURE_AUDIO_BUDGETS = {
 }
 
 
-def feature_audio_config(arch: str, mode: str | None = None, **overrides) -> FeatureAudioConfig:
+#: chapter 7's audio data: the offline copy (FSDD, both halves) or the paper's two data sets
+AUDIO_DATA = {"fsdd": ("fsdd", "fsdd"), "paper": ("urbansound8k", "dcase2016")}
+
+
+def feature_audio_config(
+    arch: str, mode: str | None = None, data: str | None = None, **overrides
+) -> FeatureAudioConfig:
     """Chapter 7's configuration of Network-audio-2 (on ``"a-train"``) or -3 (on ``"b-train"``)
-    for a run mode (``None``: ``runtime.resolve_mode()``), from :data:`FEATURE_AUDIO_BUDGETS`
-    and :data:`FEATURE_SPECS`. ``dataset`` defaults to FSDD in quick mode and in a smoke run
-    (the offline copy), to UrbanSound8K (A) / DCASE 2016 (B) in full mode."""
+    for a run mode (``None``: ``runtime.resolve_mode()``), from :data:`FEATURE_AUDIO_BUDGETS`.
+    ``data``: ``"fsdd"`` (FSDD, 8 kHz, :data:`FEATURE_SPECS` ``"quick"``) or ``"paper"``
+    (UrbanSound8K for A, DCASE 2016 for B, 16 kHz, ``"full"``); ``None``: FSDD in quick mode and
+    in a smoke run (the offline copy), the paper's data in full mode."""
     from .. import runtime
 
     arch = checks.choice(arch, "arch", FeatureAudioConfig.archs)
     mode = runtime.resolve_mode(mode)
+    if data is None:
+        data = "fsdd" if runtime.offline_data(mode) else "paper"
+    data = checks.choice(data, "data", AUDIO_DATA)
     budget = FEATURE_AUDIO_BUDGETS[mode]
-    offline = mode == "quick" or runtime.smoke_active()
-    spec = FEATURE_SPECS["quick" if offline else "full"]
+    spec = FEATURE_SPECS["quick" if data == "fsdd" else "full"]
+    dataset = AUDIO_DATA[data][0 if arch == "network_audio_2" else 1]
     fields = dict(
         arch=arch,
-        dataset="fsdd" if offline else ("urbansound8k" if arch == "network_audio_2" else "dcase2016"),
+        dataset=dataset,
         split="a-train" if arch == "network_audio_2" else "b-train",
         width=budget["width"],
         batch_size=budget["batch_size"],
         epochs=budget["epochs"][arch],
-        n_classes=10 if offline or arch == "network_audio_2" else 15,
+        n_classes=15 if dataset == "dcase2016" else 10,
         **dataclasses.asdict(spec),
     )
     return FeatureAudioConfig(**{**fields, **overrides})

@@ -18,8 +18,8 @@ reconstructs them as small encoder-decoders:
   batch norm (so a filter's overall gain does not matter), then ``fuse`` conv 3x3 (c + 3 -> c) -
   ReLU and ``head`` conv 1x1 (c -> K). ``skip="none"`` drops the skip connection altogether.
 
-:class:`SegConfig` names everything that determines a trained one; :func:`pennfudan_loaders`
-gives its data.
+:class:`SegConfig` names everything that determines a trained one; :func:`segmentation_tensors`
+and :func:`segmentation_loader` give its data (Penn-Fudan or Pascal VOC 2012).
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ __all__ = [
     "SegConfig",
     "SEG_BUDGETS",
     "seg_config",
-    "pennfudan_tensors",
+    "segmentation_tensors",
+    "SEG_DATASETS",
     "segmentation_loader",
 ]
 
@@ -141,6 +142,8 @@ class NetworkImage5(nn.Module):
 
 
 SEG_ARCHS = ("network_image_4", "network_image_5")
+#: the segmentation data sets and their class counts (background included)
+SEG_DATASETS = {"pennfudan": 2, "voc2012": 21}
 #: what Network-image-5's skip connection carries
 SKIPS = ("image", "filter", "learnable", "none")
 
@@ -159,7 +162,7 @@ class SegConfig(NetConfig):
     """
 
     archs = SEG_ARCHS
-    datasets = ("pennfudan",)
+    datasets = tuple(SEG_DATASETS)
 
     arch: str = "network_image_5"
     dataset: str = "pennfudan"
@@ -183,6 +186,11 @@ class SegConfig(NetConfig):
             raise ValueError(f"image_size must be divisible by 4, got {self.image_size}")
         checks.integer(self.width, "width", 1)
         checks.integer(self.n_classes, "n_classes", 2)
+        if self.n_classes != SEG_DATASETS[self.dataset]:
+            raise ValueError(
+                f"n_classes must be {SEG_DATASETS[self.dataset]} for {self.dataset}, got "
+                f"{self.n_classes}"
+            )
         self._set("split", checks.choice(self.split, "split", ("a", "b-train")))
         self._set("skip", checks.choice(self.skip, "skip", SKIPS))
         checks.instance(self.skip_key, "skip_key", str, "a string")
@@ -209,10 +217,11 @@ class SegConfig(NetConfig):
         return NetworkImage5(self.n_classes, self.width, skip_filter, use_skip=self.skip != "none")
 
     def loaders(self, root=None, mode: str | None = None):
-        """``(train_loader, test_loader)``: :func:`pennfudan_tensors` of ``split`` (shuffled, seeded
-        from ``seed``, random horizontal flips of image and mask together) and of ``"b-test"``."""
-        x, y = pennfudan_tensors(self.split, self.image_size, mode, root)
-        xt, yt = pennfudan_tensors("b-test", self.image_size, mode, root)
+        """``(train_loader, test_loader)``: :func:`segmentation_tensors` of ``split`` (shuffled,
+        seeded from ``seed``, random horizontal flips of image and mask together) and of
+        ``"b-test"``."""
+        x, y = segmentation_tensors(self.split, self.image_size, mode, root, self.dataset)
+        xt, yt = segmentation_tensors("b-test", self.image_size, mode, root, self.dataset)
         train = segmentation_loader(x, y, self.batch_size, shuffle=True, seed=self.seed, flip=True)
         return train, segmentation_loader(xt, yt, 16)
 
@@ -220,18 +229,22 @@ class SegConfig(NetConfig):
 _SEG_CACHE: dict = {}
 
 
-def pennfudan_tensors(split: str, size: int, mode: str | None = None, root=None):
-    """Penn-Fudan (``helpers.data.load("pennfudan", split, size=size)``: images and masks
-    resized to ``size x size``) decoded once per process: ``(images float32 (N, 3, S, S)``
-    normalised with the ImageNet statistics, ``labels int64 (N, S, S)`` in {0 background,
-    1 pedestrian}). Do not modify the returned tensors in place."""
+def segmentation_tensors(
+    split: str, size: int, mode: str | None = None, root=None, dataset: str = "pennfudan"
+):
+    """Penn-Fudan or VOC 2012 (``helpers.data.load(dataset, split, size=size)``: images and label
+    maps resized to ``size x size``) decoded once per process: ``(images float32 (N, 3, S, S)``
+    normalised with the ImageNet statistics, ``labels int64 (N, S, S)``: Penn-Fudan {0
+    background, 1 pedestrian}; VOC 0-20 and 255 (ignored by the metrics and the loss)). Do not
+    modify the returned tensors in place."""
     from torchvision.transforms.functional import pil_to_tensor
 
     from .. import data
     from .imagenet import imagenet_normalize
 
     size = checks.integer(size, "size", 8)
-    ds = data.load("pennfudan", split=split, mode=mode, root=root, size=size)
+    dataset = checks.choice(dataset, "dataset", SEG_DATASETS)
+    ds = data.load(dataset, split=split, mode=mode, root=root, size=size)
     key = (ds.source, split, size, len(ds))
     if key not in _SEG_CACHE:
         ds.transform = pil_to_tensor
@@ -298,7 +311,7 @@ SEG_BUDGETS = {
 def seg_config(arch: str, mode: str | None = None, **overrides) -> SegConfig:
     """Chapter 7's configuration of Network-image-4 (trained on half ``"a"``) or -5 (on
     ``"b-train"``) for a run mode (``None``: ``runtime.resolve_mode()``), from
-    :data:`SEG_BUDGETS`; a smoke run uses 32 px."""
+    :data:`SEG_BUDGETS`; a smoke run uses 32 px. ``dataset`` (an override) sets ``n_classes``."""
     from .. import runtime
 
     arch = checks.choice(arch, "arch", SEG_ARCHS)
@@ -310,5 +323,8 @@ def seg_config(arch: str, mode: str | None = None, **overrides) -> SegConfig:
         width=budget["width"],
         batch_size=budget["batch_size"],
         epochs=budget["epochs"][arch],
+        n_classes=SEG_DATASETS[
+            checks.choice(overrides.get("dataset", "pennfudan"), "dataset", SEG_DATASETS)
+        ],
     )
     return SegConfig(**{**fields, **overrides})
