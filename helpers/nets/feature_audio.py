@@ -381,7 +381,7 @@ def feature_loader(x, labels, batch_size: int = 32, shuffle: bool = False, seed:
 #: chapter 7's audio budgets per mode (Adam with a one-cycle schedule, as chapter 7's
 #: segmentation networks; the paper trains both with SGD for 200 epochs)
 FEATURE_AUDIO_BUDGETS = {
-    "quick": dict(width=8, batch_size=32, epochs={"network_audio_2": 15, "network_audio_3": 12}),
+    "quick": dict(width=8, batch_size=32, epochs={"network_audio_2": 15, "network_audio_3": 10}),
     "full": dict(width=32, batch_size=64, epochs={"network_audio_2": 60, "network_audio_3": 60}),
 }
 

@@ -297,7 +297,7 @@ SEG_BUDGETS = {
         image_size=48,
         width=8,
         batch_size=4,
-        epochs={"network_image_4": 30, "network_image_5": 25},
+        epochs={"network_image_4": 30, "network_image_5": 16},
     ),
     "full": dict(
         image_size=160,
