@@ -5,7 +5,8 @@ checks (argument checks) · signals (carriers, DSB-SC, FDM, MIMO; paper 001 eqs 
 (energy spectra, Algorithm 1, the ``Spectrum`` value) · layers (convolution as multi-carrier MIMO,
 activations as DSB-SC) · pooling (pooling and deconvolution as filters) · noise (alpha-stable
 noise, the digital link) · volterra (Volterra kernels of CNNs) · postshift (the post-shift filter
-of eq 43, fitted per frequency).
+of eq 43, fitted per frequency) · frequency (DCT bands, low/high splits and which frequencies a
+classifier listens to: band occlusion, integrated gradients, Fourier heat maps).
 
 Networks and training: nets (networks by family, ``NetConfig``) · train (the one trainer, metrics,
 the network cache) · probes (forward and backward spectra of a network's layers).

@@ -34,6 +34,7 @@ MATH_MODULES = (
     "noise",
     "volterra",
     "postshift",
+    "frequency",
 )
 FORBIDDEN_FOR_MATH = (
     "helpers.train",
