@@ -274,6 +274,25 @@ def test_ig_is_exact_on_a_linear_model(basis, steps):
     )
 
 
+class HalfSquare(nn.Module):
+    """Logits ``(sum x^2 / 2, 0)``: the gradient ``x`` is linear along a straight path."""
+
+    def forward(self, x):
+        f = 0.5 * x.square().flatten(1).sum(1)
+        return torch.stack([f, torch.zeros_like(f)], 1)
+
+
+@pytest.mark.parametrize("steps", [1, 4])
+def test_ig_midpoint_rule_is_exact_for_a_quadratic(steps):
+    # the mean gradient over midpoints a_k = (k + 1/2) / m is (x + b) / 2 for any m, so IG_i =
+    # (x_i^2 - b_i^2) / 2 exactly (a left or right Riemann sum would be off by (x - b)^2 / 2m)
+    x = _rand(3, 1, 4, 5, seed=10)
+    base = _rand(3, 1, 4, 5, seed=11)
+    res = Fq.integrated_gradients(HalfSquare(), x, 0, baseline=base, steps=steps, basis="pixel")
+    assert torch.allclose(res.attributions, (x.square() - base.square()) / 2, atol=1e-14)
+    assert float(res.gap.abs().max()) < 1e-13
+
+
 def test_ig_gap_shrinks_with_steps_on_a_relu_cnn_and_both_bases_agree_in_total():
     model = _relu_cnn()
     x = _rand(6, 1, 12, 12, seed=6)
