@@ -92,11 +92,10 @@ def _check_mask(mask, x: torch.Tensor):
     """The band as a 0/1 float tensor broadcastable to ``x`` (last two axes: the DCT grid)."""
     if mask is None:
         return None
-    if not isinstance(mask, torch.Tensor) or mask.ndim < 2:
-        raise TypeError(
-            f"mask must be a boolean or 0/1 tensor of at least 2 dims (H, W) broadcastable to "
-            f"the images, got {type(mask).__name__} {tuple(getattr(mask, 'shape', ()))}"
-        )
+    what = "a boolean or 0/1 tensor (H, W) broadcastable to the images"
+    checks.instance(mask, "mask", torch.Tensor, what)
+    if mask.ndim < 2:
+        raise ValueError(f"mask must be {what}, got shape {tuple(mask.shape)}")
     m = mask.detach().to(device=x.device, dtype=x.dtype)
     if not bool(((m == 0) | (m == 1)).all()):
         raise ValueError("mask must hold only 0 and 1 (or False and True)")
