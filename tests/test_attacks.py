@@ -425,3 +425,20 @@ def test_fgsm_training_through_train_or_load_differs_from_standard(tmp_path):
         )
         states[t] = model.state_dict()["net.classifier.weight"]
     assert not torch.equal(states["standard"], states["fgsm"])
+
+
+def _tiny_cifar(config):
+    g = torch.Generator().manual_seed(config.seed)
+    x, y = torch.rand(16, 3, 32, 32, generator=g), torch.randint(0, 10, (16,), generator=g)
+    ds = torch.utils.data.TensorDataset(x, y)
+    return torch.utils.data.DataLoader(ds, batch_size=8), torch.utils.data.DataLoader(ds)
+
+
+def test_the_full_mode_fgsm_resnet_trains_through_train_or_load(tmp_path):
+    """The CIFAR-10 path (crops, flips, FGSM-RS at 8/255, SGD one-cycle) on 16 random images."""
+    cfg = nets.robust_config("fgsm", "full", epochs=1, batch_size=8)
+    model, record = train.train_or_load(
+        cfg, make_loaders=_tiny_cifar, cache=tmp_path, device="cpu", log=None
+    )
+    assert isinstance(model.net, nets.ResNetCIFAR) and len(record.history) == 1
+    assert np.isfinite(record.history[0]["loss"])

@@ -311,8 +311,11 @@ ROBUST_FULL = dict(
     optimizer="sgd",
     weight_decay=5e-4,
 )
-#: Per mode, the training fields of each training (MNIST: FGSM-RS at eps 0.2, see chapter 9;
-#: CIFAR-10: eps 8/255 with alpha 10/255, Wong et al.'s setting).
+#: Per mode, the training fields of each training. MNIST: FGSM-RS at eps 0.2 (alpha 0.25), not
+#: the classic 0.3: with this 3-epoch budget eps 0.3 overfits catastrophically (measured
+#: 2026-12-02: clean 71 %, PGD-40 accuracy 0 at eps 0.1-0.3), eps 0.2 does not (clean 98.6 %,
+#: PGD-40 95.8 % at eps 0.1, 80.5 % at 0.2). The three quick networks trained in 16 + 15 + 29 s
+#: on 2 idle cores. CIFAR-10: eps 8/255 with alpha 10/255, Wong et al.'s setting.
 ROBUST_TRAINING = {
     "quick": {"gaussian": dict(sigma=0.3), "fgsm": dict(train_eps=0.2)},
     "full": {"gaussian": dict(sigma=0.1), "fgsm": dict(train_eps=8 / 255, train_alpha=10 / 255)},
