@@ -588,7 +588,8 @@ def train_or_load(
         config: a :class:`helpers.nets.NetConfig` of any family; ``config.key()`` names the
             checkpoint; its ``loss`` and ``metric`` are looked up in :data:`LOSSES` /
             :data:`METRICS`, its budget (``epochs``, ``lr``, ``optimizer``, ``weight_decay``,
-            ``schedule``) goes to :func:`fit`.
+            ``schedule``) and its ``train_transform()`` (``None`` unless the family trains on
+            transformed batches, e.g. adversarial training) go to :func:`fit`.
         build_fn: ``build_fn(config) -> nn.Module`` (default ``config.build()``).
         make_loaders: ``make_loaders(config) -> (train_loader, test_loader)`` (default
             ``config.loaders(root=root, mode=mode)``). Only called when the network is trained.
@@ -670,6 +671,9 @@ def train_or_load(
     if not isinstance(model, nn.Module):
         raise TypeError(f"build_fn must return a torch.nn.Module, got {type(model).__name__}")
     train_loader, test_loader = make_loaders(config)
+    transform = _function(
+        config.train_transform(), "config.train_transform()", "None or a callable transform"
+    )
     say(f"training {config.short()} for {config.epochs} epochs on {device} ...")
     t0 = time.perf_counter()
     with _torch_threads(config.cpu_threads if device == "cpu" else None):
@@ -687,6 +691,7 @@ def train_or_load(
             loss=loss,
             metric=metric,
             on_epoch=on_epoch,
+            transform=transform,
             test_loader=test_loader if getattr(config, "track_test", False) else None,
         )
     seconds = time.perf_counter() - t0

@@ -19,7 +19,9 @@
   - :mod:`helpers.nets.imagenet` -- torchvision's ImageNet ResNets (chapter 5) and the five CNNs
     of chapter 6 trained from scratch on Imagenette (:class:`ImagenetteConfig`, AlexNet-BN);
   - :mod:`helpers.nets.segmentation` -- chapter 7's reconstructed Network-image-4 and -5
-    (:class:`SegConfig`, Penn-Fudan).
+    (:class:`SegConfig`, Penn-Fudan);
+  - :mod:`helpers.nets.robust` -- chapter 9's standard, Gaussian-augmented and adversarially
+    trained classifiers in pixel space (:class:`RobustConfig`: MNIST small CNN, CIFAR-10 ResNet).
 
   A new family (e.g. segmentation) is a new module that defines its config class with
   ``archs``/``datasets`` and decorates it with ``@register``; it is imported at the end of this
@@ -194,14 +196,22 @@ class NetConfig:
         """``(train_loader, test_loader)`` of the config's data (``root``: the data directory)."""
         raise NotImplementedError(f"{type(self).__name__} must define loaders()")
 
+    def train_transform(self):
+        """The per-batch training transform ``transform(model, inputs, targets) -> (inputs,
+        targets)`` that ``helpers.train.train_or_load`` passes to ``fit(transform=)`` (e.g. noise
+        augmentation or adversarial examples, :mod:`helpers.attacks`); ``None`` (the default):
+        train on the batches as they come. Determined by the config's fields, so by its key."""
+        return None
+
 
 # the families register themselves on import
-from . import audio, feature_audio, image, imagenet, mnist, segmentation  # noqa: E402
+from . import audio, feature_audio, image, imagenet, mnist, robust, segmentation  # noqa: E402
 from .audio import *  # noqa: E402,F401,F403
 from .feature_audio import *  # noqa: E402,F401,F403
 from .image import *  # noqa: E402,F401,F403
 from .imagenet import *  # noqa: E402,F401,F403
 from .mnist import *  # noqa: E402,F401,F403
+from .robust import *  # noqa: E402,F401,F403
 from .segmentation import *  # noqa: E402,F401,F403
 
 __all__ += (
@@ -210,5 +220,6 @@ __all__ += (
     + image.__all__
     + imagenet.__all__
     + mnist.__all__
+    + robust.__all__
     + segmentation.__all__
 )
