@@ -30,7 +30,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from . import checks
+from . import checks, frequency
 
 __all__ = [
     "fgsm",
@@ -111,23 +111,13 @@ def _check_mask(mask, x: torch.Tensor):
 
 
 # ------------------------------------------------------------------------------ the DCT band
-def _dct_matrix(n: int, dtype=torch.float64, device=None) -> torch.Tensor:
-    """Orthonormal DCT-II matrix ``C`` (n x n): ``C[k, i] = s_k cos(pi (2i + 1) k / (2n))`` with
-    ``s_0 = sqrt(1/n)``, ``s_k = sqrt(2/n)``; ``C @ C.T = I``. Built in float64, then cast."""
-    i = torch.arange(n, dtype=torch.float64)
-    c = torch.cos(torch.pi * (2 * i[None, :] + 1) * i[:, None] / (2 * n)) * (2.0 / n) ** 0.5
-    c[0] /= 2**0.5
-    return c.to(dtype=dtype, device=device)
-
-
 def _band_projector(mask: torch.Tensor | None, x: torch.Tensor) -> Callable:
     """``delta -> idct2(mask * dct2(delta))`` on the last two axes (orthogonal projection onto the
     span of the selected DCT basis images); the identity without a mask."""
     if mask is None:
         return lambda d: d
-    ch = _dct_matrix(x.shape[-2], x.dtype, x.device)
-    cw = _dct_matrix(x.shape[-1], x.dtype, x.device)
-    return lambda d: ch.T @ (mask * (ch @ d @ cw.T)) @ cw
+    mask = mask.to(device=x.device)
+    return lambda d: frequency.idct2(mask * frequency.dct2(d))
 
 
 # ------------------------------------------------------------------------------ attacks

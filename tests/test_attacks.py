@@ -119,12 +119,6 @@ def _out_of_band(delta, mask):
     return np.linalg.norm(outside) / max(np.linalg.norm(c), 1e-300)
 
 
-def test_dct_matrix_is_orthonormal_and_scipys_dct():
-    c = attacks._dct_matrix(8)
-    assert torch.allclose(c @ c.T, torch.eye(8, dtype=torch.float64), atol=1e-12)
-    assert np.allclose(c.numpy(), scipy.fft.dct(np.eye(8), axis=0, norm="ortho"), atol=1e-12)
-
-
 @pytest.mark.parametrize("norm", ["linf", "l2"])
 @pytest.mark.parametrize("eps", [0.05, 0.3])
 def test_masked_pgd_stays_in_its_band_without_clip(norm, eps):

@@ -311,7 +311,7 @@ def test_feature_audio_config_by_mode_and_data():
         assert (cfg.sample_rate, cfg.n_fft, cfg.n_mfcc, cfg.n_mels) == (8000, 256, 40, 64)
         assert cfg.spec() == spec
     assert (q2.split, q3.split) == ("a-train", "b-train")
-    assert (q2.width, q2.epochs) == (8, 15) and q3.epochs == 12
+    assert (q2.width, q2.epochs) == (8, 15) and q3.epochs == 10
     f2 = FA.feature_audio_config("network_audio_2", "full")
     f3 = FA.feature_audio_config("network_audio_3", "full")
     assert (f2.dataset, f2.n_classes, f3.dataset, f3.n_classes) == (
