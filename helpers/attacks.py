@@ -61,16 +61,6 @@ def _check_images(x, y):
     return x, y
 
 
-def _check_clip(clip):
-    if clip is None:
-        return None
-    checks.sequence(clip, "clip", "a pair (low, high) of pixel values or None", length=2)
-    low, high = checks.real(clip[0], "clip[0]"), checks.real(clip[1], "clip[1]")
-    if not low < high:
-        raise ValueError(f"clip must be (low, high) with low < high, got {tuple(clip)}")
-    return low, high
-
-
 def _check_budget(value, name: str, x: torch.Tensor, positive: bool = False) -> torch.Tensor:
     """A number >= 0 (> 0 when ``positive``) or one per image, as a (B, 1, ..., 1) tensor."""
     if isinstance(value, torch.Tensor) and value.numel() != 1:
@@ -150,7 +140,7 @@ def fgsm(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps, clip=(0.0, 1.0
     """
     model = _check_model(model)
     x, y = _check_images(x, y)
-    clip = _check_clip(clip)
+    clip = checks.value_range(clip)
     eps = _check_budget(eps, "eps", x)
     return _to_range(x.detach() + eps * _grad(model, x, y).sign(), clip).detach()
 
@@ -223,7 +213,7 @@ def pgd(
     steps = checks.integer(steps, "steps", 0)
     norm = checks.choice(norm, "norm", NORMS)
     random_start = checks.boolean(random_start, "random_start")
-    clip = _check_clip(clip)
+    clip = checks.value_range(clip)
     generator = checks.instance(
         generator, "generator", torch.Generator, "a torch.Generator", optional=True
     )
@@ -389,7 +379,7 @@ class GaussianAugment:
 
     def __init__(self, sigma: float, clip=(0.0, 1.0)):
         self.sigma = checks.positive(sigma, "sigma")
-        self.clip = _check_clip(clip)
+        self.clip = checks.value_range(clip)
 
     def __call__(self, model, inputs: torch.Tensor, targets: torch.Tensor):
         noise = torch.randn(inputs.shape, dtype=inputs.dtype).to(inputs.device)
@@ -412,7 +402,7 @@ class FGSMRandomStart:
     def __init__(self, eps: float, alpha: float | None = None, clip=(0.0, 1.0)):
         self.eps = checks.positive(eps, "eps")
         self.alpha = 1.25 * self.eps if alpha is None else checks.positive(alpha, "alpha")
-        self.clip = _check_clip(clip)
+        self.clip = checks.value_range(clip)
 
     def __call__(self, model, inputs: torch.Tensor, targets: torch.Tensor):
         adv = pgd(model, inputs, targets, self.eps, 1, self.alpha, "linf", True, self.clip)

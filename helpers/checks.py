@@ -42,6 +42,7 @@ __all__ = [
     "iterable",
     "int_tuple",
     "floating_dtype",
+    "value_range",
 ]
 
 
@@ -308,3 +309,15 @@ def floating_dtype(value, name: str = "dtype"):
             f"{name} must be a floating torch dtype such as torch.float64, got {value!r}"
         )
     return value
+
+
+def value_range(value, name: str = "clip"):
+    """``None``, or a pair ``(low, high)`` of real numbers with ``low < high`` (e.g. the image range
+    an attack or a perturbation is clipped to), as a tuple of floats."""
+    if value is None:
+        return None
+    sequence(value, name, "a (low, high) pair of numbers or None", length=2)
+    low, high = real(value[0], f"{name}[0]"), real(value[1], f"{name}[1]")
+    if not low < high:
+        raise ValueError(f"{name} must be (low, high) with low < high, got {tuple(value)}")
+    return low, high

@@ -484,16 +484,6 @@ def _half_plane(h: int, w: int, freqs) -> list[tuple[int, int]]:
     return out
 
 
-def _clip(clip):
-    if clip is None:
-        return None
-    checks.sequence(clip, "clip", "a (low, high) pair of numbers or None", length=2)
-    lo, hi = checks.real(clip[0], "clip[0]"), checks.real(clip[1], "clip[1]")
-    if not lo < hi:
-        raise ValueError(f"clip must be (low, high) with low < high, got {tuple(clip)}")
-    return lo, hi
-
-
 def fourier_heatmap(
     model,
     x,
@@ -529,7 +519,7 @@ def fourier_heatmap(
         )
     eps = checks.real(eps, "eps", minimum=0.0)
     checks.instance(generator, "generator", torch.Generator, "a torch.Generator", optional=True)
-    bounds = _clip(clip)
+    bounds = checks.value_range(clip)
     batch_size = checks.integer(batch_size, "batch_size", 1)
     todo = _half_plane(h, w, freqs)
     labels = labels.to(torch.int64).cpu()

@@ -201,3 +201,12 @@ def test_iterable_refuses_strings_and_tensors():
         assert_raises_naming(
             lambda b=bad: checks.iterable(b, "loader", "batches"), TypeError, "loader"
         )
+
+
+def test_value_range_is_none_or_an_increasing_pair():
+    assert checks.value_range(None) is None
+    assert checks.value_range((0, 1)) == (0.0, 1.0)
+    with pytest.raises(ValueError, match=r"clip must be \(low, high\) with low < high"):
+        checks.value_range((1.0, 1.0))
+    with pytest.raises((TypeError, ValueError), match="bounds"):
+        checks.value_range((0.0,), "bounds")
