@@ -19,6 +19,9 @@ is313 "$PY" || {
 KEY="$( (cat "$ROOT/requirements-colab.txt"; "$PY" -c 'import sys; print(sys.version)') \
         | sha256sum | cut -c1-16)"
 VENV="${CMT_ENV_HOME:-$HOME/.cache/cmt-book/venvs}/colab-$KEY"
+mkdir -p "$(dirname "$VENV")"
+exec 9>"$VENV.lock"   # one builder at a time (see env.sh)
+flock 9
 if [ ! -f "$VENV/.complete" ]; then
   echo "[colab-env] creating $VENV (first run with this Colab listing; several GB)" >&2
   rm -rf "$VENV"
@@ -29,4 +32,6 @@ if [ ! -f "$VENV/.complete" ]; then
   "$VENV/bin/python" -m pip install -q -r "$ROOT/requirements-colab.txt" >&2
   touch "$VENV/.complete"
 fi
+flock -u 9
+exec 9>&-
 echo "$VENV/bin/python"

@@ -10,6 +10,11 @@ PY="${CMT_PYTHON:-python3}"
 KEY="$( (cat "$ROOT/requirements.txt"; "$PY" -c 'import sys; print(sys.version)') | sha256sum | cut -c1-16)"
 ENV_HOME="${CMT_ENV_HOME:-$HOME/.cache/cmt-book/venvs}"
 VENV="$ENV_HOME/$KEY"
+mkdir -p "$ENV_HOME"
+# One builder at a time: a second shell sourcing this while the first installs waits for it
+# (without the lock it would see no .complete and delete the venv being built).
+exec 9>"$VENV.lock"
+flock 9
 if [ ! -f "$VENV/.complete" ]; then
   echo "[env] creating $VENV (first run with these requirements; several GB, a few minutes)"
   rm -rf "$VENV"
@@ -24,6 +29,8 @@ if [ ! -f "$VENV/.complete" ]; then
 else
   echo "[env] reusing $VENV"
 fi
+flock -u 9
+exec 9>&-
 if [ -n "${CMT_DATA:-}" ]; then
   # Resolve against the caller's directory: kernels run in notebooks/, tests anywhere.
   [ -d "$CMT_DATA" ] || { echo "CMT_DATA=$CMT_DATA is not a directory (expected a folder laid out like ../shared/data)" >&2; exit 2; }
