@@ -53,6 +53,7 @@ class ChapterRun:
 class BuildResult:
     runs: list[ChapterRun] = field(default_factory=list)
     html: Path | None = None
+    student_html: Path | None = None
 
 
 def chapters(root: Path = ROOT) -> list[str]:
@@ -243,11 +244,18 @@ def format_table(runs: list[ChapterRun]) -> str:
     return "\n".join(lines)
 
 
-def stage(executed: Path, root: Path = ROOT) -> Path:
-    """Copy config, toc, book pages and the executed notebooks into ``_build/stage``."""
-    from helpers import assets
+EDITIONS = ("instructor", "student")
 
-    dest = root / BUILD / "stage"
+
+def stage(executed: Path, root: Path = ROOT, edition: str = "instructor") -> Path:
+    """Copy config, toc, book pages and the executed notebooks into ``_build/stage`` (the
+    instructor edition) or ``_build/stage-student``: the student edition, the same executed
+    chapters with every solution removed (:func:`helpers.edition.strip_solutions`), its launch
+    buttons opening ``student/notebooks``."""
+    from helpers import assets, checks
+
+    edition = checks.choice(edition, "edition", EDITIONS)
+    dest = root / BUILD / ("stage" if edition == "instructor" else "stage-student")
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
@@ -259,9 +267,37 @@ def stage(executed: Path, root: Path = ROOT) -> Path:
     cfg.write_text(re.sub(r"(?m)^(  branch:\s*)\S+", rf"\g<1>{release_tag(root)}", cfg.read_text()))
     shutil.copytree(root / "book", dest / "book", ignore=shutil.ignore_patterns("_vendor"))
     shutil.copytree(executed / "notebooks", dest / "notebooks")
+    if edition == "student":
+        _make_student(dest)
     fill_scorecard(dest / "book" / "scorecard.md", executed / "claims", root)
     assets.ensure_vendor(dest / "book" / "_vendor")
     return dest
+
+
+STUDENT_BANNER = (
+    "Student edition: the exercises are yours to solve; worked solutions are in the instructor "
+    "edition."
+)
+
+
+def _make_student(dest: Path) -> None:
+    """Turn a staged instructor edition into the student edition, in place."""
+    import nbformat
+
+    from helpers import edition
+
+    for path in sorted((dest / "notebooks").glob("*.ipynb")):
+        nb, _ = edition.strip_solutions(nbformat.read(path, as_version=4), path.name)
+        nbformat.write(nb, path)
+    cfg = dest / "_config.yml"
+    text = cfg.read_text()
+    text, n = re.subn(
+        r"(?m)^(  path_to_book:\s*).*$", rf'\g<1>"{edition.STUDENT_DIR.split("/")[0]}"', text
+    )
+    if n != 1:
+        raise RuntimeError("_config.yml: expected one `path_to_book:` under `repository:`")
+    text = text.replace("\nhtml:\n", f'\nhtml:\n  announcement: "{STUDENT_BANNER}"\n', 1)
+    cfg.write_text(text)
 
 
 CLAIMS_MARK = re.compile(r"<!-- CLAIMS ch(\d\d) -->")
@@ -290,8 +326,9 @@ def fill_scorecard(page: Path, claims_dir: Path, root: Path = ROOT) -> Path:
     return page
 
 
-def render(staged: Path, root: Path = ROOT) -> Path:
-    """Build the staged sources with Jupyter Book (execution off, warnings as errors)."""
+def render(staged: Path, root: Path = ROOT, html_dir: str = "html") -> Path:
+    """Build the staged sources with Jupyter Book (execution off, warnings as errors) into
+    ``_build/<html_dir>``."""
     jb = Path(sys.executable).with_name("jupyter-book")
     cmd = [
         str(jb) if jb.exists() else "jupyter-book",
@@ -311,11 +348,16 @@ def render(staged: Path, root: Path = ROOT) -> Path:
         raise RuntimeError(
             f"jupyter-book build failed (exit {proc.returncode}); warnings are errors"
         )
-    html = root / BUILD / "html"
+    html = root / BUILD / html_dir
     if html.exists():
         shutil.rmtree(html)
     shutil.copytree(staged / "_build" / "html", html)
     return html
+
+
+def render_student(executed: Path, root: Path = ROOT) -> Path:
+    """The student edition's HTML (``_build/html-student``) from the same executed chapters."""
+    return render(stage(executed, root, edition="student"), root, html_dir="html-student")
 
 
 def build(
@@ -358,6 +400,8 @@ def build(
             raise ValueError("a partial run (only=...) cannot render the HTML; pass html=False")
         result.html = render(stage(executed, root), root)
         log(f"HTML: {result.html / 'index.html'}")
+        result.student_html = render_student(executed, root)
+        log(f"student edition: {result.student_html / 'index.html'}")
     return result
 
 
@@ -382,7 +426,32 @@ def sync(root: Path = ROOT) -> list[Path]:
                 cell.outputs, cell.execution_count = [], None
         jupytext.write(nb, ipynb, fmt="ipynb")
         written.append(ipynb)
+        written.append(write_student(ipynb, root))
     return written
+
+
+def student_copy(ipynb: Path):
+    """The student edition of an output-free chapter notebook (solutions out, stubs in)."""
+    import nbformat
+
+    from helpers import edition
+
+    nb = nbformat.read(ipynb, as_version=4)
+    student, _ = edition.strip_solutions(nb, ipynb.name)
+    student.metadata.pop("jupytext", None)  # no paired .md beside the student copy
+    return student
+
+
+def write_student(ipynb: Path, root: Path = ROOT) -> Path:
+    """Write ``student/notebooks/<name>.ipynb`` (what the student edition's Colab buttons open)."""
+    import nbformat
+
+    from helpers import edition
+
+    dest = root / edition.STUDENT_DIR / ipynb.name
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(student_copy(ipynb), dest)
+    return dest
 
 
 def check_pair(md: Path) -> list[str]:
@@ -407,6 +476,22 @@ def check_pair(md: Path) -> list[str]:
         problems.append(
             f"{md.name} and {ipynb.name} differ from cell {diff} on "
             f"({len(sa)} vs {len(sb)} cells): run `python -m helpers sync`"
+        )
+    import nbformat
+
+    from helpers import edition
+
+    problems += edition.check_solutions(md.read_text(), md.name)
+    student = ipynb.parent.parent / edition.STUDENT_DIR / ipynb.name
+    if not student.exists():
+        problems.append(
+            f"{md.name}: no student copy {edition.STUDENT_DIR}/{ipynb.name}: run "
+            "`python -m helpers sync`"
+        )
+    elif sig(student_copy(ipynb)) != sig(nbformat.read(student, as_version=4)):
+        problems.append(
+            f"{edition.STUDENT_DIR}/{ipynb.name} is not the student copy of "
+            f"{ipynb.name}: run `python -m helpers sync`"
         )
     outputs = sum(len(c.get("outputs", [])) for c in b.cells if c.cell_type == "code")
     counts = sum(1 for c in b.cells if c.cell_type == "code" and c.get("execution_count"))
@@ -542,6 +627,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 2
         print(f"HTML: {render(stage(executed, ROOT), ROOT) / 'index.html'}")
+        print(f"student edition: {render_student(executed, ROOT) / 'index.html'}")
         return 0
     if args.cmd == "set-release":
         for p in set_release(args.version):

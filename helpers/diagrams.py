@@ -24,7 +24,12 @@ from . import checks
 __all__ = ["canvas", "block", "mixer", "adder", "arrow", "label", "DIAGRAM_COLORS"]
 
 #: Fill colours of the diagrams: signal blocks, carriers/kernels, outputs (Okabe-Ito, light).
-DIAGRAM_COLORS = {"signal": "#d6eaf8", "carrier": "#fdebd0", "output": "#d5f5e3", "neutral": "white"}
+DIAGRAM_COLORS = {
+    "signal": "#d6eaf8",
+    "carrier": "#fdebd0",
+    "output": "#d5f5e3",
+    "neutral": "white",
+}
 
 
 def _point(xy, name: str) -> tuple[float, float]:
@@ -35,7 +40,7 @@ def _point(xy, name: str) -> tuple[float, float]:
 
 
 def canvas(ax, width: float, height: float, title: str | None = None):
-    """Make ``ax`` an empty diagram of ``width`` x ``height`` diagram units: equal aspect, no axes."""
+    """Make ``ax`` an empty ``width`` x ``height`` diagram (diagram units): equal aspect, no axes."""
     width = checks.positive(width, "width")
     height = checks.positive(height, "height")
     ax.set_xlim(0, width)
@@ -47,16 +52,29 @@ def canvas(ax, width: float, height: float, title: str | None = None):
     return ax
 
 
-def block(ax, xy, text: str, width: float = 1.6, height: float = 0.8, kind: str = "neutral",
-          fontsize: float = 9):
-    """A box centred at ``xy`` with ``text`` inside; ``kind`` picks its fill (:data:`DIAGRAM_COLORS`)."""
+def block(
+    ax,
+    xy,
+    text: str,
+    width: float = 1.6,
+    height: float = 0.8,
+    kind: str = "neutral",
+    fontsize: float = 9,
+):
+    """A box centred at ``xy`` with ``text`` inside; ``kind`` picks its fill (DIAGRAM_COLORS)."""
     x, y = _point(xy, "xy")
     width = checks.positive(width, "width")
     height = checks.positive(height, "height")
     kind = checks.choice(kind, "kind", tuple(DIAGRAM_COLORS))
-    box = mpatches.FancyBboxPatch((x - width / 2, y - height / 2), width, height,
-                                  boxstyle="round,pad=0.02,rounding_size=0.08",
-                                  facecolor=DIAGRAM_COLORS[kind], edgecolor="black", linewidth=1)
+    box = mpatches.FancyBboxPatch(
+        (x - width / 2, y - height / 2),
+        width,
+        height,
+        boxstyle="round,pad=0.02,rounding_size=0.08",
+        facecolor=DIAGRAM_COLORS[kind],
+        edgecolor="black",
+        linewidth=1,
+    )
     ax.add_patch(box)
     ax.text(x, y, text, ha="center", va="center", fontsize=fontsize)
     return box
@@ -86,17 +104,33 @@ def arrow(ax, start, end, text: str | None = None, offset: float = 0.15, fontsiz
     (x0, y0), (x1, y1) = _point(start, "start"), _point(end, "end")
     if (x0, y0) == (x1, y1):
         raise ValueError(f"start and end must differ, both are {(x0, y0)}")
-    patch = mpatches.FancyArrowPatch((x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=10,
-                                     linewidth=1, color="black", shrinkA=0, shrinkB=0)
+    patch = mpatches.FancyArrowPatch(
+        (x0, y0),
+        (x1, y1),
+        arrowstyle="-|>",
+        mutation_scale=10,
+        linewidth=1,
+        color="black",
+        shrinkA=0,
+        shrinkB=0,
+    )
     ax.add_patch(patch)
     if text is not None:
-        ax.text((x0 + x1) / 2, (y0 + y1) / 2 + offset, text, ha="center", va="bottom",
-                fontsize=fontsize)
+        ax.text(
+            (x0 + x1) / 2, (y0 + y1) / 2 + offset, text, ha="center", va="bottom", fontsize=fontsize
+        )
     return patch
 
 
 def label(ax, xy, text: str, fontsize: float = 9, **kwargs):
     """Free text centred at ``xy``."""
     x, y = _point(xy, "xy")
-    return ax.text(x, y, text, ha=kwargs.pop("ha", "center"), va=kwargs.pop("va", "center"),
-                   fontsize=fontsize, **kwargs)
+    return ax.text(
+        x,
+        y,
+        text,
+        ha=kwargs.pop("ha", "center"),
+        va=kwargs.pop("va", "center"),
+        fontsize=fontsize,
+        **kwargs,
+    )

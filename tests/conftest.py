@@ -53,6 +53,12 @@ def built_book(book_build) -> Path:
     return book_build.html
 
 
+@pytest.fixture(scope="session")
+def student_book(book_build) -> Path:
+    """The student edition's HTML folder of the session's build (``_build/html-student``)."""
+    return book_build.student_html
+
+
 def assert_raises_naming(call, exc: type[BaseException], name: str) -> None:
     """``call()`` raises ``exc`` and its message names ``name`` as a whole word."""
     import re

@@ -287,6 +287,54 @@ def test_colab_button_opens_the_committed_notebook(built_book: Path, stem: str):
     )
 
 
+# ------------------------------------------------------------------------------ the two editions
+
+
+def solution_nodes(tree: Node) -> list[Node]:
+    """sphinx-exercise's rendered solutions (gated or not): ``<div class="... solution ...">``."""
+    return [n for n in tree.iter() if n.tag == "div" and "solution" in n.classes]
+
+
+@pytest.mark.parametrize("stem", CHAPTERS)
+def test_each_edition_has_exactly_the_solutions_it_should(built_book, student_book, stem):
+    from helpers import edition
+
+    md = (ROOT / f"{stem}.md").read_text()
+    labels = edition.exercise_labels(md)
+    teacher = parse(page(built_book, stem).read_text(encoding="utf-8"))
+    student_html = page(student_book, stem).read_text(encoding="utf-8")
+    student = parse(student_html)
+    # instructor: one rendered solution per exercise; student: the exercises, no solution at all
+    assert len(solution_nodes(teacher)) == len(labels), f"{stem}: instructor solutions"
+    assert solution_nodes(student) == [], f"{stem}: the student edition shows a solution"
+    ids = {n.attrs.get("id", "") for n in student.iter()}
+    assert all(lab in ids for lab in labels), f"{stem}: an exercise is missing in the student page"
+    # and none of the solutions' text: each solution's longest line is absent from the page
+    for node in solution_nodes(teacher):
+        lines = sorted((ln.strip() for ln in node.text().splitlines()), key=len)
+        if lines and len(lines[-1]) > 30:
+            assert lines[-1] not in student.text(), f"{stem}: solution text in the student page"
+    assert book.STUDENT_BANNER in student.text(), f"{stem}: no student-edition banner"
+
+
+@pytest.mark.parametrize("stem", CHAPTERS)
+def test_student_colab_button_opens_the_student_notebook(student_book, stem):
+    from helpers import edition
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    owner_repo = urlsplit(config["repository"]["url"]).path.strip("/").removesuffix(".git")
+    colab = config["launch_buttons"]["colab_url"].rstrip("/")
+    name = Path(stem).name
+    expected = (
+        f"{colab}/github/{owner_repo}/blob/{book.release_tag(ROOT)}/{edition.STUDENT_DIR}/"
+        f"{name}.ipynb"
+    )
+    tree = parse(page(student_book, stem).read_text(encoding="utf-8"))
+    hrefs = {a.attrs.get("href", "") for a in tree.find_all("a")}
+    assert expected in hrefs, f"{stem}: student Colab link should be {expected}"
+    assert (ROOT / edition.STUDENT_DIR / f"{name}.ipynb").is_file()
+
+
 # ------------------------------------------------------------------------------ headless Chromium
 
 
