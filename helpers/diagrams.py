@@ -40,7 +40,7 @@ def _point(xy, name: str) -> tuple[float, float]:
 
 
 def canvas(ax, width: float, height: float, title: str | None = None):
-    """Make ``ax`` an empty ``width`` x ``height`` diagram (diagram units): equal aspect, no axes."""
+    """Make ``ax`` an empty ``width`` x ``height`` diagram: equal aspect, no axes."""
     width = checks.positive(width, "width")
     height = checks.positive(height, "height")
     ax.set_xlim(0, width)
