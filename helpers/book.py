@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -229,8 +230,74 @@ def execute_chapter(
                     f"retrying with a fresh kernel"
                 )
                 continue
-        return ChapterRun(stem, mode, time.perf_counter() - t0, rss.peak / 2**20, out, smoke)
+        result = ChapterRun(stem, mode, time.perf_counter() - t0, rss.peak / 2**20, out, smoke)
+        record_run(result, out_dir / "claims")
+        return result
     raise AssertionError("unreachable")
+
+
+RUNS_FILE = "runs.json"
+
+
+def record_run(run: ChapterRun, claims_dir: Path) -> Path:
+    """Add (or replace) ``run``'s row of the runner's table in ``claims_dir/runs.json``."""
+    path = Path(claims_dir) / RUNS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = json.loads(path.read_text()) if path.exists() else []
+    rows = [r for r in rows if r["chapter"] != run.chapter]
+    rows.append(
+        {
+            "chapter": run.chapter,
+            "mode": "smoke" if run.smoke else run.mode,
+            "seconds": round(run.seconds, 1),
+            "peak_rss_mb": round(run.peak_rss_mb),
+        }
+    )
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(rows, indent=1))
+    tmp.replace(path)
+    return path
+
+
+RUNS_MARK = "<!-- RUNS -->"
+
+
+def runs_table(claims_dir: Path, root: Path = ROOT) -> str:
+    """The last run of every chapter in ``_toc.yml``: the runner's table (mode, seconds, peak
+    memory) joined with each chapter's stamp (date, device, torch; :meth:`runtime.Run.stamp`)."""
+    claims_dir = Path(claims_dir)
+    path = claims_dir / RUNS_FILE
+    rows = {r["chapter"]: r for r in json.loads(path.read_text())} if path.exists() else {}
+    lines = [
+        "| chapter | mode | seed | seconds | peak memory (MB) | device | torch | verified (UTC) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for stem in chapters(root):
+        name = Path(stem).name
+        st_path = claims_dir / "stamps" / f"ch{name[:2]}.json"
+        st = json.loads(st_path.read_text()) if st_path.exists() else {}
+        r = rows.get(stem)
+        doc = f"{{doc}}`{int(name[:2])} </{stem}>`"
+        if r is None and not st:
+            lines.append(f"| {doc} | not executed in this build | | | | | | |")
+            continue
+        r = r or {}
+        seconds = r.get("seconds", st.get("seconds"))
+        lines.append(
+            f"| {doc} | {r.get('mode', st.get('mode', '?'))} | {st.get('seed', '?')} | "
+            f"{seconds:.0f} | {r.get('peak_rss_mb', '?')} | {st.get('device', '?')} | "
+            f"{st.get('torch', '?')} | {st.get('date', '?')} |"
+        )
+    return "\n".join(lines)
+
+
+def fill_runs(page: Path, claims_dir: Path, root: Path = ROOT) -> Path:
+    """Replace ``<!-- RUNS -->`` of the staged runs page by :func:`runs_table`."""
+    text = page.read_text()
+    if RUNS_MARK not in text:
+        raise RuntimeError(f"{page} has no {RUNS_MARK} marker for the table of runs")
+    page.write_text(text.replace(RUNS_MARK, runs_table(claims_dir, root)))
+    return page
 
 
 def format_table(runs: list[ChapterRun]) -> str:
@@ -270,6 +337,7 @@ def stage(executed: Path, root: Path = ROOT, edition: str = "instructor") -> Pat
     if edition == "student":
         _make_student(dest)
     fill_scorecard(dest / "book" / "scorecard.md", executed / "claims", root)
+    fill_runs(dest / "book" / "runs.md", executed / "claims", root)
     assets.ensure_vendor(dest / "book" / "_vendor")
     return dest
 

@@ -30,10 +30,13 @@ written); ``CMT_CACHE`` the user cache for downloads and trained networks
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import random
-from dataclasses import dataclass, field
+import re
+import time
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -184,6 +187,26 @@ def cache_dir(path: str | os.PathLike | None = None) -> Path:
     return p.resolve()
 
 
+@dataclass(frozen=True)
+class Stamp:
+    """A chapter's last verification (:meth:`Run.stamp`)."""
+
+    chapter: str
+    date: str
+    mode: str
+    device: str
+    torch: str
+    python: str
+    seed: int
+    seconds: float
+
+    def text(self) -> str:
+        return (
+            f"{self.date}, {self.mode} mode, seed {self.seed}, on {self.device}, torch "
+            f"{self.torch} (Python {self.python}), {self.seconds:.0f} s"
+        )
+
+
 @dataclass
 class Run:
     """What a chapter runs with; printed as the banner by :func:`start`."""
@@ -195,6 +218,7 @@ class Run:
     cache_dir: Path
     datasets: list[str] = field(default_factory=list)
     smoke: bool = False
+    started: float = field(default_factory=time.time)
 
     @property
     def quick(self) -> bool:
@@ -226,6 +250,37 @@ class Run:
         if self.smoke:
             n = min(n, SMOKE_SEEDS)
         return [self.seed + k for k in range(n)]
+
+    def stamp(self, chapter: str) -> Stamp:
+        """When and how this chapter was last verified: the date (UTC), mode, device, torch and
+        Python versions, seed and the seconds since :func:`start`. Glued as ``verified`` (the
+        chapter's closing line shows it) and, where the book's runner executes the chapter
+        (``$CMT_CLAIMS_DIR`` set), written to ``<claims>/stamps/<chapter>.json`` for the page
+        that lists every chapter's last run."""
+        import torch
+
+        if not isinstance(chapter, str) or not re.fullmatch(r"ch\d\d", chapter):
+            raise ValueError(f"chapter must look like 'ch01' (the ledger's id), got {chapter!r}")
+        device = self.device
+        if device.startswith("cuda") and torch.cuda.is_available():
+            device = f"{device} ({torch.cuda.get_device_name()})"
+        st = Stamp(
+            chapter=chapter,
+            date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            mode="smoke" if self.smoke else self.mode,
+            device=device,
+            torch=torch.__version__,
+            python=platform.python_version(),
+            seed=self.seed,
+            seconds=round(time.time() - self.started, 1),
+        )
+        glue("verified", st.text(), display=False)
+        out = os.environ.get("CMT_CLAIMS_DIR")
+        if out:
+            path = Path(out) / "stamps" / f"{chapter}.json"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(asdict(st), indent=1))
+        return st
 
     def banner(self) -> str:
         import torch

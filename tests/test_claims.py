@@ -245,3 +245,42 @@ def test_bootstrap_uses_the_estimate_and_the_percentile_interval(claims_dir):
         claims.bootstrap([0.3], 0.3, "spread")
     with pytest.raises(TypeError, match="estimate"):
         claims.bootstrap([0.3, 0.4], "x", "spread")
+
+
+def test_runs_table_joins_the_runner_table_and_the_stamps(tmp_path):
+    import json
+
+    claims_dir = tmp_path / "claims"
+    run = book.ChapterRun("notebooks/01_modulation", "quick", 9.6, 812.4, tmp_path / "x.ipynb")
+    book.record_run(run, claims_dir)
+    book.record_run(
+        book.ChapterRun("notebooks/01_modulation", "quick", 10.4, 800.0, run.output), claims_dir
+    )  # a rerun replaces the row
+    (claims_dir / "stamps").mkdir()
+    (claims_dir / "stamps" / "ch01.json").write_text(
+        json.dumps(
+            {
+                "chapter": "ch01",
+                "date": "2026-12-02 19:00 UTC",
+                "mode": "quick",
+                "device": "cpu",
+                "torch": "2.9.1",
+                "python": "3.11.7",
+                "seed": 0,
+                "seconds": 9.9,
+            }
+        )
+    )
+    rows = json.loads((claims_dir / book.RUNS_FILE).read_text())
+    assert len(rows) == 1 and rows[0]["seconds"] == 10.4
+    page = tmp_path / "runs.md"
+    page.write_text(f"A\n{book.RUNS_MARK}\nB\n")
+    text = book.fill_runs(page, claims_dir).read_text()
+    assert (
+        "| {doc}`1 </notebooks/01_modulation>` | quick | 0 | 10 | 800 | cpu | 2.9.1 | 2026-12-02"
+        in text
+    )
+    assert "{doc}`9 </notebooks/09_frequency_attribution>` | not executed in this build" in text
+    assert book.RUNS_MARK not in text
+    with pytest.raises(RuntimeError, match="RUNS"):
+        book.fill_runs(page, claims_dir)

@@ -37,6 +37,7 @@ REFERENCE_PAGES = (
     "book/notation",
     "book/scorecard",
     "book/course",
+    "book/runs",
     "book/references",
 )
 MATH_PAGES = ("book/intro", "book/notation", "book/scorecard")  # other pages with equations
@@ -333,6 +334,25 @@ def test_student_colab_button_opens_the_student_notebook(student_book, stem):
     hrefs = {a.attrs.get("href", "") for a in tree.find_all("a")}
     assert expected in hrefs, f"{stem}: student Colab link should be {expected}"
     assert (ROOT / edition.STUDENT_DIR / f"{name}.ipynb").is_file()
+
+
+@pytest.mark.parametrize("stem", CHAPTERS)
+def test_chapter_shows_when_it_was_verified_and_the_runs_page_lists_it(built_book, stem):
+    """The chapter's closing stamp (glued from its run) and its row on the runs page agree."""
+    text = parse(page(built_book, stem).read_text(encoding="utf-8")).text()
+    m = re.search(r"Last verified:\s*(\d{4}-\d\d-\d\d \d\d:\d\d UTC), (\w+) mode, seed (\d+)", text)
+    assert m, f"{stem}: no 'Last verified:' stamp on the page"
+    runs = parse(page(built_book, "book/runs").read_text(encoding="utf-8"))
+    rows = [
+        [td.text().strip() for td in tr.find_all("td")]
+        for tr in runs.find_all("tr")
+        if tr.find_all("td")
+    ]
+    number = str(int(Path(stem).name[:2]))
+    row = next((r for r in rows if r and r[0] == number), None)
+    assert row, f"{stem}: no row on the runs page"
+    assert row[1] == m.group(2) and row[2] == m.group(3) and row[7] == m.group(1), (row, m.groups())
+    assert float(row[3]) > 0 and row[5] not in ("", "?")
 
 
 # ------------------------------------------------------------------------------ headless Chromium

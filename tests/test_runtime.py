@@ -126,3 +126,22 @@ def test_run_seeds_start_at_the_chapter_seed_and_follow_the_mode(tmp_path, monke
     assert quick.seeds(quick=1, full=2) == [4]
     with pytest.raises(ValueError, match="number of seeds"):
         quick.seeds(quick=0)
+
+
+def test_stamp_records_the_run_and_names_a_bad_chapter(tmp_path, monkeypatch):
+    import json
+
+    monkeypatch.setenv("CMT_CACHE", str(tmp_path))
+    monkeypatch.setenv("CMT_CLAIMS_DIR", str(tmp_path / "claims"))
+    run = runtime.start(mode="quick", seed=3, device="cpu", verbose=False)
+    run.started -= 12.0  # as if the chapter ran for 12 s
+    st = run.stamp("ch04")
+    assert (st.mode, st.seed, st.device, st.torch) == ("quick", 3, "cpu", torch.__version__)
+    assert 12.0 <= st.seconds < 60 and st.date.endswith("UTC")
+    assert "quick mode, seed 3, on cpu, torch " + torch.__version__ in st.text()
+    assert json.loads((tmp_path / "claims" / "stamps" / "ch04.json").read_text())["seconds"] == (
+        st.seconds
+    )
+    for bad in ("4", "chapter4", 4):
+        with pytest.raises(ValueError, match="chapter"):
+            run.stamp(bad)
