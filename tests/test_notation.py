@@ -1,6 +1,7 @@
 """The notation page is complete: every symbol a chapter writes in an equation (any $...$,
 $$...$$ and {math} blocks) -- each single Latin letter and each Greek letter -- appears in the
-math of book/notation.md. Names inside \\mathrm{}, \\operatorname{} and \\text{} are words, not symbols."""
+math of book/notation.md. Names inside \\mathrm{}, \\operatorname{} and \\text{} are words,
+not symbols."""
 
 from __future__ import annotations
 
