@@ -639,3 +639,20 @@ def test_imagenet_resnet_is_seeded_untrained_and_refuses_bad_input():
 
     x = t(Image.new("RGB", (40, 30), (124, 116, 104)))  # about the ImageNet mean colour
     assert x.shape == (3, 16, 16) and float(x.abs().max()) < 0.05
+
+
+def test_tensor_loader_batches_in_order_or_by_seed_and_checks_lengths():
+    x, y = torch.arange(10.0)[:, None], torch.arange(10)
+    plain = [yb.tolist() for _, yb in nets.tensor_loader(x, y, 4)]
+    assert plain == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    a = [yb.tolist() for _, yb in nets.tensor_loader(x, y, 4, shuffle=True, seed=3)]
+    b = [yb.tolist() for _, yb in nets.tensor_loader(x, y, 4, shuffle=True, seed=3)]
+    c = [yb.tolist() for _, yb in nets.tensor_loader(x, y, 4, shuffle=True, seed=4)]
+    assert a == b != c and sorted(sum(a, [])) == list(range(10))
+    assert next(iter(nets.tensor_loader(x, y, 4)))[1].dtype == torch.int64  # labels stay ints
+    with pytest.raises(ValueError, match="same length"):
+        nets.tensor_loader(x, y[:9], 4)
+    with pytest.raises(ValueError, match="batch_size"):
+        nets.tensor_loader(x, y, 0)
+    with pytest.raises(TypeError, match="y"):
+        nets.tensor_loader(x, [1] * 10, 4)

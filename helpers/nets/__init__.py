@@ -204,6 +204,34 @@ class NetConfig:
         return None
 
 
+def dataset_loader(dataset, batch_size: int, shuffle: bool = False, seed: int = 0):
+    """The DataLoader every family uses: batches of ``batch_size``; with ``shuffle``, the order
+    drawn from a generator seeded by ``seed`` (so a config's seed fixes its batches)."""
+    import torch
+
+    batch_size = checks.integer(batch_size, "batch_size", 1)
+    shuffle = checks.boolean(shuffle, "shuffle")
+    seed = checks.integer(seed, "seed", 0)
+    gen = torch.Generator().manual_seed(seed) if shuffle else None
+    return torch.utils.data.DataLoader(
+        dataset, batch_size=batch_size, shuffle=shuffle, generator=gen
+    )
+
+
+def tensor_loader(x, y, batch_size: int, shuffle: bool = False, seed: int = 0):
+    """:func:`dataset_loader` over the pairs ``(x[i], y[i])`` of two tensors of equal length."""
+    import torch
+
+    checks.instance(x, "x", torch.Tensor, "a tensor of inputs")
+    checks.instance(y, "y", torch.Tensor, "a tensor of targets")
+    if len(x) != len(y):
+        raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
+    return dataset_loader(torch.utils.data.TensorDataset(x, y), batch_size, shuffle, seed)
+
+
+__all__ += ["dataset_loader", "tensor_loader"]
+
+
 # the families register themselves on import
 from . import audio, feature_audio, image, imagenet, mnist, robust, segmentation  # noqa: E402
 from .audio import *  # noqa: E402,F401,F403

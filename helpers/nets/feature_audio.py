@@ -368,14 +368,9 @@ def feature_loader(x, labels, batch_size: int = 32, shuffle: bool = False, seed:
         raise ValueError(
             f"labels must be (N,) matching x {tuple(x.shape)}, got {tuple(labels.shape)}"
         )
-    seed = checks.integer(seed, "seed", 0)
-    gen = torch.Generator().manual_seed(seed) if shuffle else None
-    return torch.utils.data.DataLoader(
-        torch.utils.data.TensorDataset(x, labels),
-        batch_size=checks.integer(batch_size, "batch_size", 1),
-        shuffle=shuffle,
-        generator=gen,
-    )
+    from . import tensor_loader
+
+    return tensor_loader(x, labels, batch_size, shuffle, seed)
 
 
 #: chapter 7's audio budgets per mode (Adam with a one-cycle schedule, as chapter 7's

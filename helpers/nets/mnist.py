@@ -285,16 +285,10 @@ class MNISTConfig(NetConfig):
         used: ``subset`` and ``test_subset`` name the data)."""
         x, y = mnist_tensors("train", self.subset, mode="full", root=root)
         x_test, y_test = mnist_tensors("test", self.test_subset, mode="full", root=root)
-        train_loader = torch.utils.data.DataLoader(
-            torch.utils.data.TensorDataset(x, y),
-            batch_size=self.batch_size,
-            shuffle=True,
-            generator=torch.Generator().manual_seed(self.seed),
-        )
-        test_loader = torch.utils.data.DataLoader(
-            torch.utils.data.TensorDataset(x_test, y_test), batch_size=1000
-        )
-        return train_loader, test_loader
+        from . import tensor_loader
+
+        train = tensor_loader(x, y, self.batch_size, shuffle=True, seed=self.seed)
+        return train, tensor_loader(x_test, y_test, 1000)
 
 
 #: Chapter 10's MNIST network in quick mode: 20,000 training digits, the 2,000-digit quick test set.

@@ -274,16 +274,10 @@ class RobustConfig(NetConfig):
         used: ``subset`` and ``test_subset`` name the data)."""
         x, y = pixel_tensors(self.dataset, "train", self.subset, mode="full", root=root)
         x_test, y_test = pixel_tensors(self.dataset, "test", self.test_subset, "full", root)
-        train_loader = torch.utils.data.DataLoader(
-            torch.utils.data.TensorDataset(x, y),
-            batch_size=self.batch_size,
-            shuffle=True,
-            generator=torch.Generator().manual_seed(self.seed),
-        )
-        test_loader = torch.utils.data.DataLoader(
-            torch.utils.data.TensorDataset(x_test, y_test), batch_size=500
-        )
-        return train_loader, test_loader
+        from . import tensor_loader
+
+        train = tensor_loader(x, y, self.batch_size, shuffle=True, seed=self.seed)
+        return train, tensor_loader(x_test, y_test, 500)
 
 
 #: Quick mode: the small CNN on MNIST (5,000 training digits, the quick test set), Adam, 2

@@ -281,12 +281,11 @@ def segmentation_loader(
             f"labels must be (N, H, W) matching images {tuple(images.shape)}, got "
             f"{tuple(labels.shape)}"
         )
+    from . import dataset_loader
+
     seed = checks.integer(seed, "seed", 0)
     ds = _FlipPairs(images, labels, bool(flip), torch.Generator().manual_seed(seed * 2 + 1))
-    gen = torch.Generator().manual_seed(seed * 2) if shuffle else None
-    return torch.utils.data.DataLoader(
-        ds, batch_size=checks.integer(batch_size, "batch_size", 1), shuffle=shuffle, generator=gen
-    )
+    return dataset_loader(ds, batch_size, shuffle, seed * 2)
 
 
 #: chapter 7's budgets per mode: image side, base width, epochs of each network
