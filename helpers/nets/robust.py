@@ -21,6 +21,7 @@ from torch import nn
 from .. import attacks, checks, data, runtime
 from . import NetConfig, register
 from .mnist import MNIST_MEAN, MNIST_STD, small_cnn_2d
+from .image import ImageNormalize
 
 __all__ = [
     "PixelNormalize",
@@ -43,19 +44,10 @@ CIFAR10_MEAN, CIFAR10_STD = (0.4914, 0.4822, 0.4465), (0.2471, 0.2435, 0.2616)
 TRAININGS = ("standard", "gaussian", "fgsm")
 
 
-class PixelNormalize(nn.Module):
-    """``(x - mean) / std`` per channel (buffers, not parameters): a network's first layer, so
-    the network takes pixels in [0, 1] and its input gradients are gradients in pixel space."""
-
-    def __init__(self, mean, std):
-        super().__init__()
-        mean = torch.as_tensor(mean, dtype=torch.float32).reshape(1, -1, 1, 1)
-        std = torch.as_tensor(std, dtype=torch.float32).reshape(1, -1, 1, 1)
-        self.register_buffer("mean", mean)
-        self.register_buffer("std", std)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return (x - self.mean) / self.std
+#: ``(x - mean) / std`` per channel as a network's first layer (buffers, not parameters), so the
+#: network takes pixels in [0, 1] and its input gradients are gradients in pixel space: the one
+#: normalising layer of the image families (:class:`helpers.nets.image.ImageNormalize`).
+PixelNormalize = ImageNormalize
 
 
 class _BasicBlock(nn.Module):
