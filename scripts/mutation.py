@@ -14,7 +14,7 @@ Usage (from the repository root, in the book's environment)::
     python scripts/mutation.py --accepted scripts/mutation-accepted.yaml --report mutation.json \\
         --fail-under 80
 
-Options: ``--modules`` (default: signals spectra layers pooling noise volterra probes data),
+Options: ``--modules`` (default: every module of ``MODULE_TESTS``: signals ... attacks, edition),
 ``--max-per-module N`` (a sample of N mutants per module, drawn with ``random.Random(seed)``),
 ``--seed S`` (default 0), ``--timeout T`` (seconds per mutant; default 10x the module's clean run,
 at least 30 s), ``--report FILE`` (JSON with every mutant and its outcome), ``--accepted FILE``,
@@ -118,6 +118,11 @@ MODULE_TESTS: dict[str, tuple[str, ...]] = {
     "probes": ("tests/test_probes.py",),
     "data": ("tests/test_data.py", "tests/test_integrity.py"),
     "integrity": ("tests/test_integrity.py", "tests/test_data.py"),
+    "postshift": ("tests/test_postshift.py",),
+    "frequency": ("tests/test_frequency.py",),
+    "attacks": ("tests/test_attacks.py",),
+    "edition": ("tests/test_edition.py",),
+    "teaching": ("tests/test_teaching.py",),
 }
 #: Helpers imported by the parent besides the ones under test (their tests import them).
 PRELOAD_EXTRA = ("runtime", "nets")

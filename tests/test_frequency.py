@@ -436,3 +436,13 @@ def test_bad_arguments_name_the_argument():
         lambda: Fq.fourier_heatmap(lin, x, y, 1, freqs=[(1, 2, 3)]), TypeError, "freqs[0]"
     )
     assert_raises_naming(lambda: Fq.fourier_heatmap(lin, x, y, 1, freqs=[(1.0, 2)]), TypeError, "u")
+
+
+def test_band_attribution_on_non_square_images_without_channel_axis():
+    attr = torch.randn(2, 4, 6, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    got = Fq.band_attribution(attr, 3)
+    masks = Fq.band_masks(4, 6, 3).double()
+    assert got.shape == (2, 3)
+    assert torch.allclose(got, torch.einsum("nhw,bhw->nb", attr, masks), rtol=1e-12, atol=1e-12)
+    assert torch.allclose(got.sum(1), attr.sum((1, 2)), rtol=1e-12, atol=1e-12)
+    assert torch.equal(Fq.band_attribution(attr[:, None], 3), got)

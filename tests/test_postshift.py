@@ -156,3 +156,36 @@ def test_normalised_energy_gain_ignores_the_level_of_each_sample():
     ratio = a / gain
     assert float(ratio.min()) >= float(c.min()) * (1 - 1e-12)
     assert float(ratio.max()) <= float(c.max()) * (1 + 1e-12)
+
+
+def test_energy_gain_without_a_channel_axis_and_normalised_with_eps():
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(6, 5, 7, generator=g), torch.randn(6, 5, 7, generator=g)
+    # (N, H, W) is (N, 1, H, W): the grid is the last ndim axes, whatever comes before them
+    assert torch.equal(P.energy_gain(x, y), P.energy_gain(x[:, None], y[:, None]))
+    assert P.energy_gain(x, y).shape == (5, 7)
+    # normalize=True divides each spectrum by its SUM (Algorithm 1), which eps > 0 can see
+    ex = torch.fft.fftn(x.double(), dim=(-2, -1)).abs().square()
+    ex = ex / ex.sum((-2, -1), keepdim=True)
+    want = ex.square().sum(0) / (ex.square().sum(0) + 1e-3)
+    got = P.energy_gain(x, x, normalize=True, eps=1e-3)
+    assert torch.allclose(got, want, rtol=1e-12, atol=0)
+
+
+def test_energy_gain_is_zero_where_no_input_has_energy():
+    x = torch.ones(3, 1, 4, 4)  # constant images: energy at DC only
+    y = torch.randn(3, 2, 4, 4, generator=torch.Generator().manual_seed(1))
+    g = P.energy_gain(x, y)
+    assert torch.isfinite(g).all() and g[0, 0] > 0
+    assert torch.count_nonzero(g) == 1  # every other bin: 0, not 0/0
+
+
+def test_flat_keeps_the_grid_for_any_number_of_leading_axes():
+    t = torch.arange(2 * 3 * 4 * 5.0).reshape(2, 3, 4, 5)
+    assert P._flat(t, 2).shape == (6, 4, 5) and P._flat(t[0], 2).shape == (3, 4, 5)
+    assert P._flat(t[0, 0], 1).shape == (4, 5)
+
+
+def test_highpass_gain_needs_an_order_of_at_least_one():
+    with pytest.raises(ValueError, match="order"):
+        P.highpass_gain(8, 0.1, order=0)
