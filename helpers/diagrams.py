@@ -24,7 +24,12 @@ from . import checks
 __all__ = ["canvas", "block", "mixer", "adder", "arrow", "label", "DIAGRAM_COLORS"]
 
 #: Fill colours of the diagrams: signal blocks, carriers/kernels, outputs (Okabe-Ito, light).
-DIAGRAM_COLORS = {"signal": "#d6eaf8", "carrier": "#fdebd0", "output": "#d5f5e3", "neutral": "white"}
+DIAGRAM_COLORS = {
+    "signal": "#d6eaf8",
+    "carrier": "#fdebd0",
+    "output": "#d5f5e3",
+    "neutral": "white",
+}
 
 
 def _point(xy, name: str) -> tuple[float, float]:
@@ -35,7 +40,7 @@ def _point(xy, name: str) -> tuple[float, float]:
 
 
 def canvas(ax, width: float, height: float, title: str | None = None):
-    """Make ``ax`` an empty diagram of ``width`` x ``height`` diagram units: equal aspect, no axes."""
+    """Make ``ax`` an empty ``width`` x ``height`` diagram: equal aspect, no axes."""
     width = checks.positive(width, "width")
     height = checks.positive(height, "height")
     ax.set_xlim(0, width)
@@ -47,16 +52,29 @@ def canvas(ax, width: float, height: float, title: str | None = None):
     return ax
 
 
-def block(ax, xy, text: str, width: float = 1.6, height: float = 0.8, kind: str = "neutral",
-          fontsize: float = 9):
-    """A box centred at ``xy`` with ``text`` inside; ``kind`` picks its fill (:data:`DIAGRAM_COLORS`)."""
+def block(
+    ax,
+    xy,
+    text: str,
+    width: float = 1.6,
+    height: float = 0.8,
+    kind: str = "neutral",
+    fontsize: float = 9,
+):
+    """A box centred at ``xy`` with ``text`` inside; ``kind`` picks its fill (DIAGRAM_COLORS)."""
     x, y = _point(xy, "xy")
     width = checks.positive(width, "width")
     height = checks.positive(height, "height")
     kind = checks.choice(kind, "kind", tuple(DIAGRAM_COLORS))
-    box = mpatches.FancyBboxPatch((x - width / 2, y - height / 2), width, height,
-                                  boxstyle="round,pad=0.02,rounding_size=0.08",
-                                  facecolor=DIAGRAM_COLORS[kind], edgecolor="black", linewidth=1)
+    box = mpatches.FancyBboxPatch(
+        (x - width / 2, y - height / 2),
+        width,
+        height,
+        boxstyle="round,pad=0.02,rounding_size=0.08",
+        facecolor=DIAGRAM_COLORS[kind],
+        edgecolor="black",
+        linewidth=1,
+    )
     ax.add_patch(box)
     ax.text(x, y, text, ha="center", va="center", fontsize=fontsize)
     return box
@@ -86,20 +104,36 @@ def arrow(ax, start, end, text: str | None = None, offset: float = 0.15, fontsiz
     (x0, y0), (x1, y1) = _point(start, "start"), _point(end, "end")
     if (x0, y0) == (x1, y1):
         raise ValueError(f"start and end must differ, both are {(x0, y0)}")
-    patch = mpatches.FancyArrowPatch((x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=10,
-                                     linewidth=1, color="black", shrinkA=0, shrinkB=0)
+    patch = mpatches.FancyArrowPatch(
+        (x0, y0),
+        (x1, y1),
+        arrowstyle="-|>",
+        mutation_scale=10,
+        linewidth=1,
+        color="black",
+        shrinkA=0,
+        shrinkB=0,
+    )
     ax.add_patch(patch)
     if text is not None:
-        ax.text((x0 + x1) / 2, (y0 + y1) / 2 + offset, text, ha="center", va="bottom",
-                fontsize=fontsize)
+        ax.text(
+            (x0 + x1) / 2, (y0 + y1) / 2 + offset, text, ha="center", va="bottom", fontsize=fontsize
+        )
     return patch
 
 
 def label(ax, xy, text: str, fontsize: float = 9, **kwargs):
     """Free text centred at ``xy``."""
     x, y = _point(xy, "xy")
-    return ax.text(x, y, text, ha=kwargs.pop("ha", "center"), va=kwargs.pop("va", "center"),
-                   fontsize=fontsize, **kwargs)
+    return ax.text(
+        x,
+        y,
+        text,
+        ha=kwargs.pop("ha", "center"),
+        va=kwargs.pop("va", "center"),
+        fontsize=fontsize,
+        **kwargs,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -125,12 +159,16 @@ def conv_as_multicarrier(ax, kernel_size: int = 3, most: int = 5):
     most = checks.integer(most, "most", 3)
     rows = _shown(kernel_size, most)
     height = 1.2 * len(rows) + 1.0
-    canvas(ax, 11, height, title=f"one channel, K = {kernel_size}: eq 14 as a multi-carrier "
-                                 "modulator (fig 6)")
+    canvas(
+        ax,
+        11,
+        height,
+        title=f"one channel, K = {kernel_size}: eq 14 as a multi-carrier modulator (fig 6)",
+    )
     ys = [height - 0.9 - 1.2 * i for i in range(len(rows))]
     mid = sum(ys) / len(ys)
     block(ax, (0.9, mid), "x[n]", width=1.2, kind="signal")
-    add = adder(ax, (8.2, mid))
+    adder(ax, (8.2, mid))
     for k, y in zip(rows, ys):
         if k is None:
             label(ax, (4.5, y), "⋮", fontsize=14)
@@ -163,8 +201,13 @@ def conv_as_mimo(ax, in_channels: int, out_channels: int, kernel_size: int = 3, 
     most = checks.integer(most, "most", 3)
     ps, qs = _shown(in_channels, most), _shown(out_channels, most)
     height = 1.3 * max(len(ps), len(qs)) + 1.2
-    canvas(ax, 12, height, title=f"P = {in_channels} inputs, Q = {out_channels} outputs, "
-                                 f"K = {kernel_size}: eq 13 as multi-carrier MIMO (fig 7)")
+    canvas(
+        ax,
+        12,
+        height,
+        title=f"P = {in_channels} inputs, Q = {out_channels} outputs, "
+        f"K = {kernel_size}: eq 13 as multi-carrier MIMO (fig 7)",
+    )
 
     def column(items, top):
         return [top - 1.3 * i for i in range(len(items))]
@@ -177,8 +220,15 @@ def conv_as_mimo(ax, in_channels: int, out_channels: int, kernel_size: int = 3, 
             continue
         block(ax, (0.9, y), f"$x_{{{p + 1}}}[n]$", width=1.2, kind="signal")
         arrow(ax, (1.5, y), (2.2, y))
-        block(ax, (3.4, y), f"{kernel_size} copies\n$x_{{{p + 1}}}[n+k]$", width=2.2, height=0.9,
-              kind="signal", fontsize=8)
+        block(
+            ax,
+            (3.4, y),
+            f"{kernel_size} copies\n$x_{{{p + 1}}}[n+k]$",
+            width=2.2,
+            height=0.9,
+            kind="signal",
+            fontsize=8,
+        )
     for q, y in zip(qs, yq):
         if q is None:
             label(ax, (9.0, y), "⋮", fontsize=14)
@@ -189,8 +239,12 @@ def conv_as_mimo(ax, in_channels: int, out_channels: int, kernel_size: int = 3, 
         for p, y0 in zip(ps, yp):
             if p is not None:
                 arrow(ax, (4.5, y0), (8.75, y + 0.12 * (y0 - y) / max(abs(y0 - y), 1)))
-    label(ax, (6.6, 0.35), r"each path: $\sum_k w_{q,p}[k]\,x_p[n+k]$ (carriers $w_{q,p}[k]$)",
-          fontsize=8)
+    label(
+        ax,
+        (6.6, 0.35),
+        r"each path: $\sum_k w_{q,p}[k]\,x_p[n+k]$ (carriers $w_{q,p}[k]$)",
+        fontsize=8,
+    )
     return ax
 
 
@@ -209,16 +263,23 @@ def forward_as_modulation(ax, n_units: int, n_convs: int | None = None):
         n_convs = checks.integer(n_convs, "n_convs", 1)
     canvas(ax, 14, 4.6, title="forward propagation and modulation (fig 5)")
     top, bottom = 3.4, 1.2
-    cnn = [("conv", "multi-carrier\nMIMO AM"), ("ReLU", "single-carrier\nAM (DSB-SC)"),
-           ("pooling", "multi-carrier\nAM")]
+    cnn = [
+        ("conv", "multi-carrier\nMIMO AM"),
+        ("ReLU", "single-carrier\nAM (DSB-SC)"),
+        ("pooling", "multi-carrier\nAM"),
+    ]
     block(ax, (1.0, top), "input x", width=1.5, kind="signal")
     block(ax, (1.0, bottom), "message", width=1.5, kind="signal")
     xs = [3.6, 6.3, 9.0]
     for (layer, modulation), x in zip(cnn, xs):
         block(ax, (x, top), layer, width=2.0, kind="carrier")
         block(ax, (x, bottom), modulation, width=2.2, height=1.0, kind="carrier", fontsize=8)
-        ax.annotate("", (x, bottom + 0.55), (x, top - 0.45),
-                    arrowprops=dict(arrowstyle="<->", ls="--", color="0.4"))
+        ax.annotate(
+            "",
+            (x, bottom + 0.55),
+            (x, top - 0.45),
+            arrowprops=dict(arrowstyle="<->", ls="--", color="0.4"),
+        )
     for row in (top, bottom):
         arrow(ax, (1.75, row), (2.6 if row == top else 2.5, row))
         for x0, x1 in zip(xs[:-1], xs[1:]):

@@ -57,10 +57,10 @@ def test_conv_as_multicarrier_draws_one_branch_per_tap(ax, k, shown):
     diagrams.conv_as_multicarrier(ax, kernel_size=k)
     texts = [t.get_text() for t in ax.texts]
     carriers = [t for t in texts if t.startswith("w[")]
-    assert len(carriers) == shown                       # one mixer per drawn tap
+    assert len(carriers) == shown  # one mixer per drawn tap
     assert carriers[-1] == f"w[{k - 1}]" and texts.count("×") == shown
     assert ("⋮" in texts) == (k > 5) and f"K = {k}" in ax.get_title()
-    assert len(_boxes(ax)) == shown + 2                 # x[n], the copies, y[n]
+    assert len(_boxes(ax)) == shown + 2  # x[n], the copies, y[n]
 
 
 def test_conv_as_mimo_links_every_drawn_input_to_every_output(ax):
@@ -68,9 +68,11 @@ def test_conv_as_mimo_links_every_drawn_input_to_every_output(ax):
     texts = [t.get_text() for t in ax.texts]
     assert texts.count("+") == 3 and "$x_{2}[n]$" in texts and "$y_{3}[n]$" in texts
     arrows = [p for p in ax.patches if p.__class__.__name__ == "FancyArrowPatch"]
-    assert len(arrows) == 2 + 3 + 2 * 3                 # inputs, outputs, one path per (p, q)
+    assert len(arrows) == 2 + 3 + 2 * 3  # inputs, outputs, one path per (p, q)
     ax.cla()
-    diagrams.conv_as_mimo(ax, in_channels=64, out_channels=128)   # elided: 4 of each drawn, and a dotted row
+    diagrams.conv_as_mimo(
+        ax, in_channels=64, out_channels=128
+    )  # elided: 4 of each drawn, and a dotted row
     assert "P = 64" in ax.get_title() and [t.get_text() for t in ax.texts].count("+") == 4
 
 

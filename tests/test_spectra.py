@@ -778,9 +778,10 @@ def test_occupied_bandwidth_closed_forms():
         assert b == pytest.approx(k / n, abs=1e-15)
     line = torch.zeros(2, n, dtype=torch.float64)
     line[0, 5], line[0, n - 5] = 1.0, 1.0  # a cosine at 5/n: all of its energy at |f| = 5/n
-    line[1, 0] = 1.0                       # DC only
-    assert torch.allclose(P.occupied_bandwidth(line, f, 0.9),
-                          torch.tensor([5 / n, 0.0], dtype=torch.float64))
+    line[1, 0] = 1.0  # DC only
+    assert torch.allclose(
+        P.occupied_bandwidth(line, f, 0.9), torch.tensor([5 / n, 0.0], dtype=torch.float64)
+    )
     # 2-D, radial: a single ring
     r = P.radial_frequency(8, 8, shift=False)
     ring = (r == r[0, 2]).double()
