@@ -134,3 +134,184 @@ def label(ax, xy, text: str, fontsize: float = 9, **kwargs):
         fontsize=fontsize,
         **kwargs,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# chapter 2: convolution as (MIMO) modulation (Wu et al. 2022, figs 5-7, Table 1)
+# --------------------------------------------------------------------------------------------
+def _shown(n: int, most: int) -> list[int | None]:
+    """Indices 0..n-1 to draw, at most ``most`` of them; ``None`` marks the elided middle."""
+    if n <= most:
+        return list(range(n))
+    return list(range(most - 1)) + [None, n - 1]
+
+
+def conv_as_multicarrier(ax, kernel_size: int = 3, most: int = 5):
+    """Fig 6 of Wu et al. 2022: a one-channel convolution (eq 14) as a multi-carrier modulator.
+
+    ``y[n] = sum_k w[k] x[n + k]``: the input ``x[n]`` is split into ``kernel_size`` shifted copies
+    ``x_k[n] = x[n + k]`` (the modulating signals), each is multiplied by a constant carrier
+    ``w[k]`` (radio: ``cos(2 pi f_k n)``) and the products are summed, the multi-carrier modulator
+    of eq 5. At most ``most`` branches are drawn (the middle ones are elided with a dotted row).
+    Returns ``ax``.
+    """
+    kernel_size = checks.integer(kernel_size, "kernel_size", 1)
+    most = checks.integer(most, "most", 3)
+    rows = _shown(kernel_size, most)
+    height = 1.2 * len(rows) + 1.0
+    canvas(
+        ax,
+        11,
+        height,
+        title=f"one channel, K = {kernel_size}: eq 14 as a multi-carrier modulator (fig 6)",
+    )
+    ys = [height - 0.9 - 1.2 * i for i in range(len(rows))]
+    mid = sum(ys) / len(ys)
+    block(ax, (0.9, mid), "x[n]", width=1.2, kind="signal")
+    adder(ax, (8.2, mid))
+    for k, y in zip(rows, ys):
+        if k is None:
+            label(ax, (4.5, y), "⋮", fontsize=14)
+            continue
+        arrow(ax, (1.5, mid), (2.4, y))
+        block(ax, (3.3, y), f"x[n+{k}]", width=1.8, kind="signal")
+        mixer(ax, (5.3, y))
+        arrow(ax, (4.2, y), (5.05, y))
+        label(ax, (5.3, y + 0.45), f"w[{k}]", fontsize=8)
+        arrow(ax, (5.55, y), (8.2 - 0.25 * (1 if y == mid else 0.7), mid + (y - mid) * 0.1))
+    arrow(ax, (8.45, mid), (9.6, mid))
+    block(ax, (10.3, mid), "y[n]", width=1.1, kind="output")
+    label(ax, (3.3, 0.3), "modulating signals $x_k[n]$", fontsize=8)
+    label(ax, (6.4, 0.3), "constant carriers", fontsize=8)
+    return ax
+
+
+def conv_as_mimo(ax, in_channels: int, out_channels: int, kernel_size: int = 3, most: int = 4):
+    """Fig 7 of Wu et al. 2022: a P-to-Q convolution (eq 13) as a multi-carrier MIMO modulator.
+
+    Input channel ``p`` is transmit antenna ``p``: it sends its ``kernel_size`` shifted copies
+    ``x_p[n + k]``; receive antenna ``q`` adds ``w_{q,p}[k] x_p[n + k]`` over all ``p`` and ``k``
+    (eq 11 with ``h_{q,p} cos(2 pi f_{p,k} n)`` replaced by ``w_{q,p}[k]``). Every drawn transmit
+    antenna is linked to every drawn receive antenna; at most ``most`` of each are drawn (the rest
+    elided). Returns ``ax``.
+    """
+    in_channels = checks.integer(in_channels, "in_channels", 1)
+    out_channels = checks.integer(out_channels, "out_channels", 1)
+    kernel_size = checks.integer(kernel_size, "kernel_size", 1)
+    most = checks.integer(most, "most", 3)
+    ps, qs = _shown(in_channels, most), _shown(out_channels, most)
+    height = 1.3 * max(len(ps), len(qs)) + 1.2
+    canvas(
+        ax,
+        12,
+        height,
+        title=f"P = {in_channels} inputs, Q = {out_channels} outputs, "
+        f"K = {kernel_size}: eq 13 as multi-carrier MIMO (fig 7)",
+    )
+
+    def column(items, top):
+        return [top - 1.3 * i for i in range(len(items))]
+
+    yp, yq = column(ps, height - 1.0), column(qs, height - 1.0)
+    for p, y in zip(ps, yp):
+        if p is None:
+            label(ax, (0.9, y), "⋮", fontsize=14)
+            label(ax, (3.4, y), "⋮", fontsize=14)
+            continue
+        block(ax, (0.9, y), f"$x_{{{p + 1}}}[n]$", width=1.2, kind="signal")
+        arrow(ax, (1.5, y), (2.2, y))
+        block(
+            ax,
+            (3.4, y),
+            f"{kernel_size} copies\n$x_{{{p + 1}}}[n+k]$",
+            width=2.2,
+            height=0.9,
+            kind="signal",
+            fontsize=8,
+        )
+    for q, y in zip(qs, yq):
+        if q is None:
+            label(ax, (9.0, y), "⋮", fontsize=14)
+            continue
+        adder(ax, (9.0, y))
+        arrow(ax, (9.25, y), (10.2, y))
+        block(ax, (11.0, y), f"$y_{{{q + 1}}}[n]$", width=1.2, kind="output")
+        for p, y0 in zip(ps, yp):
+            if p is not None:
+                arrow(ax, (4.5, y0), (8.75, y + 0.12 * (y0 - y) / max(abs(y0 - y), 1)))
+    label(
+        ax,
+        (6.6, 0.35),
+        r"each path: $\sum_k w_{q,p}[k]\,x_p[n+k]$ (carriers $w_{q,p}[k]$)",
+        fontsize=8,
+    )
+    return ax
+
+
+def forward_as_modulation(ax, n_units: int, n_convs: int | None = None):
+    """Fig 5 of Wu et al. 2022: forward propagation as a chain of modulations.
+
+    Top row, the CNN: input, one Conv-ReLU-Pooling "basic unit" (repeated ``n_units`` times; the
+    network has ``n_convs`` conv layers in all, if given), classifier. Bottom row, what each block
+    is in modulation theory (Table 1): multi-carrier MIMO amplitude modulation (conv, eq 13),
+    single-carrier amplitude modulation (ReLU, DSB-SC, chapter 3), multi-carrier amplitude
+    modulation (pooling, chapter 4); the unit as a whole is continuous amplitude modulation.
+    Returns ``ax``.
+    """
+    n_units = checks.integer(n_units, "n_units", 1)
+    if n_convs is not None:
+        n_convs = checks.integer(n_convs, "n_convs", 1)
+    canvas(ax, 14, 4.6, title="forward propagation and modulation (fig 5)")
+    top, bottom = 3.4, 1.2
+    cnn = [
+        ("conv", "multi-carrier\nMIMO AM"),
+        ("ReLU", "single-carrier\nAM (DSB-SC)"),
+        ("pooling", "multi-carrier\nAM"),
+    ]
+    block(ax, (1.0, top), "input x", width=1.5, kind="signal")
+    block(ax, (1.0, bottom), "message", width=1.5, kind="signal")
+    xs = [3.6, 6.3, 9.0]
+    for (layer, modulation), x in zip(cnn, xs):
+        block(ax, (x, top), layer, width=2.0, kind="carrier")
+        block(ax, (x, bottom), modulation, width=2.2, height=1.0, kind="carrier", fontsize=8)
+        ax.annotate(
+            "",
+            (x, bottom + 0.55),
+            (x, top - 0.45),
+            arrowprops=dict(arrowstyle="<->", ls="--", color="0.4"),
+        )
+    for row in (top, bottom):
+        arrow(ax, (1.75, row), (2.6 if row == top else 2.5, row))
+        for x0, x1 in zip(xs[:-1], xs[1:]):
+            arrow(ax, (x0 + 1.1, row), (x1 - 1.1, row))
+        arrow(ax, (10.1, row), (11.6, row))
+    block(ax, (12.6, top), "classifier", width=1.8, kind="output")
+    block(ax, (12.6, bottom), "receiver", width=1.8, kind="output")
+    unit = f"basic unit x {n_units}" + ("" if n_convs is None else f" ({n_convs} conv layers)")
+    label(ax, (6.3, top + 0.75), unit, fontsize=9)
+    label(ax, (6.3, 0.25), "the unit: continuous amplitude modulation", fontsize=8)
+    return ax
+
+
+def correspondence_table(ax, rows, headers=("CNNs", "modulation theory")):
+    """Table 1 of Wu et al. 2022 drawn as two columns of boxes: ``rows`` is a sequence of
+    ``(aspect, cnn_side, modulation_side)`` strings, ``headers`` the two column titles. Returns
+    ``ax``."""
+    rows = checks.sequence(rows, "rows")
+    if not rows or any(len(checks.sequence(r, "rows[i]")) != 3 for r in rows):
+        raise ValueError("rows must be a non-empty sequence of (aspect, cnn, modulation) triples")
+    if len(checks.sequence(headers, "headers")) != 2:
+        raise ValueError(f"headers must be two column titles, got {len(headers)}")
+    h = 1.0
+    height = h * (len(rows) + 1) + 0.4
+    canvas(ax, 13, height, title="CNNs and modulation theory (Table 1)")
+    y = height - 0.2 - h / 2
+    label(ax, (5.0, y), headers[0], fontsize=10, weight="bold")
+    label(ax, (10.0, y), headers[1], fontsize=10, weight="bold")
+    for aspect, cnn, modulation in rows:
+        y -= h
+        label(ax, (1.2, y), aspect, fontsize=9, weight="bold")
+        block(ax, (5.0, y), cnn, width=4.6, height=0.85, kind="signal", fontsize=8)
+        block(ax, (10.0, y), modulation, width=4.6, height=0.85, kind="carrier", fontsize=8)
+        arrow(ax, (7.35, y), (7.65, y))
+    return ax

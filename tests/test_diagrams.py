@@ -46,3 +46,48 @@ def test_primitives_draw_what_they_say(ax):
 def test_bad_input_names_the_argument(ax, call, match):
     with pytest.raises((ValueError, TypeError), match=match):
         call(ax)
+
+
+def _boxes(ax):
+    return [p for p in ax.patches if p.__class__.__name__ == "FancyBboxPatch"]
+
+
+@pytest.mark.parametrize("k, shown", [(3, 3), (5, 5), (9, 5)])
+def test_conv_as_multicarrier_draws_one_branch_per_tap(ax, k, shown):
+    diagrams.conv_as_multicarrier(ax, kernel_size=k)
+    texts = [t.get_text() for t in ax.texts]
+    carriers = [t for t in texts if t.startswith("w[")]
+    assert len(carriers) == shown  # one mixer per drawn tap
+    assert carriers[-1] == f"w[{k - 1}]" and texts.count("×") == shown
+    assert ("⋮" in texts) == (k > 5) and f"K = {k}" in ax.get_title()
+    assert len(_boxes(ax)) == shown + 2  # x[n], the copies, y[n]
+
+
+def test_conv_as_mimo_links_every_drawn_input_to_every_output(ax):
+    diagrams.conv_as_mimo(ax, in_channels=2, out_channels=3, kernel_size=3)
+    texts = [t.get_text() for t in ax.texts]
+    assert texts.count("+") == 3 and "$x_{2}[n]$" in texts and "$y_{3}[n]$" in texts
+    arrows = [p for p in ax.patches if p.__class__.__name__ == "FancyArrowPatch"]
+    assert len(arrows) == 2 + 3 + 2 * 3  # inputs, outputs, one path per (p, q)
+    ax.cla()
+    diagrams.conv_as_mimo(
+        ax, in_channels=64, out_channels=128
+    )  # elided: 4 of each drawn, and a dotted row
+    assert "P = 64" in ax.get_title() and [t.get_text() for t in ax.texts].count("+") == 4
+
+
+def test_forward_and_table(ax):
+    diagrams.forward_as_modulation(ax, n_units=5, n_convs=8)
+    texts = [t.get_text() for t in ax.texts]
+    assert "basic unit x 5 (8 conv layers)" in texts and "ReLU" in texts
+    assert len(_boxes(ax)) == 2 * 3 + 4
+    ax.cla()
+    rows = [("block", "convolution", "multi-carrier MIMO AM"), ("objective", "a", "b")]
+    diagrams.correspondence_table(ax, rows)
+    assert len(_boxes(ax)) == 4 and "multi-carrier MIMO AM" in [t.get_text() for t in ax.texts]
+    with pytest.raises(ValueError, match="triples"):
+        diagrams.correspondence_table(ax, [("a", "b")])
+    with pytest.raises((ValueError, TypeError), match="n_units"):
+        diagrams.forward_as_modulation(ax, n_units=0)
+    with pytest.raises((ValueError, TypeError), match="kernel_size"):
+        diagrams.conv_as_multicarrier(ax, kernel_size=0)

@@ -766,3 +766,27 @@ def test_phase_scramble_keeps_the_energy_spectrum_and_the_mean(rng):
     s = torch.as_tensor(rng.random(32))
     e1 = P.energy_spectrum(P.phase_scramble(s, g, ndim=1))
     assert float(((e1 - P.energy_spectrum(s)).abs() / P.energy_spectrum(s).max()).max()) < 1e-13
+
+
+def test_occupied_bandwidth_closed_forms():
+    n = 64
+    f = P.frequency_axis(n, shift=False)
+    flat = torch.ones(n, dtype=torch.float64)  # white: |f| <= B holds (2 B n + 1) / n of it
+    for energy in (0.25, 0.5, 0.9):
+        b = float(P.occupied_bandwidth(flat, f, energy))
+        k = math.ceil((energy * n - 1) / 2)  # smallest k with 2k + 1 >= energy * n
+        assert b == pytest.approx(k / n, abs=1e-15)
+    line = torch.zeros(2, n, dtype=torch.float64)
+    line[0, 5], line[0, n - 5] = 1.0, 1.0  # a cosine at 5/n: all of its energy at |f| = 5/n
+    line[1, 0] = 1.0  # DC only
+    assert torch.allclose(
+        P.occupied_bandwidth(line, f, 0.9), torch.tensor([5 / n, 0.0], dtype=torch.float64)
+    )
+    # 2-D, radial: a single ring
+    r = P.radial_frequency(8, 8, shift=False)
+    ring = (r == r[0, 2]).double()
+    assert float(P.occupied_bandwidth(ring, r, 1.0)) == pytest.approx(float(r[0, 2]))
+    with pytest.raises(ValueError, match="energy"):
+        P.occupied_bandwidth(flat, f, 0.0)
+    with pytest.raises(ValueError, match="freqs"):
+        P.occupied_bandwidth(flat, f[:10], 0.5)
