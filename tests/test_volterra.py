@@ -497,7 +497,8 @@ def test_ridge_hacking_fit_is_the_closed_form_tikhonov_solution_and_reports_cond
     plain = V.fit_hacking_network(lambda z: y, x, 4)
     w_ls = torch.linalg.lstsq(A, Y).solution[:, 0]
     k0 = plain.kernels().kernels
-    assert torch.allclose(k0[1].flatten(), w_ls[:-1], atol=1e-12) and abs(float(k0[0]) - w_ls[-1]) < 1e-12
+    assert torch.allclose(k0[1].flatten(), w_ls[:-1], atol=1e-12)
+    assert abs(float(k0[0]) - w_ls[-1]) < 1e-12
     s = torch.linalg.svdvals(A)
     assert abs(plain.fit_info["condition"] / float(s[0] / s[-1]) - 1) < 1e-12
     assert abs(plain.fit_info["condition_ridge"] / float(s[0] / s[-1]) ** 2 - 1) < 1e-10
@@ -508,7 +509,8 @@ def test_ridge_hacking_fit_is_the_closed_form_tikhonov_solution_and_reports_cond
     reg = torch.diag(torch.tensor([lam] * 4 + [0.0], dtype=DT))
     w_r = torch.linalg.solve(AtA + reg, A.T @ Y)[:, 0]  # the bias column is not shrunk
     kr = fit.kernels().kernels
-    assert torch.allclose(kr[1].flatten(), w_r[:-1], atol=1e-12) and abs(float(kr[0]) - w_r[-1]) < 1e-12
+    assert torch.allclose(kr[1].flatten(), w_r[:-1], atol=1e-12)
+    assert abs(float(kr[0]) - w_r[-1]) < 1e-12
     assert fit.fit_info["lam"] == pytest.approx(lam, rel=1e-12)
     # a DC offset makes the taps nearly collinear with the bias: ridge repairs the conditioning
     xo = x + 20.0
