@@ -1102,12 +1102,14 @@ def spectrum_matched(d, generator: torch.Generator | None = None) -> torch.Tenso
 
 
 def official_perturbation(kernel, x, strength: float = 0.4) -> torch.Tensor:
-    """The perturbation of the official code of Li et al. 2021 (github.com/tenghuilee/nnvolterra).
+    """The perturbation of the official code of Li et al. 2021 (github.com/tenghuilee/nnvolterra,
+    ``mnist_hack.py``, ``compute_ker_perturbation``).
 
-    ``E_p = minmax(pad(kernel) - x)``, ``x' = x + strength * E_p``: the proxy kernel zero-padded
-    (centred; centre-cropped if larger) to the image size, minus the image, min-max normalised to
-    ``[0, 1]`` per image. ``kernel``: ``(H_k, W_k)`` or one per image ``(B, H_k, W_k)``; ``x``:
-    ``(B, H, W)`` images in pixel units. Returns ``x'`` (same shape).
+    ``E_p = minmax(pad(kernel) - x)``, ``x' = x + strength * E_p``: the kernel zero-padded at the
+    end of each axis to the image size (cropped there if larger; what ``ifft(fft(kernel, s=x.shape)
+    - fft(x))`` computes), minus the image, min-max normalised to ``[0, 1]`` per image.
+    ``kernel``: ``(H_k, W_k)`` or one per image ``(B, H_k, W_k)``; ``x``: ``(B, H, W)`` images in
+    pixel units ``[0, 1]``. Returns ``x'`` (same shape).
     """
     x = _tensor(x, "x")
     k = _tensor(kernel, "kernel").to(x.dtype)
@@ -1118,13 +1120,9 @@ def official_perturbation(kernel, x, strength: float = 0.4) -> torch.Tensor:
             f"got {tuple(x.shape)} and {tuple(k.shape)}"
         )
     H, W = x.shape[-2:]
-    kh, kw = k.shape[-2:]
+    ch, cw = min(k.shape[-2], H), min(k.shape[-1], W)
     pad = torch.zeros(k.shape[:-2] + (H, W), dtype=x.dtype)
-    # centre the kernel on the image: crop what sticks out, pad the rest with zeros
-    ch, cw = min(kh, H), min(kw, W)
-    k0, k1 = (kh - ch) // 2, (kw - cw) // 2
-    p0, p1 = (H - ch) // 2, (W - cw) // 2
-    pad[..., p0 : p0 + ch, p1 : p1 + cw] = k[..., k0 : k0 + ch, k1 : k1 + cw]
+    pad[..., :ch, :cw] = k[..., :ch, :cw]
     E = pad - x
     lo = E.flatten(1).min(1).values[:, None, None]
     hi = E.flatten(1).max(1).values[:, None, None]

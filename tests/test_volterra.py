@@ -570,13 +570,18 @@ def test_spectrum_matched_has_the_same_power_spectrum_and_random_phases():
 
 def test_official_perturbation_known_answer():
     x = torch.tensor([[[0.0, 1.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 1.0]]], dtype=DT)
-    k = torch.tensor([[2.0]], dtype=DT)  # padded into the centre
-    E = torch.tensor([[[0.0, -1.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, -1.0]]], dtype=DT)
+    k = torch.tensor([[2.0]], dtype=DT)  # padded at the end: lands on pixel (0, 0)
+    E = torch.tensor([[[2.0, -1.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, -1.0]]], dtype=DT)
     E = (E + 1) / 3
     out = V.official_perturbation(k, x, strength=0.4)
     assert torch.allclose(out, x + 0.4 * E, atol=1e-15)
-    big = torch.arange(25, dtype=DT).reshape(5, 5)  # centre-cropped to 3 x 3
-    out2 = V.official_perturbation(big, torch.zeros(1, 3, 3, dtype=DT), strength=1.0)
-    crop = big[1:4, 1:4]
-    assert torch.allclose(out2[0], (crop - crop.min()) / (crop.max() - crop.min()), atol=1e-15)
+    # the official FFT route: ifft(fft(kernel, s=x.shape) - fft(x)), then min-max
+    xr = torch.rand(2, 6, 5, generator=_gen(27), dtype=DT)
+    kr = torch.randn(8, 4, generator=_gen(28), dtype=DT)  # cropped to 6 rows
+    fk = np.fft.fftn(kr.numpy(), s=(6, 5), axes=(0, 1))
+    for i in range(2):
+        Ep = np.fft.ifftn(fk - np.fft.fftn(xr[i].numpy(), axes=(0, 1)), axes=(0, 1)).real
+        Ep = (Ep - Ep.min()) / (Ep - Ep.min()).max()
+        got = V.official_perturbation(kr, xr, strength=0.5)[i].numpy()
+        assert np.abs(got - (0.5 * Ep + xr[i].numpy())).max() < 1e-12
     assert_raises_naming(lambda: V.official_perturbation(k, torch.zeros(3, 3)), ValueError, "x")
