@@ -315,3 +315,48 @@ def correspondence_table(ax, rows, headers=("CNNs", "modulation theory")):
         block(ax, (10.0, y), modulation, width=4.6, height=0.85, kind="carrier", fontsize=8)
         arrow(ax, (7.35, y), (7.65, y))
     return ax
+
+
+# ------------------------------------------------------------ chapter 10: Volterra composition
+def volterra_composition(ax, inner_order: int, outer_order: int):
+    """Chapter 10: an order-N Volterra series fed into an order-M one (Li et al. 2021, sec 3).
+
+    Draws ``x`` -> the inner kernels ``H_0 .. H_N`` in parallel -> a sum ``y`` -> the outer kernels
+    ``G_0 .. G_M`` -> a sum ``z``, and below it the composed series: orders ``0 .. N M`` with the
+    number of terms of each (:func:`helpers.volterra.composition_term_counts`), the identity that
+    makes the drawing exact. Returns the list of the kernel boxes (inner first).
+    """
+    from .volterra import composition_term_counts  # local: diagrams stays light to import
+
+    N = checks.integer(inner_order, "inner_order", 1)
+    M = checks.integer(outer_order, "outer_order", 1)
+    rows = max(N, M) + 1
+    height = 1.0 * rows + 1.6
+    canvas(ax, 12.0, height)
+    top = height - 0.8
+    ys = lambda k: [top - (top - 1.6) * i / max(k, 1) for i in range(k + 1)]  # noqa: E731
+    mid = (top + 1.6) / 2
+    label(ax, (0.4, mid), "$x$", fontsize=11)
+    boxes = []
+    for n, y in zip(range(N + 1), ys(N)):
+        boxes.append(block(ax, (2.6, y), f"$H_{n} * x^{n}$", width=1.6, height=0.6, kind="signal"))
+        arrow(ax, (0.7, mid), (1.8, y))
+        arrow(ax, (3.4, y), (4.25, mid))
+    adder(ax, (4.5, mid))
+    arrow(ax, (4.75, mid), (5.8, mid), text="$y$")
+    for m, y in zip(range(M + 1), ys(M)):
+        boxes.append(block(ax, (7.4, y), f"$G_{m} * y^{m}$", width=1.6, height=0.6, kind="carrier"))
+        arrow(ax, (5.8, mid), (6.6, y))
+        arrow(ax, (8.2, y), (9.25, mid))
+    adder(ax, (9.5, mid))
+    arrow(ax, (9.75, mid), (11.0, mid), text="$z$")
+    counts = composition_term_counts(N, M)
+    label(
+        ax,
+        (6.0, 0.6),
+        f"$z$: orders 0 to {N * M}, terms per order "
+        + " ".join(map(str, counts))
+        + f" ({sum(counts)} in all)",
+        fontsize=9,
+    )
+    return boxes

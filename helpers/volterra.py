@@ -78,6 +78,9 @@ __all__ = [
     "relative_error",
     "KernelTiming",
     "time_kernel_methods",
+    "composition_term_counts",
+    "spectrum_matched",
+    "official_perturbation",
 ]
 
 
@@ -915,6 +918,7 @@ def fit_hacking_network(
     lr: float = 1e-2,
     batch_size: int = 256,
     seed: int = 0,
+    ridge: float = 0.0,
 ) -> HackingNetwork:
     """Fit a :class:`HackingNetwork` to a black box by mean squared error, using forward calls only.
 
@@ -923,6 +927,16 @@ def fit_hacking_network(
     in its parameters, so its MSE minimiser is computed exactly by least squares on the input
     windows; with ``rank > 0`` the rank-R order-2 term is then trained with Adam (``steps``, ``lr``,
     mini-batches of ``batch_size`` signals) on the residual MSE together with the order-(0, 1) part.
+
+    ``ridge`` (dimensionless, >= 0) adds Tikhonov regularisation to the order-1 taps (not the bias):
+    ``w = (A^T A + lam I')^{-1} A^T y`` with ``lam = ridge * trace(A^T A) / D`` (``D`` taps +
+    1 bias column, ``I'`` the identity without the bias entry), so ``ridge`` is relative to the mean
+    diagonal of the normal matrix; ``ridge=0`` is plain least squares. The fitted module carries
+    ``fit_info``: the 2-norm condition number of the design matrix ``A`` (windows plus a column of
+    ones), ``condition`` = ``s_max / s_min``, the condition number of the regularised normal matrix
+    (``condition_ridge``, for ``ridge=0`` the square of ``condition``), and ``ridge``/``lam``.
+    (Li et al. fit the hacking network by gradient descent instead; the official code,
+    github.com/tenghuilee/nnvolterra, uses Adam.)
     """
     checks.function(black_box, "black_box", "callable (forward calls only)")
     x = _tensor(inputs, "inputs")
@@ -933,6 +947,7 @@ def fit_hacking_network(
             f"got {tuple(x.shape)}"
         )
     steps = checks.integer(steps, "steps", 0)
+    ridge = checks.real(ridge, "ridge", minimum=0.0)
     with torch.no_grad():
         y = black_box(x)
     y = _tensor(y, "black_box(inputs)")
@@ -951,7 +966,21 @@ def fit_hacking_network(
         [P.reshape(-1, P.shape[-1]), torch.ones(P[..., :1].reshape(-1, 1).shape, dtype=x.dtype)], 1
     )
     Y = y.movedim(1, -1).reshape(-1, y.shape[1])
-    sol = torch.linalg.lstsq(A.double(), Y.double()).solution.to(x.dtype)  # (D + 1, C_out)
+    A64, Y64 = A.double(), Y.double()
+    sv = torch.linalg.svdvals(A64)
+    cond = float(sv[0] / sv[-1]) if float(sv[-1]) > 0 else math.inf
+    AtA = A64.T @ A64
+    lam = ridge * float(torch.diagonal(AtA).mean())
+    if lam > 0:
+        reg = torch.full((A64.shape[1],), lam, dtype=torch.float64)
+        reg[-1] = 0.0  # the bias is not shrunk
+        N = AtA + torch.diag(reg)
+        sol = torch.linalg.solve(N, A64.T @ Y64).to(x.dtype)  # (D + 1, C_out)
+        ev = torch.linalg.eigvalsh(N)
+        cond_r = float(ev[-1] / ev[0]) if float(ev[0]) > 0 else math.inf
+    else:
+        sol = torch.linalg.lstsq(A64, Y64).solution.to(x.dtype)  # (D + 1, C_out)
+        cond_r = cond**2
     with torch.no_grad():
         w = (
             sol[:-1]
@@ -969,6 +998,7 @@ def fit_hacking_network(
             loss = F.mse_loss(net(x[idx]), y[idx])
             loss.backward()
             opt.step()
+    net.fit_info = {"condition": cond, "condition_ridge": cond_r, "ridge": ridge, "lam": lam}
     return net.eval()
 
 
@@ -1030,3 +1060,71 @@ def time_kernel_methods(
     ag, fd = best["autograd", "kernels"], best["fd", "kernels"]
     error = max(relative_error(fd.kernels[n], ag.kernels[n]) for n in range(1, order + 1))
     return KernelTiming(K, order, best["autograd"], best["fd"], error)
+
+
+# ---------------------------------------- composition counts, rank, perturbation directions
+def composition_term_counts(inner_order: int, outer_order: int) -> list[int]:
+    """Number of kernel terms per order when an order-N series is fed into an order-M series.
+
+    Each term of the composition is one outer order ``m <= M`` with one inner order ``n_i <= N``
+    per factor (ordered): it has order ``n_1 + ... + n_m``. The count for order ``k`` is therefore
+    the coefficient of ``x^k`` in ``sum_{m=0..M} (1 + x + ... + x^N)^m``; the list has ``N M + 1``
+    entries (orders 0..NM) and sums to ``sum_m (N + 1)^m``. For N = M = 2 it is ``[3, 3, 4, 2, 1]``,
+    the count printed by the official code of Li et al. 2021 (github.com/tenghuilee/nnvolterra).
+    """
+    N = checks.integer(inner_order, "inner_order", 0)
+    M = checks.integer(outer_order, "outer_order", 0)
+    counts = [0] * (N * M + 1)
+    for m in range(M + 1):
+        for ns in itertools.product(range(N + 1), repeat=m):
+            counts[sum(ns)] += 1
+    return counts
+
+
+def spectrum_matched(d, generator: torch.Generator | None = None) -> torch.Tensor:
+    """A random signal with exactly the power spectrum of ``d``: ``|FFT(r)| = |FFT(d)|`` per item.
+
+    ``d``: ``(B, *spatial)`` with 1 or 2 trailing spatial dimensions taken as ``(..., H, W)`` when
+    ``d.dim() >= 3`` (2-D DFT over the last two axes), else 1-D over the last axis. The phases are
+    those of white Gaussian noise (Hermitian-symmetric, so ``r`` is real), so ``r`` has the same
+    energy (Parseval) and autocorrelation as ``d`` but random phases: a "coloured noise" control.
+    """
+    d = _tensor(d, "d")
+    if d.dim() < 2:
+        raise ValueError(f"d must have shape (B, *spatial), got {tuple(d.shape)}")
+    dims = (-2, -1) if d.dim() >= 3 else (-1,)
+    noise = torch.randn(d.shape, generator=generator, dtype=d.dtype)
+    Nf = torch.fft.fftn(noise, dim=dims)
+    mag = torch.fft.fftn(d, dim=dims).abs()
+    phase = Nf / Nf.abs().clamp_min(torch.finfo(d.dtype).tiny)
+    shape = [d.shape[i] for i in dims]
+    return torch.fft.ifftn(mag * phase, s=shape, dim=dims).real
+
+
+def official_perturbation(kernel, x, strength: float = 0.4) -> torch.Tensor:
+    """The perturbation of the official code of Li et al. 2021 (github.com/tenghuilee/nnvolterra,
+    ``mnist_hack.py``, ``compute_ker_perturbation``).
+
+    ``E_p = minmax(pad(kernel) - x)``, ``x' = x + strength * E_p``: the kernel zero-padded at the
+    end of each axis to the image size (cropped there if larger; what ``ifft(fft(kernel, s=x.shape)
+    - fft(x))`` computes), minus the image, min-max normalised to ``[0, 1]`` per image.
+    ``kernel``: ``(H_k, W_k)`` or one per image ``(B, H_k, W_k)``; ``x``: ``(B, H, W)`` images in
+    pixel units ``[0, 1]``. Returns ``x'`` (same shape).
+    """
+    x = _tensor(x, "x")
+    k = _tensor(kernel, "kernel").to(x.dtype)
+    strength = checks.real(strength, "strength", minimum=0.0)
+    if x.dim() != 3 or k.dim() not in (2, 3):
+        raise ValueError(
+            f"x must be (B, H, W) and kernel (H_k, W_k) or (B, H_k, W_k), "
+            f"got {tuple(x.shape)} and {tuple(k.shape)}"
+        )
+    H, W = x.shape[-2:]
+    ch, cw = min(k.shape[-2], H), min(k.shape[-1], W)
+    pad = torch.zeros(k.shape[:-2] + (H, W), dtype=x.dtype)
+    pad[..., :ch, :cw] = k[..., :ch, :cw]
+    E = pad - x
+    lo = E.flatten(1).min(1).values[:, None, None]
+    hi = E.flatten(1).max(1).values[:, None, None]
+    E = (E - lo) / (hi - lo).clamp_min(torch.finfo(x.dtype).tiny)
+    return x + strength * E

@@ -91,3 +91,16 @@ def test_forward_and_table(ax):
         diagrams.forward_as_modulation(ax, n_units=0)
     with pytest.raises((ValueError, TypeError), match="kernel_size"):
         diagrams.conv_as_multicarrier(ax, kernel_size=0)
+
+
+def test_volterra_composition_draws_every_kernel_and_the_term_counts(ax):
+    boxes = diagrams.volterra_composition(ax, 2, 2)
+    assert len(boxes) == 6  # H_0..H_2 and G_0..G_2
+    texts = [t.get_text() for t in ax.texts]
+    assert "$H_2 * x^2$" in texts and "$G_0 * y^0$" in texts
+    assert any("terms per order 3 3 4 2 1 (13 in all)" in t for t in texts)
+    assert sum(t.startswith("$H_") for t in texts) == 3
+    diagrams.volterra_composition(ax, 1, 3)
+    assert any("orders 0 to 3" in t.get_text() for t in ax.texts)
+    with pytest.raises(ValueError, match="inner_order"):
+        diagrams.volterra_composition(ax, 0, 2)

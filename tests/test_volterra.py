@@ -477,3 +477,111 @@ def test_time_kernel_methods_agree_and_restore_the_threads():
     assert (t.receptive_field, t.order) == (7, 1) and t.error < 1e-5
     assert t.autograd_s > 0 and t.fd_s > 0 and t.ratio == t.fd_s / t.autograd_s
     assert_raises_naming(lambda: V.time_kernel_methods(sub, repeat=0), ValueError, "repeat")
+
+
+# ------------------------------------- ridge, term counts, rank identity, perturbation helpers
+def _windows_design(x, K):
+    """The least-squares design of an order-(0, 1) fit: flipped windows and a column of ones."""
+    win = x.unfold(-1, K, 1).flip(-1)[:, 0]  # (N, T, K), true-convolution orientation
+    A = win.reshape(-1, K)
+    return torch.cat([A, torch.ones(len(A), 1, dtype=A.dtype)], 1)
+
+
+def test_ridge_hacking_fit_is_the_closed_form_tikhonov_solution_and_reports_conditioning():
+    g = _gen(21)
+    true = {0: torch.tensor([0.3], dtype=DT), 1: torch.randn(1, 1, 4, generator=g, dtype=DT)}
+    x = torch.randn(30, 1, 12, generator=g, dtype=DT)
+    y = V.volterra_series(x, true) + 0.1 * torch.randn(30, 1, 9, generator=g, dtype=DT)
+    A = _windows_design(x, 4)
+    Y = y[:, 0].reshape(-1, 1)
+    plain = V.fit_hacking_network(lambda z: y, x, 4)
+    w_ls = torch.linalg.lstsq(A, Y).solution[:, 0]
+    k0 = plain.kernels().kernels
+    assert torch.allclose(k0[1].flatten(), w_ls[:-1], atol=1e-12)
+    assert abs(float(k0[0]) - w_ls[-1]) < 1e-12
+    s = torch.linalg.svdvals(A)
+    assert abs(plain.fit_info["condition"] / float(s[0] / s[-1]) - 1) < 1e-12
+    assert abs(plain.fit_info["condition_ridge"] / float(s[0] / s[-1]) ** 2 - 1) < 1e-10
+    ridge = 0.5
+    fit = V.fit_hacking_network(lambda z: y, x, 4, ridge=ridge)
+    AtA = A.T @ A
+    lam = ridge * float(torch.diagonal(AtA).mean())
+    reg = torch.diag(torch.tensor([lam] * 4 + [0.0], dtype=DT))
+    w_r = torch.linalg.solve(AtA + reg, A.T @ Y)[:, 0]  # the bias column is not shrunk
+    kr = fit.kernels().kernels
+    assert torch.allclose(kr[1].flatten(), w_r[:-1], atol=1e-12)
+    assert abs(float(kr[0]) - w_r[-1]) < 1e-12
+    assert fit.fit_info["lam"] == pytest.approx(lam, rel=1e-12)
+    # a DC offset makes the taps nearly collinear with the bias: ridge repairs the conditioning
+    xo = x + 20.0
+    ill = V.fit_hacking_network(lambda z: y, xo, 4)
+    fixed = V.fit_hacking_network(lambda z: y, xo, 4, ridge=1e-2)
+    assert ill.fit_info["condition"] > 100
+    Ao = _windows_design(xo, 4)
+    No = Ao.T @ Ao + torch.diag(torch.tensor([fixed.fit_info["lam"]] * 4 + [0.0], dtype=DT))
+    ev = torch.linalg.eigvalsh(No)
+    assert fixed.fit_info["condition_ridge"] == pytest.approx(float(ev[-1] / ev[0]), rel=1e-8)
+    assert fixed.fit_info["condition_ridge"] < 0.5 * ill.fit_info["condition_ridge"]
+    assert float(kr[1].norm()) < float(k0[1].norm())  # ridge shrinks the taps
+    assert_raises_naming(
+        lambda: V.fit_hacking_network(lambda z: y, x, 4, ridge=-1.0), ValueError, "ridge"
+    )
+
+
+def test_composition_term_counts_closed_form():
+    assert V.composition_term_counts(2, 2) == [3, 3, 4, 2, 1]  # the official code's "3 3 4 2 1"
+    for N, M in ((1, 3), (2, 3), (3, 2), (0, 4)):
+        c = V.composition_term_counts(N, M)
+        assert len(c) == N * M + 1 and sum(c) == sum((N + 1) ** m for m in range(M + 1))
+        poly = np.zeros(N * M + 1)  # coefficient of x^k in sum_m (1 + ... + x^N)^m
+        for m in range(M + 1):
+            p = np.array([1.0])
+            for _ in range(m):
+                p = np.convolve(p, np.ones(N + 1))
+            poly[: len(p)] += p
+        assert c == poly.astype(int).tolist()
+    inner = {n: torch.randn((3,) * n, generator=_gen(n), dtype=DT) for n in range(3)}
+    outer = {n: torch.randn((2,) * n, generator=_gen(5 + n), dtype=DT) for n in range(3)}
+    assert sorted(V.compose_series(outer, inner, max_order=4)) == list(range(5))
+
+
+def test_outer_convolution_keeps_the_rank_of_an_order2_kernel():
+    g = _gen(22)
+    for r, stride in ((1, 1), (2, 2), (3, 1)):
+        G = torch.randn(5, r, generator=g, dtype=DT) @ torch.randn(r, 5, generator=g, dtype=DT)
+        h1, h2 = torch.randn(3, generator=g, dtype=DT), torch.randn(3, generator=g, dtype=DT)
+        H = V.outer_conv(G, [h1, h2], stride=stride)
+        assert H.shape[0] == 3 + stride * 4
+        assert int(torch.linalg.matrix_rank(H)) == int(torch.linalg.matrix_rank(G)) == r
+
+
+def test_spectrum_matched_has_the_same_power_spectrum_and_random_phases():
+    d = torch.randn(3, 8, 9, generator=_gen(23), dtype=DT).cumsum(-1)  # coloured
+    r = V.spectrum_matched(d, _gen(24))
+    assert r.shape == d.shape and r.dtype == DT
+    D, R = torch.fft.fft2(d).abs(), torch.fft.fft2(r).abs()
+    assert float((D - R).abs().max() / D.max()) < 1e-12
+    assert torch.allclose(r.flatten(1).norm(dim=1), d.flatten(1).norm(dim=1), rtol=1e-12)
+    assert V.relative_error(r, d) > 0.1  # not the same signal
+    r1 = V.spectrum_matched(torch.randn(2, 16, generator=_gen(25), dtype=DT), _gen(26))
+    assert r1.shape == (2, 16)
+    assert_raises_naming(lambda: V.spectrum_matched(torch.zeros(4)), ValueError, "d")
+
+
+def test_official_perturbation_known_answer():
+    x = torch.tensor([[[0.0, 1.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 1.0]]], dtype=DT)
+    k = torch.tensor([[2.0]], dtype=DT)  # padded at the end: lands on pixel (0, 0)
+    E = torch.tensor([[[2.0, -1.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, -1.0]]], dtype=DT)
+    E = (E + 1) / 3
+    out = V.official_perturbation(k, x, strength=0.4)
+    assert torch.allclose(out, x + 0.4 * E, atol=1e-15)
+    # the official FFT route: ifft(fft(kernel, s=x.shape) - fft(x)), then min-max
+    xr = torch.rand(2, 6, 5, generator=_gen(27), dtype=DT)
+    kr = torch.randn(8, 4, generator=_gen(28), dtype=DT)  # cropped to 6 rows
+    fk = np.fft.fftn(kr.numpy(), s=(6, 5), axes=(0, 1))
+    for i in range(2):
+        Ep = np.fft.ifftn(fk - np.fft.fftn(xr[i].numpy(), axes=(0, 1)), axes=(0, 1)).real
+        Ep = (Ep - Ep.min()) / (Ep - Ep.min()).max()
+        got = V.official_perturbation(kr, xr, strength=0.5)[i].numpy()
+        assert np.abs(got - (0.5 * Ep + xr[i].numpy())).max() < 1e-12
+    assert_raises_naming(lambda: V.official_perturbation(k, torch.zeros(3, 3)), ValueError, "x")
