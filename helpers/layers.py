@@ -573,8 +573,8 @@ def hz_band(spectrum, n: int, rate: float, band_rate: float) -> torch.Tensor:
     band_rate = checks.positive(band_rate, "band_rate")
     if band_rate > rate:
         raise ValueError(
-            f"band_rate ({band_rate:g} Hz) must not exceed the layer's rate ({rate:g} Hz): the band "
-            f"|f| < band_rate / 2 has to lie inside the layer's own band"
+            f"band_rate ({band_rate:g} Hz) must not exceed the layer's rate ({rate:g} Hz): the "
+            f"band |f| < band_rate / 2 has to lie inside the layer's own band"
         )
     big_n = s.shape[0]
     m = big_n * band_rate / rate  # the band, in bins of this layer
