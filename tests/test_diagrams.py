@@ -46,3 +46,15 @@ def test_primitives_draw_what_they_say(ax):
 def test_bad_input_names_the_argument(ax, call, match):
     with pytest.raises((ValueError, TypeError), match=match):
         call(ax)
+
+
+def test_relu_dsb_sc_labels_the_chapter_sizes(ax):
+    diagrams.relu_dsb_sc(ax, 4096, 0.25)
+    texts = [t.get_text() for t in ax.texts]
+    assert any("4,096 samples" in t for t in texts)
+    assert any("on 25% of the time" in t for t in texts)
+    assert "×" in texts                                    # the mixer of eq 22
+    with pytest.raises(ValueError, match="on_fraction"):
+        diagrams.relu_dsb_sc(ax, 4096, 1.5)
+    with pytest.raises((ValueError, TypeError), match="n_samples"):
+        diagrams.relu_dsb_sc(ax, 0, 0.5)
