@@ -360,3 +360,30 @@ def volterra_composition(ax, inner_order: int, outer_order: int):
         fontsize=9,
     )
     return boxes
+
+
+# ------------------------------------------------------------------------------------------
+# chapter 3: ReLU as DSB-SC modulation (paper 001, sec 3.2, eqs 22-23)
+# ------------------------------------------------------------------------------------------
+def relu_dsb_sc(ax, n_samples: int, on_fraction: float):
+    """ReLU drawn as a DSB-SC modulator, ``a[n] = y[n] H(y[n])`` (paper 001, eqs 22-23): the
+    message ``y`` feeds both the mixer and a comparator ``y > 0`` that switches the 0/1 carrier
+    ``H(y)``; ``n_samples`` and ``on_fraction`` (the share of samples where the carrier is on, i.e.
+    the carrier's DC term over ``N``) label the paths with the chapter's measured sizes."""
+    n_samples = checks.int_tuple(n_samples, "n_samples", 1, 1)[0]
+    on_fraction = checks.real(on_fraction, "on_fraction")
+    if not 0 <= on_fraction <= 1:
+        raise ValueError(f"on_fraction must lie in [0, 1], got {on_fraction}")
+    canvas(ax, 10, 3.4, title="ReLU as DSB-SC: the message switches its own carrier")
+    block(ax, (1.2, 2.4), f"$y[n]$\n{n_samples:,} samples", width=2.0, height=0.9, kind="signal")
+    mixer(ax, (5.0, 2.4))
+    block(ax, (5.0, 0.7), "$y > 0$ ?", width=1.6, height=0.7, kind="carrier")
+    block(ax, (8.6, 2.4), "$a[n] = y\\,H(y)$\n= max(0, y)", width=2.2, height=0.9, kind="output")
+    arrow(ax, (2.2, 2.4), (4.75, 2.4), text="message")
+    arrow(ax, (3.2, 2.4), (3.2, 0.7))
+    arrow(ax, (3.2, 0.7), (4.2, 0.7))
+    arrow(ax, (5.0, 1.05), (5.0, 2.15), text=None)
+    carrier = f"carrier $H(y[n]) \\in \\{{0, 1\\}}$\non {on_fraction:.0%} of the time"
+    label(ax, (6.3, 1.55), carrier, fontsize=8)
+    arrow(ax, (5.25, 2.4), (7.5, 2.4), text="DSB-SC output")
+    return ax

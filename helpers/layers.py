@@ -549,6 +549,45 @@ def _accumulate(diffs, n, name: str) -> torch.Tensor:
     return sum(to_grid(d, n) for d in ds)
 
 
+def hz_band(spectrum, n: int, rate: float, band_rate: float) -> torch.Tensor:
+    """The bins of an fftshift-centred spectrum (or difference) at a layer of sample rate ``rate``
+    that lie inside the band ``|f| < band_rate / 2`` Hz of a layer of rate ``band_rate``, moved
+    onto that layer's ``n`` bins: the physical-frequency (absolute Hz) counterpart of
+    :func:`to_grid` for eqs 33-34 of paper 001.
+
+    Bin ``j`` of an ``N``-bin spectrum at ``rate`` Hz is the frequency ``(j - N//2) rate / N`` Hz.
+    :func:`to_grid` maps bin ``j`` of every layer to the same *normalised* frequency, so after a
+    pooling layer (half the rate) the same bin means half as many Hz; here instead every output bin
+    ``k`` means ``(k - n//2) band_rate / n`` Hz at every layer. The layer's spectrum is cut to the
+    band of the slower layer (what lies above ``band_rate / 2`` is dropped: a band restriction, not
+    a conservation law) and then moved to ``n`` bins by :func:`to_grid`, which conserves the energy
+    inside the band. When both layers have the same bin width in Hz (``N / rate == n /
+    band_rate``, as along a network whose every pooling halves both), this is exactly the central
+    ``n`` bins of the spectrum.
+    """
+    s = _spectrum(spectrum, "spectrum")
+    if s.ndim != 1:
+        raise ValueError(f"spectrum must be 1-D (N,), got shape {tuple(s.shape)}")
+    (n,) = checks.int_tuple(n, "n", 1, 1)
+    rate = checks.positive(rate, "rate")
+    band_rate = checks.positive(band_rate, "band_rate")
+    if band_rate > rate:
+        raise ValueError(
+            f"band_rate ({band_rate:g} Hz) must not exceed the layer's rate ({rate:g} Hz): the "
+            f"band |f| < band_rate / 2 has to lie inside the layer's own band"
+        )
+    big_n = s.shape[0]
+    m = big_n * band_rate / rate  # the band, in bins of this layer
+    if abs(m - round(m)) > 1e-9 * big_n:
+        raise ValueError(
+            f"the band |f| < {band_rate / 2:g} Hz covers {m:g} bins of a {big_n}-bin spectrum at "
+            f"{rate:g} Hz; it must be a whole number of bins"
+        )
+    m = int(round(m))
+    lo = big_n // 2 - m // 2
+    return to_grid(s[lo : lo + m], n)
+
+
 def acdiff(cdiffs, n: int | None = None) -> torch.Tensor:
     """``ACDIFF(f) = sum_{n=1}^{N_CL} CDIFF_n(f)`` (paper 001, eq 33), on a common grid of ``n``
     bins.

@@ -104,3 +104,15 @@ def test_volterra_composition_draws_every_kernel_and_the_term_counts(ax):
     assert any("orders 0 to 3" in t.get_text() for t in ax.texts)
     with pytest.raises(ValueError, match="inner_order"):
         diagrams.volterra_composition(ax, 0, 2)
+
+
+def test_relu_dsb_sc_labels_the_chapter_sizes(ax):
+    diagrams.relu_dsb_sc(ax, 4096, 0.25)
+    texts = [t.get_text() for t in ax.texts]
+    assert any("4,096 samples" in t for t in texts)
+    assert any("on 25% of the time" in t for t in texts)
+    assert "×" in texts  # the mixer of eq 22
+    with pytest.raises(ValueError, match="on_fraction"):
+        diagrams.relu_dsb_sc(ax, 4096, 1.5)
+    with pytest.raises((ValueError, TypeError), match="n_samples"):
+        diagrams.relu_dsb_sc(ax, 0, 0.5)

@@ -459,3 +459,21 @@ def test_fit_lambda_explained_known_answer_and_zero_aadiff():
     assert fit.lam == pytest.approx(2.0) and fit.explained == pytest.approx(1.0 - 2.0 / 6.0)
     zero = layers.fit_lambda(c, torch.zeros(4, dtype=torch.float64))  # an idle activation
     assert zero.lam == 0.0 and math.isnan(zero.explained) and math.isnan(zero.pearson)
+
+
+def test_hz_band_keeps_physical_frequency_where_to_grid_keeps_normalised():
+    # 64 bins at 8 kHz: 125 Hz per bin; the band of a 2 kHz layer with 16 bins (also 125 Hz/bin)
+    line = torch.zeros(64, dtype=torch.float64)
+    line[32 + 4] = 1.0  # a line at +500 Hz
+    band = layers.hz_band(line, 16, rate=8000, band_rate=2000)
+    assert int(band.argmax()) == 8 + 4  # still 500 Hz = 4 bins of 125 Hz
+    assert int(layers.to_grid(line, 16).argmax()) == 8 + 1  # normalised: 1/16 cycle/sample
+    s = torch.rand(64, generator=_gen(), dtype=torch.float64)
+    assert torch.equal(layers.hz_band(s, 16, 8000, 2000), s[24:40])  # equal bin widths: a cut
+    assert torch.equal(layers.hz_band(s, 64, 8000, 8000), s)
+    coarse = layers.hz_band(s, 8, 8000, 2000)  # 250 Hz bins: the band's energy kept
+    assert float(coarse.sum()) == pytest.approx(float(s[24:40].sum()), rel=1e-12)
+    with pytest.raises(ValueError, match="band_rate"):
+        layers.hz_band(s, 16, 2000, 8000)
+    with pytest.raises(ValueError, match="whole number"):
+        layers.hz_band(s, 16, 8000, 3100)

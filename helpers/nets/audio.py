@@ -87,6 +87,9 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
     "tanh": nn.Tanh,
     "sine": Sine,
     "elu": nn.ELU,
+    # no activation: the conv-only network of eq 35 (chapter 3's linear control; the max pooling
+    # between blocks is the only non-linearity left)
+    "identity": nn.Identity,
 }
 
 #: Pooling (paper 001, section 3.3; chapter 4): name -> module class. Each halves the length:
@@ -181,7 +184,8 @@ def vgg11_1d(
 
     Args:
         width: channel multiplier (``0.25`` = quarter width: 16, 32, 64, 64, 128, 128, 128, 128).
-        activation: one of :data:`ACTIVATIONS` (``relu``, ``sigmoid``, ``tanh``, ``sine``, ``elu``).
+        activation: one of :data:`ACTIVATIONS` (``relu``, ``sigmoid``, ``tanh``, ``sine``, ``elu``;
+            ``identity``: none, the conv-only network of eq 35).
         batch_norm: ``True`` for conv + batch-norm (paper 001, Fig. 18a), ``False`` for plain conv.
         n_classes: size of the output (10 digits for FSDD).
         in_channels: channels of the input signal (1 for mono audio).
