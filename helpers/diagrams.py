@@ -21,8 +21,7 @@ import matplotlib.patches as mpatches
 
 from . import checks
 
-__all__ = ["canvas", "block", "mixer", "adder", "arrow", "label", "DIAGRAM_COLORS",
-           "multicarrier_diagram", "mimo_diagram"]
+__all__ = ["canvas", "block", "mixer", "adder", "arrow", "label", "DIAGRAM_COLORS"]
 
 #: Fill colours of the diagrams: signal blocks, carriers/kernels, outputs (Okabe-Ito, light).
 DIAGRAM_COLORS = {"signal": "#d6eaf8", "carrier": "#fdebd0", "output": "#d5f5e3", "neutral": "white"}
@@ -127,8 +126,15 @@ def multicarrier_diagram(ax, n_carriers: int = 4):
     for k, y in enumerate(ys, start=1):
         arrow(ax, (0.3, y), (2.75, y), text=f"$x_{{{k}}}[n]$")
         mixer(ax, (3.0, y))
-        block(ax, (3.0, y - 0.5), f"$\\cos(2\\pi f_{{{k}}} n)$", width=1.9, height=0.34,
-              kind="carrier", fontsize=7)
+        block(
+            ax,
+            (3.0, y - 0.5),
+            f"$\\cos(2\\pi f_{{{k}}} n)$",
+            width=1.9,
+            height=0.34,
+            kind="carrier",
+            fontsize=7,
+        )
         arrow(ax, (3.25, y), _to_circle((3.25, y), centre))
     arrow(ax, (centre[0] + 0.25, centre[1]), (7.8, centre[1]), text="$s[n]$")
     return ax
@@ -152,17 +158,28 @@ def mimo_diagram(ax, n_tx: int = 2, n_rx: int = 3, n_carriers: int = 2):
     yrx = [height / 2 + 0.2 + 1.3 * ((q - 1) / 2 - j) for j in range(q)]
     for i, y in enumerate(ytx, start=1):
         arrow(ax, (0.1, y), (0.9, y), text=f"$x_{{{i},k}}$", fontsize=7)
-        block(ax, (1.9, y), f"{k}-carrier\nmodulator {i}", width=2.0, height=0.8, kind="signal",
-              fontsize=7)
+        block(
+            ax,
+            (1.9, y),
+            f"{k}-carrier\nmodulator {i}",
+            width=2.0,
+            height=0.8,
+            kind="signal",
+            fontsize=7,
+        )
     for j, y in enumerate(yrx, start=1):
         adder(ax, (7.6, y))
         arrow(ax, (7.85, y), (9.7, y), text=f"$r_{{{j}}}[n]$")
         for i, y0 in enumerate(ytx, start=1):
             end = _to_circle((2.9, y0), (7.6, y))
             arrow(ax, (2.9, y0), end)
-            w = 0.75                                   # gain label three quarters along the path
-            label(ax, (2.9 + w * (end[0] - 2.9), y0 + w * (end[1] - y0) + 0.13),
-                  f"$h_{{{j},{i}}}$", fontsize=7)
+            w = 0.75  # gain label three quarters along the path
+            label(
+                ax,
+                (2.9 + w * (end[0] - 2.9), y0 + w * (end[1] - y0) + 0.13),
+                f"$h_{{{j},{i}}}$",
+                fontsize=7,
+            )
     for i, y in enumerate(ytx, start=1):
         label(ax, (3.3, y + 0.25), f"$s_{{{i}}}[n]$", fontsize=8)
     label(ax, (5.2, 0.2), f"channel $\\mathbf{{H}}$: {q} x {p} gains", fontsize=8)
