@@ -386,4 +386,87 @@ def relu_dsb_sc(ax, n_samples: int, on_fraction: float):
     carrier = f"carrier $H(y[n]) \\in \\{{0, 1\\}}$\non {on_fraction:.0%} of the time"
     label(ax, (6.3, 1.55), carrier, fontsize=8)
     arrow(ax, (5.25, 2.4), (7.5, 2.4), text="DSB-SC output")
+
+
+# ------------------------------------------------------------------- chapter 1: figs 2 and 4
+def _to_circle(start, centre, radius: float = 0.25):
+    """The point of the circle of ``radius`` around ``centre`` that faces ``start``."""
+    dx, dy = centre[0] - start[0], centre[1] - start[1]
+    d = (dx * dx + dy * dy) ** 0.5
+    return centre[0] - radius * dx / d, centre[1] - radius * dy / d
+
+
+def multicarrier_diagram(ax, n_carriers: int = 4):
+    """Wu et al. 2022, fig 2: the multi-carrier modulator of eqs 4-5 (chapter 1, eq ``ch1-mc``).
+
+    Each of ``n_carriers`` messages ``x_k[n]`` enters a mixer with its carrier ``cos(2 pi f_k n)``;
+    one adder sums the products into ``s[n] = sum_k x_k[n] cos(2 pi f_k n)``. Draws
+    ``n_carriers`` mixers and carrier blocks and one adder; returns ``ax``.
+    """
+    n = checks.integer(n_carriers, "n_carriers", minimum=1, type_error=ValueError)
+    height = 1.2 * n + 0.4
+    canvas(ax, 8.0, height)
+    ys = [height - 0.6 - 1.2 * k for k in range(n)]
+    centre = (5.6, sum(ys) / n)
+    adder(ax, centre)
+    for k, y in enumerate(ys, start=1):
+        arrow(ax, (0.3, y), (2.75, y), text=f"$x_{{{k}}}[n]$")
+        mixer(ax, (3.0, y))
+        block(
+            ax,
+            (3.0, y - 0.5),
+            f"$\\cos(2\\pi f_{{{k}}} n)$",
+            width=1.9,
+            height=0.34,
+            kind="carrier",
+            fontsize=7,
+        )
+        arrow(ax, (3.25, y), _to_circle((3.25, y), centre))
+    arrow(ax, (centre[0] + 0.25, centre[1]), (7.8, centre[1]), text="$s[n]$")
+    return ax
+
+
+def mimo_diagram(ax, n_tx: int = 2, n_rx: int = 3, n_carriers: int = 2):
+    """Wu et al. 2022, fig 4: a multi-carrier MIMO system, eqs 8-11 (chapter 1, eq ``ch1-mimo``).
+
+    ``n_tx`` multi-carrier modulators (``n_carriers`` carriers each, as in
+    :func:`multicarrier_diagram`) send ``s_p[n]``; each pair (p, q) is a channel gain ``h_{q,p}``;
+    receive antenna ``q`` sums its ``n_tx`` paths into ``r_q[n] = sum_p h_{q,p} s_p[n]``
+    (``r = H s``). Draws ``n_tx`` modulator blocks, ``n_rx`` adders and ``n_tx * n_rx`` gain
+    paths; returns ``ax``.
+    """
+    p = checks.integer(n_tx, "n_tx", minimum=1, type_error=ValueError)
+    q = checks.integer(n_rx, "n_rx", minimum=1, type_error=ValueError)
+    k = checks.integer(n_carriers, "n_carriers", minimum=1, type_error=ValueError)
+    height = 1.3 * max(p, q) + 0.8
+    canvas(ax, 10.0, height)
+    ytx = [height / 2 + 0.2 + 1.3 * ((p - 1) / 2 - i) for i in range(p)]
+    yrx = [height / 2 + 0.2 + 1.3 * ((q - 1) / 2 - j) for j in range(q)]
+    for i, y in enumerate(ytx, start=1):
+        arrow(ax, (0.1, y), (0.9, y), text=f"$x_{{{i},k}}$", fontsize=7)
+        block(
+            ax,
+            (1.9, y),
+            f"{k}-carrier\nmodulator {i}",
+            width=2.0,
+            height=0.8,
+            kind="signal",
+            fontsize=7,
+        )
+    for j, y in enumerate(yrx, start=1):
+        adder(ax, (7.6, y))
+        arrow(ax, (7.85, y), (9.7, y), text=f"$r_{{{j}}}[n]$")
+        for i, y0 in enumerate(ytx, start=1):
+            end = _to_circle((2.9, y0), (7.6, y))
+            arrow(ax, (2.9, y0), end)
+            w = 0.75  # gain label three quarters along the path
+            label(
+                ax,
+                (2.9 + w * (end[0] - 2.9), y0 + w * (end[1] - y0) + 0.13),
+                f"$h_{{{j},{i}}}$",
+                fontsize=7,
+            )
+    for i, y in enumerate(ytx, start=1):
+        label(ax, (3.3, y + 0.25), f"$s_{{{i}}}[n]$", fontsize=8)
+    label(ax, (5.2, 0.2), f"channel $\\mathbf{{H}}$: {q} x {p} gains", fontsize=8)
     return ax

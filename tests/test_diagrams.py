@@ -116,3 +116,39 @@ def test_relu_dsb_sc_labels_the_chapter_sizes(ax):
         diagrams.relu_dsb_sc(ax, 4096, 1.5)
     with pytest.raises((ValueError, TypeError), match="n_samples"):
         diagrams.relu_dsb_sc(ax, 0, 0.5)
+
+
+# ---------------------------------------------------------------- chapter 1: paper figs 2 and 4
+@pytest.mark.parametrize("k", [1, 2, 4])
+def test_multicarrier_diagram_has_one_mixer_and_carrier_per_message(ax, k):
+    diagrams.multicarrier_diagram(ax, n_carriers=k)
+    texts = [t.get_text() for t in ax.texts]
+    assert texts.count("×") == k and texts.count("+") == 1  # eq 4: k products, one sum
+    assert [t for t in texts if t.startswith("$\\cos")] == [
+        f"$\\cos(2\\pi f_{{{i}}} n)$" for i in range(1, k + 1)
+    ]
+    assert "$s[n]$" in texts
+
+
+@pytest.mark.parametrize("p, q, k", [(2, 3, 2), (1, 1, 1), (3, 2, 4)])
+def test_mimo_diagram_has_one_gain_per_antenna_pair(ax, p, q, k):
+    diagrams.mimo_diagram(ax, n_tx=p, n_rx=q, n_carriers=k)
+    texts = [t.get_text() for t in ax.texts]
+    gains = sorted(t for t in texts if t.startswith("$h_"))
+    assert gains == sorted(f"$h_{{{j},{i}}}$" for j in range(1, q + 1) for i in range(1, p + 1))
+    assert texts.count("+") == q  # r_q = sum_p h_qp s_p
+    assert sum(t.startswith(f"{k}-carrier") for t in texts) == p
+    assert [t for t in texts if t.startswith("$r_")] == [f"$r_{{{j}}}[n]$" for j in range(1, q + 1)]
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda ax: diagrams.multicarrier_diagram(ax, 0), "n_carriers"),
+        (lambda ax: diagrams.mimo_diagram(ax, n_tx=0), "n_tx"),
+        (lambda ax: diagrams.mimo_diagram(ax, n_rx=2.5), "n_rx"),
+    ],
+)
+def test_chapter1_diagrams_reject_bad_sizes(ax, call, match):
+    with pytest.raises(ValueError, match=match):
+        call(ax)
