@@ -98,7 +98,9 @@ def strip_solutions(nb, name: str = "notebook"):
     def close(label: str):
         removed.code_cells[label] = n_code
         if n_code:
-            cells.append(_new_cell("code", stub_source(label)))
+            stub = _new_cell("code", stub_source(label))
+            stub["id"] = f"stub-{label}"[:64]   # stable: a re-sync rewrites no student copy
+            cells.append(stub)
 
     for cell in nb.cells:
         if cell.cell_type != "markdown":
