@@ -196,9 +196,9 @@ class NoisyImages:
     """What :func:`add_noise_at_snr` returns.
 
     ``images``: the noisy images, clipped and quantised (same shape and dtype as the input);
-    ``scale``: the per-image noise scale found by false position ``(B,)``; ``snr_db``: the SNR achieved,
-    measured by :func:`image_snr_db` on the returned images ``(B,)``; ``target_db``: the target
-    ``(B,)``; ``reached``: ``|snr_db - target_db| <= tol_db`` ``(B,)`` (False where the target lies
+    ``scale``: the per-image noise scale found by false position ``(B,)``; ``snr_db``: the SNR
+    achieved, measured by :func:`image_snr_db` on the returned images ``(B,)``; ``target_db``: the
+    target ``(B,)``; ``reached``: ``|snr_db - target_db| <= tol_db`` ``(B,)`` (False where the target lies
     below the lowest SNR the clipped noise can produce, or a quantisation step jumps over it).
     """
 
@@ -612,8 +612,8 @@ def ber_montecarlo(
 
     With ``L = 1`` all three decide ``sign(r)``. ``burst = B > 1`` concentrates the impulses in
     time: the noise stream is ``z_t = Z_{floor(t / B)}``, one SaS draw held for ``B`` consecutive
-    samples (bursts are aligned with the stream, which starts with a bit, so ``B = L`` holds one draw over
-    each bit).
+    samples (bursts are aligned with the stream, which starts with a bit, so ``B = L`` holds one
+    draw over each bit).
     Every sample keeps the same marginal law, hence the same GSNR per sample, and with ``L = 1``
     the same bit error rate; what changes is that the ``L`` samples of a bit no longer carry
     independent noise (with ``B = L`` every receiver decides ``sign(b + c Z)``, the ``L = 1``

@@ -505,8 +505,9 @@ def test_burst_noise_keeps_the_marginal_law_and_defeats_the_median_receiver():
     # one draw held over a bit of L = 5 samples: every receiver decides sign(b + c Z), the L = 1
     # link, whose BER is the Cauchy closed form
     for how in ("sum", "median"):
-        b = N.ber_montecarlo(snr, 1.0, n, gen(3), samples_per_bit=5, receiver=how, burst=5,
-                             level=0.999)
+        b = N.ber_montecarlo(
+            snr, 1.0, n, gen(3), samples_per_bit=5, receiver=how, burst=5, level=0.999
+        )
         assert ((b.low <= exact) & (exact <= b.high)).all(), how
     # one sample per bit: a burst changes which bits err, not how many (same marginal law)
     b1 = N.ber_montecarlo(snr, 1.0, n, gen(4), burst=7, level=0.999, chunk=1000)
