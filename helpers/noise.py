@@ -198,8 +198,9 @@ class NoisyImages:
     ``images``: the noisy images, clipped and quantised (same shape and dtype as the input);
     ``scale``: the per-image noise scale found by false position ``(B,)``; ``snr_db``: the SNR
     achieved, measured by :func:`image_snr_db` on the returned images ``(B,)``; ``target_db``: the
-    target ``(B,)``; ``reached``: ``|snr_db - target_db| <= tol_db`` ``(B,)`` (False where the target lies
-    below the lowest SNR the clipped noise can produce, or a quantisation step jumps over it).
+    target ``(B,)``; ``reached``: ``|snr_db - target_db| <= tol_db`` ``(B,)`` (False where the
+    target lies below the lowest SNR the clipped noise can produce, or a quantisation step jumps
+    over it).
     """
 
     images: torch.Tensor
