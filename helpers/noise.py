@@ -14,8 +14,9 @@ images and to a communication channel and compares accuracy-vs-SNR with BER-vs-S
   ``SNR = 10 log10( sum P_ori^2 / sum (P_attacked - P_ori)^2 )`` summed over the W x L pixels
   (and the colour channels) of one image.
 * :func:`add_noise_at_snr` -- noise added, clipped to [0, 1] and quantised to 8 bits (what the
-  network sees), with the per-image noise scale set by bisection on a fixed noise draw so that the
-  image SNR of the *clipped, quantised* image hits a target.
+  network sees), with the per-image noise scale found by false position (Illinois variant, with a
+  bisection fallback) on a fixed noise draw so that the image SNR of the *clipped, quantised*
+  image hits a target.
 * :func:`saturated_fraction`, :func:`shape_mask`, :func:`concentrated_noise` -- salt-and-pepper
   diagnostics and the seed's "concentrated" noise (squares, triangles, rhombi; its fig 4).
 * BPSK over additive SaS noise: :func:`geometric_power`, :func:`gsnr_db` and :func:`scale_for_gsnr`
@@ -40,6 +41,7 @@ __all__ = [
     "EULER_GAMMA",
     "C_G",
     "sas",
+    "tail_constant",
     "image_snr_db",
     "quantize",
     "NoisyImages",
@@ -146,6 +148,20 @@ def sas(
 
 
 # --------------------------------------------------------------------------------------- image SNR
+def tail_constant(alpha: float) -> float:
+    """The tail constant ``C_alpha = Gamma(alpha) sin(pi alpha / 2) / pi`` of SaS noise.
+
+    For ``0 < alpha < 2`` and scale ``c``, ``P(X > x) ~ C_alpha (c / x)^alpha`` as ``x -> inf``, so
+    ``P(|X| > x) ~ 2 C_alpha (c / x)^alpha`` (Samorodnitsky & Taqqu 1994, property 1.2.15, whose
+    ``C_alpha = (1 - alpha) / (Gamma(2 - alpha) cos(pi alpha / 2))`` is twice this one, by the
+    reflection formula); the first correction is smaller by a factor of order ``(c / x)^alpha``.
+    Cauchy (alpha = 1): ``1 / pi``, from ``1/2 - arctan(x)/pi ~ 1/(pi x)``. At alpha = 2 the value
+    (0) says that the Gaussian has no power-law tail.
+    """
+    alpha = _check_alpha(alpha)
+    return math.gamma(alpha) * math.sin(math.pi * alpha / 2.0) / math.pi
+
+
 def image_snr_db(clean, noisy) -> torch.Tensor:
     """Image SNR in dB, our reconstruction of eq 1 of the seed paper (lost in its text extraction).
 
@@ -180,10 +196,11 @@ class NoisyImages:
     """What :func:`add_noise_at_snr` returns.
 
     ``images``: the noisy images, clipped and quantised (same shape and dtype as the input);
-    ``scale``: the per-image noise scale found by bisection ``(B,)``; ``snr_db``: the SNR achieved,
-    measured by :func:`image_snr_db` on the returned images ``(B,)``; ``target_db``: the target
-    ``(B,)``; ``reached``: ``|snr_db - target_db| <= tol_db`` ``(B,)`` (False where the target lies
-    below the lowest SNR the clipped noise can produce, or a quantisation step jumps over it).
+    ``scale``: the per-image noise scale found by false position ``(B,)``; ``snr_db``: the SNR
+    achieved, measured by :func:`image_snr_db` on the returned images ``(B,)``; ``target_db``: the
+    target ``(B,)``; ``reached``: ``|snr_db - target_db| <= tol_db`` ``(B,)`` (False where the
+    target lies below the lowest SNR the clipped noise can produce, or a quantisation step jumps
+    over it).
     """
 
     images: torch.Tensor
@@ -220,7 +237,9 @@ def add_noise_at_snr(
     ``z`` a fixed noise draw (``sas(images.shape, alpha, 1)`` or the ``noise`` tensor), ``s`` the
     noise scale and ``Q`` rounding to 8 bits (``levels=None``: no quantisation). For a fixed draw
     and clean pixels on the 8-bit grid, ``|y(s) - x|`` is non-decreasing in ``s`` pixel by pixel, so
-    the SNR of :func:`image_snr_db` is non-increasing in ``s`` and bisection on ``log s`` finds,
+    the SNR of :func:`image_snr_db` is non-increasing in ``s`` and false position on ``log s``
+    (Illinois variant: the retained end's value is halved when the same end is kept twice; a step
+    too close to an end falls back to bisection) finds,
     per image, the scale at which it crosses ``snr_db``. The SNR is a step function of ``s``
     (quantisation); the returned scale is the end of the final bracket whose SNR is closer to the
     target, and the achieved SNR is reported. A target below the SNR of fully saturated noise
@@ -233,8 +252,8 @@ def add_noise_at_snr(
         noise: a fixed noise draw of the images' shape (e.g. :func:`concentrated_noise`).
         generator: for the SaS draw.
         levels: quantisation levels (255) or ``None``.
-        tol_db: bisection stops once every image is within ``tol_db`` of its target.
-        max_iter: most bisection steps (each halves the bracket in ``log s``).
+        tol_db: the search stops once every image is within ``tol_db`` of its target.
+        max_iter: most false-position (or bisection) steps on the bracket in ``log s``.
     """
     x = _tensor(images, "images", 4)
     if not x.is_floating_point():
@@ -579,6 +598,7 @@ def ber_montecarlo(
     clip_level: float = 2.0,
     level: float = 0.95,
     chunk: int = 1_000_000,
+    burst: int = 1,
 ) -> BERCurve:
     """BPSK over additive SaS noise: Monte Carlo bit error rate at each GSNR in ``snr_db``.
 
@@ -591,7 +611,14 @@ def ber_montecarlo(
       impulsive-noise front end);
     * ``"median"``: the median of the ``L`` samples.
 
-    With ``L = 1`` all three decide ``sign(r)``. The same noise draw ``Z`` is used for every SNR
+    With ``L = 1`` all three decide ``sign(r)``. ``burst = B > 1`` concentrates the impulses in
+    time: the noise stream is ``z_t = Z_{floor(t / B)}``, one SaS draw held for ``B`` consecutive
+    samples (bursts are aligned with the stream, which starts with a bit, so ``B = L`` holds one
+    draw over each bit).
+    Every sample keeps the same marginal law, hence the same GSNR per sample, and with ``L = 1``
+    the same bit error rate; what changes is that the ``L`` samples of a bit no longer carry
+    independent noise (with ``B = L`` every receiver decides ``sign(b + c Z)``, the ``L = 1``
+    link). The same noise draw ``Z`` is used for every SNR
     (common random numbers: each point is an unbiased estimate, the curve is smooth). The band is
     the ``level`` Clopper-Pearson interval of each point. Ties ``r = 0`` count as errors.
     """
@@ -605,15 +632,23 @@ def ber_montecarlo(
     clip_level = checks.positive(clip_level, "clip_level")
     checks.instance(generator, "generator", torch.Generator, "a torch.Generator", optional=True)
     chunk = checks.integer(chunk, "chunk", type_error=ValueError)
-    L = int(samples_per_bit)
+    burst = checks.integer(burst, "burst", type_error=ValueError)
+    L, B = int(samples_per_bit), int(burst)
     c = scale_for_gsnr(snr, alpha)  # (K,)
     errors = torch.zeros(snr.numel(), dtype=torch.int64)
     per = max(1, int(chunk) // L)
+    if B > 1:  # whole bursts per chunk, so a burst never straddles two chunks
+        per = max(B, per - per % B)
     done = 0
     while done < n_bits:
         m = min(per, n_bits - done)
         b = torch.randint(0, 2, (m,), generator=generator, dtype=torch.int64).double() * 2 - 1
-        z = sas((m, L), alpha, 1.0, generator=generator)
+        if B == 1:
+            z = sas((m, L), alpha, 1.0, generator=generator)
+        else:
+            n_draw = -(-m * L // B)  # ceil
+            z = sas(n_draw, alpha, 1.0, generator=generator).repeat_interleave(B)[: m * L]
+            z = z.reshape(m, L)
         if L == 1:
             # sign(b + c z) != b  <=>  b z < -1/c (ties count as errors)
             bz = b * z[:, 0]

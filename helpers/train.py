@@ -46,6 +46,7 @@ from .nets import NetConfig
 __all__ = [
     "calibrate_bn",
     "fit",
+    "correct_on",
     "evaluate",
     "Accuracy",
     "PixelAccuracy",
@@ -121,6 +122,33 @@ def accuracy(output: torch.Tensor, target: torch.Tensor) -> float:
 
 
 @torch.no_grad()
+def correct_on(
+    model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, batch_size: int = 128
+) -> torch.Tensor:
+    """Per-input correctness ``argmax model(x_i) == y_i`` as a bool tensor ``(N,)`` (on the CPU):
+    the scores a paired bootstrap over images needs; its mean is :func:`accuracy_on`. Eval mode
+    (restored afterwards), no gradients, ``batch_size`` inputs at a time on the model's device."""
+    _check_model(model)
+    inputs = checks.tensor(inputs, "inputs", min_ndim=1, check_finite=False)
+    if not isinstance(labels, torch.Tensor) or labels.shape[:1] != inputs.shape[:1]:
+        raise ValueError(
+            f"labels must be a tensor of {len(inputs)} class indices (one per input), "
+            f"got {type(labels).__name__} {tuple(getattr(labels, 'shape', ()))}"
+        )
+    batch_size = checks.integer(batch_size, "batch_size", 1)
+    device = next((p.device for p in model.parameters()), torch.device("cpu"))
+    was_training = model.training
+    model.eval()
+    out = []
+    try:
+        with torch.no_grad():
+            for xb, yb in zip(inputs.split(batch_size), labels.split(batch_size)):
+                out.append(model(xb.to(device)).argmax(1).cpu() == yb.cpu())
+    finally:
+        model.train(was_training)
+    return torch.cat(out) if out else torch.zeros(0, dtype=torch.bool)
+
+
 def accuracy_on(
     model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, batch_size: int = 128
 ) -> float:

@@ -482,3 +482,35 @@ def test_train_or_load_caches_an_image_model_config(tmp_path):
     x, y = nets.flowers_tensors("val", 16, mode="quick")
     assert x.shape == (125, 3, 16, 16) and torch.equal(x, torch.round(x * 255) / 255)
     assert_raises_naming(lambda: train.train_or_load("cfg"), TypeError, "config")
+
+
+def test_tail_constant_matches_the_cauchy_tail_and_the_series():
+    # Cauchy: P(X > x) = 1/2 - arctan(x)/pi ~ 1/(pi x), so C_1 = 1/pi exactly
+    assert N.tail_constant(1.0) == pytest.approx(1 / math.pi, rel=1e-15)
+    assert N.tail_constant(2.0) == pytest.approx(0.0, abs=1e-16)
+    # scipy's sf where x^-alpha = 1e-3: the first correction of the tail series is smaller by a
+    # factor of order x^-alpha (measured 1.4e-4 to 1.6e-3); scipy is unreliable much further out
+    for a in (0.5, 0.9, 1.5):
+        x = 1e-3 ** (-1 / a)
+        tail = stats.levy_stable(a, 0.0).sf(x)
+        assert tail * x**a == pytest.approx(N.tail_constant(a), rel=5e-3)
+    with pytest.raises(ValueError):
+        N.tail_constant(2.5)
+
+
+def test_burst_noise_keeps_the_marginal_law_and_defeats_the_median_receiver():
+    snr = torch.tensor([0.0, 10.0, 20.0])
+    n = 200_000
+    exact = N.ber_cauchy(snr)
+    # one draw held over a bit of L = 5 samples: every receiver decides sign(b + c Z), the L = 1
+    # link, whose BER is the Cauchy closed form
+    for how in ("sum", "median"):
+        b = N.ber_montecarlo(
+            snr, 1.0, n, gen(3), samples_per_bit=5, receiver=how, burst=5, level=0.999
+        )
+        assert ((b.low <= exact) & (exact <= b.high)).all(), how
+    # one sample per bit: a burst changes which bits err, not how many (same marginal law)
+    b1 = N.ber_montecarlo(snr, 1.0, n, gen(4), burst=7, level=0.999, chunk=1000)
+    assert ((b1.low <= exact) & (exact <= b1.high)).all()
+    with pytest.raises(ValueError, match="burst"):
+        N.ber_montecarlo(snr, 1.0, 10, burst=0)

@@ -507,6 +507,22 @@ def test_accuracy_on_matches_evaluate_and_restores_the_mode():
     assert acc == train.accuracy(model.eval()(x), y)
 
 
+def test_correct_on_is_the_per_input_version_of_accuracy_on():
+    cfg = _toy_config(epochs=1)
+    torch.manual_seed(0)
+    model = cfg.build()
+    _, te = _toy_loaders(cfg)
+    x = torch.cat([b for b, _ in te])
+    y = torch.cat([t for _, t in te])
+    model.train()
+    ok = train.correct_on(model, x, y, batch_size=5)
+    assert model.training and ok.dtype == torch.bool and ok.shape == y.shape
+    assert float(ok.double().mean()) == train.accuracy_on(model, x, y)
+    assert torch.equal(ok, model.eval()(x).argmax(1) == y)
+    with pytest.raises(ValueError, match="labels"):
+        train.correct_on(model, x, y[:-1])
+
+
 @pytest.mark.parametrize(
     "call, exc, word",
     [
