@@ -99,7 +99,7 @@ def strip_solutions(nb, name: str = "notebook"):
         removed.code_cells[label] = n_code
         if n_code:
             stub = _new_cell("code", stub_source(label))
-            stub["id"] = f"stub-{label}"[:64]   # stable: a re-sync rewrites no student copy
+            stub["id"] = f"stub-{label}"[:64]  # stable: a re-sync rewrites no student copy
             cells.append(stub)
 
     for cell in nb.cells:
