@@ -21,7 +21,7 @@ from helpers import book, claims, data, nets, runtime, train
 from conftest import require_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
-SMOKE_BUDGET_S = 240  # every chapter's smoke run, on 2 cores (chapter 8 with its bootstrap and link checks: 191 s measured)
+SMOKE_BUDGET_S = 240  # every chapter's smoke run, on 2 cores (chapter 8: 191 s measured)
 #: Glued text that only a quick-mode run may produce (a smoke run is a full-mode run).
 QUICK_MARKERS = ("quick budget", "(quick mode)")
 
