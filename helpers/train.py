@@ -101,6 +101,12 @@ class Accuracy:
 
 def accuracy_counts(output: torch.Tensor, target: torch.Tensor) -> tuple[int, int]:
     """``(correct, total)`` of the arg-max class of ``output`` (class axis 1) against ``target``."""
+    hits = _hits(output, target)
+    return int(hits.sum()), int(hits.numel())
+
+
+def _hits(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """``output.argmax(1) == target`` (bool), after checking that the shapes pair up."""
     if (
         output.ndim < 2
         or output.shape[0] != target.shape[0]
@@ -110,7 +116,7 @@ def accuracy_counts(output: torch.Tensor, target: torch.Tensor) -> tuple[int, in
             f"output must be (B, C, ...) with target (B, ...) of the same B and "
             f"trailing shape, got {tuple(output.shape)} and {tuple(target.shape)}"
         )
-    return int((output.argmax(1) == target).sum()), int(target.numel())
+    return output.argmax(1) == target
 
 
 def accuracy(output: torch.Tensor, target: torch.Tensor) -> float:
@@ -141,9 +147,8 @@ def correct_on(
     model.eval()
     out = []
     try:
-        with torch.no_grad():
-            for xb, yb in zip(inputs.split(batch_size), labels.split(batch_size)):
-                out.append(model(xb.to(device)).argmax(1).cpu() == yb.cpu())
+        for xb, yb in zip(inputs.split(batch_size), labels.split(batch_size)):
+            out.append(_hits(model(xb.to(device)).cpu(), yb.cpu()))
     finally:
         model.train(was_training)
     return torch.cat(out) if out else torch.zeros(0, dtype=torch.bool)
@@ -158,27 +163,10 @@ def accuracy_on(
     inputs at a time, each batch moved to the device of the model's parameters (the CPU for a
     model without any); ``inputs`` and ``labels`` stay where they are.
     """
-    _check_model(model)
-    inputs = checks.tensor(inputs, "inputs", min_ndim=1, check_finite=False)
-    if not isinstance(labels, torch.Tensor) or labels.shape[:1] != inputs.shape[:1]:
-        raise ValueError(
-            f"labels must be a tensor of {len(inputs)} class indices (one per input), "
-            f"got {type(labels).__name__} {tuple(getattr(labels, 'shape', ()))}"
-        )
-    batch_size = checks.integer(batch_size, "batch_size", 1)
-    device = next((p.device for p in model.parameters()), torch.device("cpu"))
-    was_training = model.training
-    model.eval()
-    correct = total = 0
-    try:
-        for xb, yb in zip(inputs.split(batch_size), labels.split(batch_size)):
-            c, n = accuracy_counts(model(xb.to(device)).cpu(), yb.cpu())
-            correct, total = correct + c, total + n
-    finally:
-        model.train(was_training)
-    if total == 0:
+    hits = correct_on(model, inputs, labels, batch_size)
+    if hits.numel() == 0:
         raise ValueError("accuracy of no inputs is undefined")
-    return correct / total
+    return int(hits.sum()) / hits.numel()
 
 
 #: The label of pixels a segmentation loss and metric leave out (the boundary label of VOC masks).
