@@ -470,3 +470,57 @@ def mimo_diagram(ax, n_tx: int = 2, n_rx: int = 3, n_carriers: int = 2):
         label(ax, (3.3, y + 0.25), f"$s_{{{i}}}[n]$", fontsize=8)
     label(ax, (5.2, 0.2), f"channel $\\mathbf{{H}}$: {q} x {p} gains", fontsize=8)
     return ax
+
+
+# ------------------------------------------------------------------- chapter 4: figs 14 and 15
+def pooling_diagram(ax, window: int, stride: int, n_in: int, n_out: int):
+    """Chapter 4, figs 14 and 15 of Wu et al. 2022: the two pooling paths side by side.
+
+    Top (fig 15, eq 27): ``x`` -> convolution with the box ``1_K / K`` -> keep every ``stride``-th
+    sample -> ``ap(x)``. Bottom (fig 14, eqs 28-30): ``x`` (``n_in`` samples) -> DFT -> keep the
+    ``n_out`` lowest bins -> inverse DFT -> ``sp(x)``, which the chapter shows is a circular
+    convolution with ``h`` followed by decimation by ``n_in / n_out``. Returns the blocks drawn.
+    """
+    window = checks.integer(window, "window", 1)
+    stride = checks.integer(stride, "stride", 1)
+    n_in = checks.integer(n_in, "n_in", 2)
+    n_out = checks.integer(n_out, "n_out", 1)
+    if n_out >= n_in:
+        raise ValueError(f"n_out must be smaller than n_in = {n_in}, got {n_out}")
+    canvas(ax, 12, 4)
+    boxes = []
+    y = 3.0
+    label(ax, (0.6, y + 0.6), "average pooling (eq 27)", fontsize=8, ha="left")
+    arrow(ax, (0.2, y), (1.6, y), text="$x[n]$")
+    boxes.append(
+        block(
+            ax,
+            (2.9, y),
+            f"$\\star\\ \\frac{{1}}{{{window}}}1_{{{window}}}$",
+            width=2.4,
+            kind="carrier",
+        )
+    )
+    arrow(ax, (4.1, y), (5.6, y))
+    boxes.append(block(ax, (6.6, y), f"$\\downarrow {stride}$", width=1.8, kind="signal"))
+    arrow(ax, (7.5, y), (9.6, y), text="$\\mathrm{ap}(x)$")
+    y = 1.0
+    label(ax, (0.6, y + 0.6), "spectral pooling (eqs 28-30)", fontsize=8, ha="left")
+    arrow(ax, (0.2, y), (1.6, y), text=f"{n_in} samples")
+    boxes.append(block(ax, (2.4, y), "DFT", width=1.4, kind="signal"))
+    arrow(ax, (3.1, y), (3.9, y))
+    boxes.append(
+        block(
+            ax,
+            (5.3, y),
+            f"keep {n_out} lowest\nbins of {n_in}",
+            width=2.6,
+            kind="carrier",
+            fontsize=8,
+        )
+    )
+    arrow(ax, (6.6, y), (7.4, y))
+    boxes.append(block(ax, (8.2, y), "IDFT", width=1.4, kind="signal"))
+    arrow(ax, (8.9, y), (10.8, y), text="$\\mathrm{sp}(x)$")
+    label(ax, (6.0, 0.15), f"= $(x \\circledast h)[mD]$, $D = {n_in}/{n_out}$", fontsize=8)
+    return boxes

@@ -152,3 +152,15 @@ def test_mimo_diagram_has_one_gain_per_antenna_pair(ax, p, q, k):
 def test_chapter1_diagrams_reject_bad_sizes(ax, call, match):
     with pytest.raises(ValueError, match=match):
         call(ax)
+
+
+def test_pooling_diagram_draws_both_paths_with_the_chapter_sizes(ax):
+    boxes = diagrams.pooling_diagram(ax, window=2, stride=2, n_in=4096, n_out=2048)
+    assert len(boxes) == 5
+    texts = " ".join(t.get_text() for t in ax.texts)
+    assert "1}{2}1_{2}" in texts and "\\downarrow 2" in texts
+    assert "keep 2048 lowest\nbins of 4096" in texts and "D = 4096/2048" in texts
+    with pytest.raises(ValueError, match="n_out"):
+        diagrams.pooling_diagram(ax, 2, 2, 8, 8)
+    with pytest.raises(ValueError, match="window"):
+        diagrams.pooling_diagram(ax, 0, 2, 8, 4)
