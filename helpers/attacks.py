@@ -279,24 +279,13 @@ def robust_accuracy(
     model = _check_model(model)
     attack = checks.function(attack, "attack", "an attack(model, x, y, **kw)", optional=True)
     batch_size = checks.integer(batch_size, "batch_size", 1)
-    if device is None:
-        device = next((p.device for p in model.parameters()), torch.device("cpu"))
-    was_training = model.training
-    model.eval()
-    correct = total = 0
-    try:
-        for xb, yb in runtime.smoke_batches(_batches(data, batch_size)):
-            xb, yb = xb.to(device), yb.to(device)
-            if attack is not None:
-                xb = attack(model, xb, yb, **kw)
-            with torch.no_grad():
-                c, n = train.accuracy_counts(model(xb), yb)
-            correct, total = correct + c, total + n
-    finally:
-        model.train(was_training)
+    transform = None if attack is None else (lambda m, x, y: attack(m, x, y, **kw))
+    batches = runtime.smoke_batches(_batches(data, batch_size))
+    hits = list(train.hits_on(model, batches, transform, device))
+    total = sum(h.numel() for h in hits)
     if total == 0:
         raise ValueError("data yielded no images: the accuracy is undefined")
-    return correct / total
+    return int(sum(int(h.sum()) for h in hits)) / total
 
 
 def min_epsilon(

@@ -47,6 +47,7 @@ __all__ = [
     "calibrate_bn",
     "fit",
     "correct_on",
+    "hits_on",
     "evaluate",
     "Accuracy",
     "PixelAccuracy",
@@ -127,7 +128,33 @@ def accuracy(output: torch.Tensor, target: torch.Tensor) -> float:
     return correct / total
 
 
-@torch.no_grad()
+def hits_on(model: nn.Module, batches, transform: Callable | None = None, device=None):
+    """Yield, batch by batch, the per-input correctness ``argmax model(x_i) == y_i`` (bool, on the
+    CPU) of ``batches``, an iterable of ``(inputs, labels)``: the one counting loop behind
+    :func:`correct_on`, :func:`accuracy_on` and ``attacks.robust_accuracy``.
+
+    In eval mode (the model's mode is restored when the generator ends), each batch moved to
+    ``device`` (default: where the model's parameters are, the CPU for a model without any).
+    ``transform(model, x, y)`` replaces a batch's inputs before they are scored (an attack); it
+    runs with gradients enabled, the scoring forward pass without.
+    """
+    _check_model(model)
+    transform = checks.function(transform, "transform", "a transform(model, x, y)", optional=True)
+    if device is None:
+        device = next((p.device for p in model.parameters()), torch.device("cpu"))
+    was_training = model.training
+    model.eval()
+    try:
+        for xb, yb in batches:
+            xb, yb = xb.to(device), yb.to(device)
+            if transform is not None:
+                xb = transform(model, xb, yb)
+            with torch.no_grad():
+                yield _hits(model(xb), yb).cpu()
+    finally:
+        model.train(was_training)
+
+
 def correct_on(
     model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, batch_size: int = 128
 ) -> torch.Tensor:
@@ -142,15 +169,7 @@ def correct_on(
             f"got {type(labels).__name__} {tuple(getattr(labels, 'shape', ()))}"
         )
     batch_size = checks.integer(batch_size, "batch_size", 1)
-    device = next((p.device for p in model.parameters()), torch.device("cpu"))
-    was_training = model.training
-    model.eval()
-    out = []
-    try:
-        for xb, yb in zip(inputs.split(batch_size), labels.split(batch_size)):
-            out.append(_hits(model(xb.to(device)).cpu(), yb.cpu()))
-    finally:
-        model.train(was_training)
+    out = list(hits_on(model, zip(inputs.split(batch_size), labels.split(batch_size))))
     return torch.cat(out) if out else torch.zeros(0, dtype=torch.bool)
 
 

@@ -493,7 +493,9 @@ def test_cpu_threads_of_a_family_hold_while_training_and_are_restored(tmp_path, 
     assert seen == [1] and torch.get_num_threads() == 2
 
 
-def test_accuracy_on_matches_evaluate_and_restores_the_mode():
+@pytest.fixture
+def scored_toy():
+    """An untrained toy network in train mode, its test loader and the loader's inputs/labels."""
     cfg = _toy_config(epochs=1)
     torch.manual_seed(0)
     model = cfg.build()
@@ -501,26 +503,43 @@ def test_accuracy_on_matches_evaluate_and_restores_the_mode():
     x = torch.cat([b for b, _ in te])
     y = torch.cat([t for _, t in te])
     model.train()
+    return model, te, x, y
+
+
+def test_accuracy_on_matches_evaluate_and_restores_the_mode(scored_toy):
+    model, te, x, y = scored_toy
     acc = train.accuracy_on(model, x, y, batch_size=5)
     assert model.training, "the mode is restored"
     assert acc == train.evaluate(model, te, "cpu")
     assert acc == train.accuracy(model.eval()(x), y)
 
 
-def test_correct_on_is_the_per_input_version_of_accuracy_on():
-    cfg = _toy_config(epochs=1)
-    torch.manual_seed(0)
-    model = cfg.build()
-    _, te = _toy_loaders(cfg)
-    x = torch.cat([b for b, _ in te])
-    y = torch.cat([t for _, t in te])
-    model.train()
+def test_correct_on_is_the_per_input_version_of_accuracy_on(scored_toy):
+    model, _, x, y = scored_toy
     ok = train.correct_on(model, x, y, batch_size=5)
     assert model.training and ok.dtype == torch.bool and ok.shape == y.shape
     assert float(ok.double().mean()) == train.accuracy_on(model, x, y)
     assert torch.equal(ok, model.eval()(x).argmax(1) == y)
     with pytest.raises(ValueError, match="labels"):
         train.correct_on(model, x, y[:-1])
+
+
+def test_hits_on_scores_transformed_batches_in_eval_mode_and_restores_the_mode(scored_toy):
+    model, te, x, y = scored_toy
+    modes, seen = [], []
+
+    def flip(m, xb, yb):  # a transform that sees the model in eval mode, with gradients
+        modes.append((m.training, torch.is_grad_enabled()))
+        seen.append(len(xb))
+        return -xb
+
+    hits = list(train.hits_on(model, te, flip))
+    assert model.training, "the mode is restored"
+    assert modes and all(mode == (False, True) for mode in modes)
+    assert [len(h) for h in hits] == seen and all(h.dtype == torch.bool for h in hits)
+    assert torch.equal(torch.cat(hits), model.eval()(-x).argmax(1) == y)
+    with pytest.raises(TypeError, match="transform"):
+        list(train.hits_on(model, te, "flip"))
 
 
 @pytest.mark.parametrize(
