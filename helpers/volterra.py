@@ -1085,8 +1085,13 @@ def composition_term_counts(inner_order: int, outer_order: int) -> list[int]:
 
 
 def perturbation_growth(
-    signal, eps, orders=(1, 2, 3, 4, 5), n_kernels: int = 100, kernel_size: int = 5,
-    position: int | None = None, generator: torch.Generator | None = None,
+    signal,
+    eps,
+    orders=(1, 2, 3, 4, 5),
+    n_kernels: int = 100,
+    kernel_size: int = 5,
+    position: int | None = None,
+    generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """Median output change of random order-n Volterra convolutions when a spike is added: the
     experiment of the official code of Li et al. 2021 (``perturbation_draw.py``).
@@ -1104,23 +1109,25 @@ def perturbation_growth(
     """
     x = _tensor(signal, "signal")
     if x.dim() != 1 or not x.dtype.is_floating_point:
-        raise ValueError(f"signal must be a real 1-D tensor, got shape {tuple(x.shape)}, "
-                         f"dtype {x.dtype}")
+        raise ValueError(
+            f"signal must be a real 1-D tensor, got shape {tuple(x.shape)}, dtype {x.dtype}"
+        )
     eps = [checks.real(e, "eps") for e in checks.sequence(eps, "eps", nonempty=True)]
-    orders = [checks.integer(n, "orders", 1) for n in checks.sequence(orders, "orders",
-                                                                       nonempty=True)]
+    orders = [
+        checks.integer(n, "orders", 1) for n in checks.sequence(orders, "orders", nonempty=True)
+    ]
     n_kernels = checks.integer(n_kernels, "n_kernels", 1)
     K = checks.integer(kernel_size, "kernel_size", 1, len(x), note=" (the signal's length at most)")
     pos = len(x) // 2 if position is None else checks.integer(position, "position", 0, len(x) - 1)
-    ys = x.repeat(len(eps) + 1, 1)                 # row 0: the signal; rows 1..: with a spike
+    ys = x.repeat(len(eps) + 1, 1)  # row 0: the signal; rows 1..: with a spike
     ys[1:, pos] += torch.tensor(eps, dtype=x.dtype)
-    ys = ys[:, None]                               # (1 + len(eps), 1 channel, L)
+    ys = ys[:, None]  # (1 + len(eps), 1 channel, L)
     out = torch.empty(len(eps), len(orders), dtype=x.dtype)
     for j, n in enumerate(orders):
         H = torch.randn((n_kernels,) + (K,) * n, generator=generator, dtype=x.dtype)
         H = H / H.flatten(1).norm(dim=1).reshape((-1,) + (1,) * n)
-        H = H.reshape((n_kernels,) + (1, K) * n)   # n_kernels output channels, one input channel
-        z = volterra_conv(ys, H, n)                # (1 + len(eps), n_kernels, T)
+        H = H.reshape((n_kernels,) + (1, K) * n)  # n_kernels output channels, one input channel
+        z = volterra_conv(ys, H, n)  # (1 + len(eps), n_kernels, T)
         out[:, j] = (z[1:] - z[:1]).norm(dim=-1).median(dim=-1).values
     return out
 

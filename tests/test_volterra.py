@@ -596,8 +596,14 @@ def test_perturbation_growth_closed_forms():
     assert got.shape == (3, 3) and got.dtype == DT
     assert torch.allclose(got[:, 0], torch.tensor(eps, dtype=DT), rtol=1e-13, atol=0)
     # a zero signal: order n changes by eps^n ||diag H_n||, the same kernels for every eps
-    zero = V.perturbation_growth(torch.zeros(16, dtype=DT), eps, orders=(1, 2, 4), n_kernels=5,
-                                 position=7, generator=_gen(31))
+    zero = V.perturbation_growth(
+        torch.zeros(16, dtype=DT),
+        eps,
+        orders=(1, 2, 4),
+        n_kernels=5,
+        position=7,
+        generator=_gen(31),
+    )
     for j, n in enumerate((1, 2, 4)):
         ratio = zero[:, j] / zero[0, j]
         assert torch.allclose(ratio, (torch.tensor(eps, dtype=DT) / eps[0]) ** n, rtol=1e-12)
@@ -609,11 +615,15 @@ def test_perturbation_growth_closed_forms():
         H = (H / H.norm()).reshape((1,) + (1, 5) * n)
         y = x.clone()
         y[16] += 0.5
-        direct.append(float((V.volterra_conv(y[None, None], H, n)
-                             - V.volterra_conv(x[None, None], H, n)).norm()))
+        direct.append(
+            float(
+                (V.volterra_conv(y[None, None], H, n) - V.volterra_conv(x[None, None], H, n)).norm()
+            )
+        )
     one = V.perturbation_growth(x, [0.5], orders=(1, 2), n_kernels=1, generator=_gen(32))
     assert torch.allclose(one[0], torch.tensor(direct, dtype=DT), rtol=1e-13)
     assert_raises_naming(lambda: V.perturbation_growth(x, []), TypeError, "eps")
-    assert_raises_naming(lambda: V.perturbation_growth(x, [1.0], position=32), ValueError,
-                         "position")
+    assert_raises_naming(
+        lambda: V.perturbation_growth(x, [1.0], position=32), ValueError, "position"
+    )
     assert_raises_naming(lambda: V.perturbation_growth(x[None], [1.0]), ValueError, "signal")
