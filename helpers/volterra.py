@@ -17,7 +17,9 @@ network's "proxy kernels". This module provides
   differentiation or by central finite differences (``method="fd"``), for comparison;
 * :class:`HackingNetwork` and :func:`fit_hacking_network`: the black-box route, a truncated Volterra
   series (bias + order-1 convolution + optional rank-R order-2 term) fitted by mean squared error
-  to a black box's forward outputs.
+  to a black box's forward outputs;
+* :func:`perturbation_growth`: how much a spike changes the output of random order-n Volterra
+  convolutions, order by order (the official ``perturbation_draw.py`` experiment).
 
 Conventions (stated once, used everywhere):
 
@@ -79,6 +81,7 @@ __all__ = [
     "KernelTiming",
     "time_kernel_methods",
     "composition_term_counts",
+    "perturbation_growth",
     "spectrum_matched",
     "official_perturbation",
 ]
@@ -1079,6 +1082,54 @@ def composition_term_counts(inner_order: int, outer_order: int) -> list[int]:
         for ns in itertools.product(range(N + 1), repeat=m):
             counts[sum(ns)] += 1
     return counts
+
+
+def perturbation_growth(
+    signal,
+    eps,
+    orders=(1, 2, 3, 4, 5),
+    n_kernels: int = 100,
+    kernel_size: int = 5,
+    position: int | None = None,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Median output change of random order-n Volterra convolutions when a spike is added: the
+    experiment of the official code of Li et al. 2021 (``perturbation_draw.py``).
+
+    ``y = signal`` with ``eps`` added at ``position`` (default: the middle sample). For each order
+    ``n`` in ``orders``, ``n_kernels`` kernels ``H_n`` of size ``kernel_size`` per axis with i.i.d.
+    Gaussian entries, each scaled to unit Frobenius norm, are drawn from ``generator`` (order by
+    order, once: every ``eps`` sees the same kernels); the result is the median over the kernels
+    of ``||H_n * y^n - H_n * x^n||`` ("valid" mode, eq V1), shape ``(len(eps), len(orders))``.
+
+    Closed forms (tested): order 1 changes by exactly ``eps`` when the spike is at least
+    ``kernel_size - 1`` samples from both ends (``H_1 * (eps delta)`` has the norm
+    ``eps ||H_1|| = eps``); on a zero signal order ``n`` changes by ``eps^n ||diag H_n||``, so its
+    median scales as ``eps^n``.
+    """
+    x = _tensor(signal, "signal")
+    if x.dim() != 1 or not x.dtype.is_floating_point:
+        raise ValueError(
+            f"signal must be a real 1-D tensor, got shape {tuple(x.shape)}, dtype {x.dtype}"
+        )
+    eps = [checks.real(e, "eps") for e in checks.sequence(eps, "eps", nonempty=True)]
+    orders = [
+        checks.integer(n, "orders", 1) for n in checks.sequence(orders, "orders", nonempty=True)
+    ]
+    n_kernels = checks.integer(n_kernels, "n_kernels", 1)
+    K = checks.integer(kernel_size, "kernel_size", 1, len(x), note=" (the signal's length at most)")
+    pos = len(x) // 2 if position is None else checks.integer(position, "position", 0, len(x) - 1)
+    ys = x.repeat(len(eps) + 1, 1)  # row 0: the signal; rows 1..: with a spike
+    ys[1:, pos] += torch.tensor(eps, dtype=x.dtype)
+    ys = ys[:, None]  # (1 + len(eps), 1 channel, L)
+    out = torch.empty(len(eps), len(orders), dtype=x.dtype)
+    for j, n in enumerate(orders):
+        H = torch.randn((n_kernels,) + (K,) * n, generator=generator, dtype=x.dtype)
+        H = H / H.flatten(1).norm(dim=1).reshape((-1,) + (1,) * n)
+        H = H.reshape((n_kernels,) + (1, K) * n)  # n_kernels output channels, one input channel
+        z = volterra_conv(ys, H, n)  # (1 + len(eps), n_kernels, T)
+        out[:, j] = (z[1:] - z[:1]).norm(dim=-1).median(dim=-1).values
+    return out
 
 
 def spectrum_matched(d, generator: torch.Generator | None = None) -> torch.Tensor:

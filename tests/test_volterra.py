@@ -585,3 +585,45 @@ def test_official_perturbation_known_answer():
         got = V.official_perturbation(kr, xr, strength=0.5)[i].numpy()
         assert np.abs(got - (0.5 * Ep + xr[i].numpy())).max() < 1e-12
     assert_raises_naming(lambda: V.official_perturbation(k, torch.zeros(3, 3)), ValueError, "x")
+
+
+def test_perturbation_growth_closed_forms():
+    x = torch.randn(32, generator=_gen(29), dtype=DT)
+    x = x / x.norm()
+    eps = (0.25, 0.5, 3.0)
+    # order 1: H_1 * (eps delta) has the norm eps ||H_1|| = eps for every unit-norm kernel
+    got = V.perturbation_growth(x, eps, orders=(1, 2, 3), n_kernels=7, generator=_gen(30))
+    assert got.shape == (3, 3) and got.dtype == DT
+    assert torch.allclose(got[:, 0], torch.tensor(eps, dtype=DT), rtol=1e-13, atol=0)
+    # a zero signal: order n changes by eps^n ||diag H_n||, the same kernels for every eps
+    zero = V.perturbation_growth(
+        torch.zeros(16, dtype=DT),
+        eps,
+        orders=(1, 2, 4),
+        n_kernels=5,
+        position=7,
+        generator=_gen(31),
+    )
+    for j, n in enumerate((1, 2, 4)):
+        ratio = zero[:, j] / zero[0, j]
+        assert torch.allclose(ratio, (torch.tensor(eps, dtype=DT) / eps[0]) ** n, rtol=1e-12)
+    # the definition, for one kernel per order (drawn as the helper draws them)
+    g = _gen(32)
+    direct = []
+    for n in (1, 2):
+        H = torch.randn((5,) * n, generator=g, dtype=DT)
+        H = (H / H.norm()).reshape((1,) + (1, 5) * n)
+        y = x.clone()
+        y[16] += 0.5
+        direct.append(
+            float(
+                (V.volterra_conv(y[None, None], H, n) - V.volterra_conv(x[None, None], H, n)).norm()
+            )
+        )
+    one = V.perturbation_growth(x, [0.5], orders=(1, 2), n_kernels=1, generator=_gen(32))
+    assert torch.allclose(one[0], torch.tensor(direct, dtype=DT), rtol=1e-13)
+    assert_raises_naming(lambda: V.perturbation_growth(x, []), TypeError, "eps")
+    assert_raises_naming(
+        lambda: V.perturbation_growth(x, [1.0], position=32), ValueError, "position"
+    )
+    assert_raises_naming(lambda: V.perturbation_growth(x[None], [1.0]), ValueError, "signal")
