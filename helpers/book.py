@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -482,14 +483,19 @@ def sync(root: Path = ROOT) -> list[Path]:
     for md in sorted((root / "notebooks").glob("[0-9][0-9]_*.md")):
         nb = jupytext.read(md)
         ipynb = md.with_suffix(".ipynb")
-        # keep the ids of unchanged cells, so that diffs of the .ipynb show only real changes
-        old = (
-            {(c.cell_type, c.source): c.get("id") for c in jupytext.read(ipynb).cells}
-            if ipynb.exists()
-            else {}
-        )
-        for cell in nb.cells:
-            cell["id"] = old.get((cell.cell_type, cell.source)) or cell.get("id")
+        # keep the ids of unchanged cells, so that diffs of the .ipynb show only real changes;
+        # cells with the same source (two "my_prediction = None" prompts) keep theirs in order,
+        # and every id stays unique (a duplicate would be renamed at random by nbformat)
+        old: dict = {}
+        for c in jupytext.read(ipynb).cells if ipynb.exists() else []:
+            old.setdefault((c.cell_type, c.source), []).append(c.get("id"))
+        used: set = set()
+        for i, cell in enumerate(nb.cells):
+            kept = [k for k in old.get((cell.cell_type, cell.source), []) if k and k not in used]
+            cell["id"] = kept[0] if kept else cell.get("id")
+            while not cell["id"] or cell["id"] in used:
+                cell["id"] = hashlib.sha1(f"{md.name}:{i}:{cell['id']}".encode()).hexdigest()[:8]
+            used.add(cell["id"])
             if cell.cell_type == "code":
                 cell.outputs, cell.execution_count = [], None
         jupytext.write(nb, ipynb, fmt="ipynb")

@@ -109,3 +109,32 @@ def test_committed_student_notebook_is_the_generated_one_and_holds_no_solution(m
     assert sorted(removed.labels) == sorted(edition.exercise_labels(md.read_text()))
     stubs = [c for c in nb.cells if c.cell_type == "code" and "NotImplementedError" in c.source]
     assert len(stubs) == sum(1 for n in removed.code_cells.values() if n)
+
+
+def test_sync_keeps_ids_unique_and_stable_for_cells_with_the_same_source(tmp_path):
+    """Two identical "predict" cells: each keeps its own id in order, across syncs (a duplicate
+    id would be renamed at random by nbformat, and every sync would rewrite the .ipynb)."""
+    (tmp_path / "notebooks").mkdir()
+    md = tmp_path / "notebooks" / "01_x.md"
+    prompt = "```{code-cell} ipython3\nmy_prediction = None  # write a number\n```\n"
+    header = ROOT.joinpath("notebooks", "05_forward_spectra.md").read_text().split("---\n")[1]
+    md.write_text(
+        "---\n"
+        + header
+        + "---\n\n# T\n\n"
+        + prompt
+        + "\nText.\n\n"
+        + prompt
+        + "\n```{code-cell} ipython3\nx = 1\n```\n"
+    )
+    book.sync(tmp_path)
+    ipynb = md.with_suffix(".ipynb")
+    first = [c["id"] for c in nbformat.read(ipynb, as_version=4).cells]
+    assert len(set(first)) == len(first), first
+    book.sync(tmp_path)
+    assert [c["id"] for c in nbformat.read(ipynb, as_version=4).cells] == first
+    # editing the cell between the prompts keeps every other cell's id
+    md.write_text(md.read_text().replace("Text.", "Other text."))
+    book.sync(tmp_path)
+    again = [c["id"] for c in nbformat.read(ipynb, as_version=4).cells]
+    assert [a for a, b in zip(again, first) if a != b] == [again[2]], (first, again)
