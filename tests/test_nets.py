@@ -350,6 +350,43 @@ def test_model_config_fold_is_urbansound8k_only_and_keeps_old_keys():
         nets.AudioConfig(dataset="urbansound8k", fold=11)
 
 
+@pytest.mark.parametrize("depth, n_pool", [(1, 1), (2, 2), (3, 2), (4, 3), (6, 4), (8, 5)])
+def test_depth_is_a_prefix_of_vgg11_with_its_layer_counts(depth, n_pool):
+    cfg = nets.vgg_cfg(depth)
+    assert cfg == nets.VGG11_CFG[: len(cfg)], "a shallower network is a prefix of VGG-11"
+    assert sum(v != "M" for v in cfg) == depth and cfg.count("M") == n_pool
+    net = nets.AudioConfig(width=0.0625, depth=depth).build().eval()
+    names = [n for n, _ in net.features.named_children()]
+    for kind, count in (("conv", depth), ("bn", depth), ("act", depth), ("pool", n_pool)):
+        assert sum(n.rstrip("0123456789") == kind for n in names) == count, kind
+    with torch.no_grad():
+        x = torch.randn(2, 1, 256)
+        assert net.features_of(x).shape[-1] == 256 // 2**n_pool
+        assert net(x).shape == (2, 10)
+
+
+def test_depth_8_is_vgg11_and_keeps_the_cached_keys():
+    assert nets.vgg_cfg() == nets.vgg_cfg(8) == nets.VGG11_CFG and nets.VGG11_DEPTH == 8
+    cfg = nets.network_audio_1_config("quick")
+    assert cfg.depth == 8 and "depth" not in cfg.to_dict(), "VGG-11's depth stays out of the key"
+    assert cfg.replace(depth=8).key() == cfg.key() == _KEYS_BEFORE_NETS[("quick", ())]
+    keys = {cfg.replace(depth=d).key() for d in (2, 4, 8)}
+    assert len(keys) == 3 and cfg.replace(depth=4).to_dict()["depth"] == 4
+    assert nets.AudioConfig.from_dict(cfg.replace(depth=2).to_dict()).depth == 2
+    a, b = nets.vgg11_1d(width=0.25), cfg.build()
+    assert [n for n, _ in a.named_modules()] == [n for n, _ in b.named_modules()]
+
+
+@pytest.mark.parametrize(
+    "depth, exc", [(0, ValueError), (9, ValueError), (2.5, TypeError), ("4", TypeError)]
+)
+def test_bad_depth_names_the_argument(depth, exc):
+    with pytest.raises(exc, match="depth"):
+        nets.AudioConfig(depth=depth)
+    with pytest.raises(exc, match="depth"):
+        nets.vgg11_1d(depth=depth)
+
+
 @pytest.mark.parametrize(
     "call, exc, word",
     [

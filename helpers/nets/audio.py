@@ -44,6 +44,8 @@ __all__ = [
     "POOLS",
     "pool_layer",
     "VGG11_CFG",
+    "VGG11_DEPTH",
+    "vgg_cfg",
     "scaled_channels",
     "VGG1d",
     "vgg11_1d",
@@ -61,6 +63,35 @@ __all__ = [
 ]
 
 VGG11_CFG = (64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M")
+#: Convolutions of VGG-11 (of :data:`VGG11_CFG`): Network-audio-1's depth.
+VGG11_DEPTH = sum(v != "M" for v in VGG11_CFG)
+
+
+def vgg_cfg(depth: int = VGG11_DEPTH) -> tuple:
+    """The layer list of a VGG of ``depth`` convolutions (1-8): the PREFIX of :data:`VGG11_CFG` up
+    to its ``depth``-th convolution, with the pooling that directly follows it (if one does).
+
+    ``vgg_cfg(8)`` is VGG-11 itself; ``vgg_cfg(2) == (64, "M", 128, "M")``, ``vgg_cfg(4) == (64,
+    "M", 128, "M", 256, 256, "M")``, ``vgg_cfg(3) == (64, "M", 128, "M", 256)``. A shallower
+    network keeps VGG-11's first layers unchanged (the same channel counts and kernels at the same
+    depth) and has at most VGG-11's 5 poolings, so every crop VGG-11 takes works. Chapter 3
+    (section 3.7) trains it to ask whether activations let a network stack more layers (eq 35).
+    """
+    depth = checks.integer(depth, "depth", 1)
+    if depth > VGG11_DEPTH:
+        raise ValueError(
+            f"depth must be a number of convolutions from 1 to {VGG11_DEPTH} (a prefix of "
+            f"VGG-11's {VGG11_DEPTH}), got {depth}"
+        )
+    cfg, n = [], 0
+    for v in VGG11_CFG:
+        if n == depth and v != "M":
+            break
+        cfg.append(v)
+        n += v != "M"
+        if n == depth and v == "M":
+            break
+    return tuple(cfg)
 
 
 class Sine(nn.Module):
@@ -128,7 +159,8 @@ class VGG1d(nn.Module):
     """A VGG network for signals ``(B, in_channels, N)``: ``features``, ``gap``, ``classifier``.
 
     Build it with :func:`vgg11_1d`. ``forward`` returns logits ``(B, n_classes)``;
-    :meth:`features_of` returns the last feature map ``(B, C, N / 32)`` before global pooling.
+    :meth:`features_of` returns the last feature map ``(B, C, N / 2**P)`` before global pooling
+    (``P`` poolings: 5 for VGG-11, fewer for a shallower prefix, :func:`vgg_cfg`).
     """
 
     def __init__(
@@ -179,6 +211,7 @@ def vgg11_1d(
     n_classes: int = 10,
     in_channels: int = 1,
     pool: str = "max",
+    depth: int = VGG11_DEPTH,
 ) -> VGG1d:
     """Network-audio-1 of paper 001 (Fig. A1): VGG-11 for 1-D audio, see the module docstring.
 
@@ -192,12 +225,13 @@ def vgg11_1d(
         pool: a key of :data:`POOLS`: ``"max"`` (VGG), ``"strided"``, ``"spectral"``, ``"blur"``
             (chapter 4) or ``"avg"`` (the average pooling that paper 001, eq 27, reads as a
             convolution with ``1_K / K``).
+        depth: number of convolutions, 1-8 (default 8, VGG-11): the prefix :func:`vgg_cfg`.
 
     Returns:
         A :class:`VGG1d` in training mode, initialised from torch's global generator (seed it
         first, e.g. ``runtime.seed_everything(seed)``, for a reproducible network).
     """
-    cfg = scaled_channels(width)
+    cfg = scaled_channels(width, vgg_cfg(depth))
     activation = checks.choice(activation, "activation", ACTIVATIONS)
     pool = checks.choice(pool, "pool", POOLS)
     batch_norm = checks.boolean(batch_norm, "batch_norm")
@@ -436,12 +470,14 @@ class AudioConfig(NetConfig):
     default 10; ``None`` for FSDD) and the budget of :class:`helpers.nets.NetConfig`. ``version``
     is bumped when the training code changes in a way that changes the result, so old checkpoints
     are not reused. ``fold`` is left out of the key when ``None``, so the keys of the FSDD networks
-    cached before ``fold`` existed are unchanged.
+    cached before ``fold`` existed are unchanged; likewise ``depth`` (number of convolutions, the
+    prefix :func:`vgg_cfg` of VGG-11) when it is VGG-11's 8, so every network cached before
+    ``depth`` existed keeps its key.
     """
 
     archs = ("vgg11_1d",)
     datasets = tuple(AUDIO_DATASETS)
-    _key_optional = {**NetConfig._key_optional, "fold": None}
+    _key_optional = {**NetConfig._key_optional, "fold": None, "depth": VGG11_DEPTH}
 
     arch: str = "vgg11_1d"
     dataset: str = "fsdd"
@@ -456,6 +492,7 @@ class AudioConfig(NetConfig):
     crop: int = 4096
     input_norm: str | None = "peak"
     fold: int | None = None
+    depth: int = VGG11_DEPTH
 
     def validate(self) -> None:
         self._set("width", checks.positive(self.width, "width"))
@@ -467,6 +504,7 @@ class AudioConfig(NetConfig):
         checks.integer(self.crop, "crop", 32)
         self._set("input_norm", _input_norm(self.input_norm))
         self._set("fold", _fold(self.dataset, self.fold))
+        vgg_cfg(self.depth)  # 1-8 convolutions, with a clear error otherwise
 
     def short(self) -> str:
         """A human-readable label, e.g. ``vgg11_1d w0.25 relu+bn max seed0``."""
@@ -477,7 +515,8 @@ class AudioConfig(NetConfig):
         )
         return (
             f"{self.arch} w{self.width:g} {self.activation}{'+bn' if self.batch_norm else ''} "
-            f"{self.pool} seed{self.seed}{data_}"
+            f"{self.pool}{'' if self.depth == VGG11_DEPTH else f' depth{self.depth}'} "
+            f"seed{self.seed}{data_}"
         )
 
     def build(self) -> VGG1d:
@@ -489,6 +528,7 @@ class AudioConfig(NetConfig):
             n_classes=self.n_classes,
             in_channels=self.in_channels,
             pool=self.pool,
+            depth=self.depth,
         )
 
     def loaders(self, root=None, mode: str | None = None):
