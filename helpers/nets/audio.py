@@ -83,15 +83,10 @@ def vgg_cfg(depth: int = VGG11_DEPTH) -> tuple:
             f"depth must be a number of convolutions from 1 to {VGG11_DEPTH} (a prefix of "
             f"VGG-11's {VGG11_DEPTH}), got {depth}"
         )
-    cfg, n = [], 0
-    for v in VGG11_CFG:
-        if n == depth and v != "M":
-            break
-        cfg.append(v)
-        n += v != "M"
-        if n == depth and v == "M":
-            break
-    return tuple(cfg)
+    end = [i for i, v in enumerate(VGG11_CFG) if v != "M"][depth - 1] + 1  # after the conv
+    if VGG11_CFG[end : end + 1] == ("M",):  # with the pooling that directly follows it
+        end += 1
+    return VGG11_CFG[:end]
 
 
 class Sine(nn.Module):
